@@ -1,0 +1,657 @@
+//! The tonic service speaking the engine's ResourceProvider protocol.
+//!
+//! Each RPC decodes with the codec, dispatches by type token to the registry, and encodes the
+//! answer. Every handler runs inside a panic guard, so a bug becomes an Internal error instead of
+//! a dead plugin; long operations race the resource timeout and the Cancel signal.
+
+use super::cancel::{self, CancelSignal, Canceller};
+use super::config::normalize_config;
+use super::diff::DiffResult;
+use super::log::EngineLog;
+use super::schema::{ObjectSpec, Types};
+use super::validate::validate_object;
+use super::{Registry, VERSION};
+use crate::codec::{self, CodecError, PropertyMap};
+use crate::modules::ProviderConfig;
+use crate::proto::google::rpc::Status as RpcStatus;
+use crate::proto::pulumirpc::{self as pb, resource_provider_server::ResourceProvider};
+use crate::typed::erased::{DiffArgs, DynResource, decode};
+use crate::typed::{CheckFailure, Ctx, ResourceError};
+use futures::FutureExt;
+use prost::Message;
+use std::collections::BTreeSet;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Code, Request, Response, Status};
+
+/// The budget for an operation whose resource sets no custom timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+/// gRPC message limit, matching the engine's.
+pub const MAX_MESSAGE: usize = 400 << 20;
+
+/// Provider configuration as schema and typed value.
+pub struct ConfigSchema {
+    pub spec: ObjectSpec,
+    pub types: Types,
+}
+
+/// The provider behind the gRPC service.
+pub struct Provider {
+    registry: Registry,
+    config_schema: ConfigSchema,
+    config: RwLock<Arc<ProviderConfig>>,
+    schema_text: String,
+    log: EngineLog,
+    canceller: Canceller,
+    cancel: CancelSignal,
+}
+
+impl Provider {
+    pub fn new(registry: Registry, config_schema: ConfigSchema) -> Self {
+        let schema = registry.package_schema(&config_schema.spec, &config_schema.types);
+        let schema_text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+        let (canceller, cancel) = cancel::channel();
+        Provider {
+            registry,
+            config_schema,
+            config: RwLock::new(Arc::new(ProviderConfig::default())),
+            schema_text,
+            log: EngineLog::default(),
+            canceller,
+            cancel,
+        }
+    }
+
+    /// The package schema as served by GetSchema (and checked in as schema.json).
+    pub fn schema_text(&self) -> &str {
+        &self.schema_text
+    }
+
+    /// Connect user-visible logging to the engine at `address`.
+    pub fn connect_engine(&self, address: &str) {
+        self.log.connect(address);
+    }
+
+    fn config(&self) -> Arc<ProviderConfig> {
+        self.config
+            .read()
+            .map(|c| Arc::clone(&c))
+            .unwrap_or_default()
+    }
+
+    fn ctx(&self, urn: &str, name: &str, preview: bool, timeout_seconds: f64) -> Ctx {
+        let timeout = if timeout_seconds > 0.0 && timeout_seconds.is_finite() {
+            Duration::from_secs_f64(timeout_seconds.min(7.0 * 24.0 * 3600.0))
+        } else {
+            DEFAULT_TIMEOUT
+        };
+        Ctx {
+            urn: urn.to_string(),
+            name: name.to_string(),
+            preview,
+            timeout,
+            log: self.log.clone(),
+            now: OffsetDateTime::now_utc(),
+            config: self.config(),
+            cancel: self.cancel.clone(),
+        }
+    }
+
+    fn resource(&self, token: &str) -> Result<&Arc<dyn DynResource>, Status> {
+        self.registry.get_resource(token).ok_or_else(|| {
+            let known: Vec<&str> = self.registry.resource_tokens().copied().collect();
+            Status::not_found(format!(
+                "unknown resource type '{token}': zerotrust v{VERSION} provides {}",
+                known.join(", ")
+            ))
+        })
+    }
+}
+
+/// The token of a resource from its URN's last type segment, for requests without `type`.
+fn type_of(kind: &str, urn: &str) -> String {
+    if !kind.is_empty() {
+        return kind.to_string();
+    }
+    urn.split("::")
+        .nth(2)
+        .and_then(|t| t.rsplit('$').next())
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn name_of(name: &str, urn: &str) -> String {
+    if !name.is_empty() {
+        return name.to_string();
+    }
+    urn.rsplit("::").next().unwrap_or_default().to_string()
+}
+
+fn decode_props(s: Option<&prost_types::Struct>, what: &str) -> Result<PropertyMap, Status> {
+    codec::decode_struct(s)
+        .map_err(|e: CodecError| Status::invalid_argument(format!("{what}: {e}")))
+}
+
+fn failures_to_proto(failures: Vec<CheckFailure>) -> Vec<pb::CheckFailure> {
+    failures
+        .into_iter()
+        .map(|f| pb::CheckFailure {
+            property: f.property.to_string(),
+            reason: f.reason,
+        })
+        .collect()
+}
+
+/// Map a resource error to the status the engine expects, naming resource and operation.
+fn error_status(token: &str, name: &str, operation: &str, err: ResourceError) -> Status {
+    let subject = format!("{token} '{name}': {operation}");
+    match err {
+        ResourceError::InitFailed {
+            id,
+            outputs,
+            reasons,
+        } => {
+            let properties = codec::typed_json::json_to_map(&outputs).unwrap_or_default();
+            let detail = pb::ErrorResourceInitFailed {
+                id,
+                properties: Some(codec::encode_map(&properties)),
+                reasons: reasons.clone(),
+                inputs: None,
+                refresh_before_update: false,
+            };
+            let message = format!("{subject}: resource init failed: {}", reasons.join("; "));
+            let status = RpcStatus {
+                code: Code::Unknown as i32,
+                message: message.clone(),
+                details: vec![prost_types::Any {
+                    type_url: "type.googleapis.com/pulumirpc.ErrorResourceInitFailed".into(),
+                    value: detail.encode_to_vec(),
+                }],
+            };
+            Status::with_details(Code::Unknown, message, status.encode_to_vec().into())
+        }
+        ResourceError::Backend { .. } => Status::aborted(format!("{subject}: {err}")),
+        ResourceError::InvalidInput { .. } => Status::invalid_argument(format!("{subject}: {err}")),
+        ResourceError::Unsupported(_) => Status::failed_precondition(format!("{subject}: {err}")),
+        ResourceError::Cancelled => Status::cancelled(format!("{subject}: {err}")),
+        ResourceError::Timeout(_) => Status::deadline_exceeded(format!("{subject}: {err}")),
+        ResourceError::Internal(_) => Status::internal(format!(
+            "{subject}: {err} (a zerotrust bug; please report it)"
+        )),
+    }
+}
+
+/// Run a handler, turning a panic into an Internal error.
+async fn guarded<T>(
+    rpc: &'static str,
+    fut: impl Future<Output = Result<T, Status>>,
+) -> Result<T, Status> {
+    match AssertUnwindSafe(fut).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            tracing::error!(rpc, "handler panicked: {what}");
+            Err(Status::internal(format!(
+                "{rpc}: the provider panicked ({what}); this is a zerotrust bug, please report it"
+            )))
+        }
+    }
+}
+
+/// Race an operation against its timeout and the engine's Cancel.
+async fn bounded<T>(
+    ctx: &Ctx,
+    fut: impl Future<Output = Result<T, ResourceError>>,
+) -> Result<T, ResourceError> {
+    tokio::select! {
+        r = tokio::time::timeout(ctx.timeout, fut) => r.unwrap_or(Err(ResourceError::Timeout(ctx.timeout))),
+        () = ctx.cancelled() => Err(ResourceError::Cancelled),
+    }
+}
+
+fn diff_response(result: DiffResult, input_keys: &ObjectSpec) -> pb::DiffResponse {
+    let detailed_diff = result
+        .detailed
+        .iter()
+        .map(|(path, change)| {
+            use super::diff::ChangeKind;
+            use pb::property_diff::Kind;
+            let kind = match (change.kind, change.replace) {
+                (ChangeKind::Add, false) => Kind::Add,
+                (ChangeKind::Add, true) => Kind::AddReplace,
+                (ChangeKind::Delete, false) => Kind::Delete,
+                (ChangeKind::Delete, true) => Kind::DeleteReplace,
+                (ChangeKind::Update, false) => Kind::Update,
+                (ChangeKind::Update, true) => Kind::UpdateReplace,
+            };
+            let top = path
+                .split(['.', '['])
+                .next()
+                .unwrap_or_default();
+            (
+                path.clone(),
+                pb::PropertyDiff {
+                    kind: kind as i32,
+                    input_diff: input_keys.properties.contains_key(top),
+                },
+            )
+        })
+        .collect();
+    let changes = if result.has_changes() {
+        pb::diff_response::DiffChanges::DiffSome
+    } else {
+        pb::diff_response::DiffChanges::DiffNone
+    };
+    pb::DiffResponse {
+        replaces: result.replaces.into_iter().collect(),
+        stables: Vec::new(),
+        delete_before_replace: false,
+        changes: changes as i32,
+        diffs: result.diffs.into_iter().collect(),
+        detailed_diff,
+        has_detailed_diff: true,
+    }
+}
+
+/// The top-level keys of the engine's ignoreChanges paths.
+fn ignored_keys(paths: &[String]) -> BTreeSet<String> {
+    paths
+        .iter()
+        .filter_map(|p| p.split(['.', '[']).next())
+        .filter(|k| !k.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+type ListStream = ReceiverStream<Result<pb::ListResponse, Status>>;
+
+#[tonic::async_trait]
+impl ResourceProvider for Arc<Provider> {
+    type ListStream = ListStream;
+
+    async fn handshake(
+        &self,
+        request: Request<pb::ProviderHandshakeRequest>,
+    ) -> Result<Response<pb::ProviderHandshakeResponse>, Status> {
+        let req = request.into_inner();
+        self.connect_engine(&req.engine_address);
+        Ok(Response::new(pb::ProviderHandshakeResponse {
+            accept_secrets: true,
+            accept_resources: true,
+            accept_outputs: false,
+            supports_autonaming_configuration: false,
+            accepts_byte_string: false,
+            accepts_outputs_in_invoke: false,
+            accepts_outputs_in_call: false,
+            accepts_outputs_in_check: false,
+        }))
+    }
+
+    async fn parameterize(
+        &self,
+        _: Request<pb::ParameterizeRequest>,
+    ) -> Result<Response<pb::ParameterizeResponse>, Status> {
+        Err(Status::unimplemented("zerotrust is not a parameterized provider"))
+    }
+
+    async fn get_schema(
+        &self,
+        request: Request<pb::GetSchemaRequest>,
+    ) -> Result<Response<pb::GetSchemaResponse>, Status> {
+        let req = request.into_inner();
+        if !req.subpackage_name.is_empty() {
+            return Err(Status::not_found(format!(
+                "zerotrust has no subpackage '{}'",
+                req.subpackage_name
+            )));
+        }
+        Ok(Response::new(pb::GetSchemaResponse {
+            schema: self.schema_text.clone(),
+        }))
+    }
+
+    async fn check_config(
+        &self,
+        request: Request<pb::CheckRequest>,
+    ) -> Result<Response<pb::CheckResponse>, Status> {
+        guarded("CheckConfig", async {
+            let req = request.into_inner();
+            let news = decode_props(req.news.as_ref(), "news")?;
+            let (normalized, mut failures) = normalize_config(&news, &self.config_schema.spec);
+            let mut checked = normalized.clone();
+            checked.remove("version");
+            failures.extend(validate_object(
+                &checked,
+                &self.config_schema.spec,
+                &self.config_schema.types,
+            ));
+            Ok(Response::new(pb::CheckResponse {
+                inputs: Some(codec::encode_map(&normalized)),
+                failures: failures_to_proto(failures),
+            }))
+        })
+        .await
+    }
+
+    async fn diff_config(
+        &self,
+        request: Request<pb::DiffRequest>,
+    ) -> Result<Response<pb::DiffResponse>, Status> {
+        guarded("DiffConfig", async {
+            let req = request.into_inner();
+            let olds = decode_props(req.old_inputs.as_ref().or(req.olds.as_ref()), "olds")?;
+            let news = decode_props(req.news.as_ref(), "news")?;
+            let spec = &self.config_schema.spec;
+            let (olds, _) = normalize_config(&olds, spec);
+            let (news, _) = normalize_config(&news, spec);
+            // Settings only steer how resources are reached, so no change replaces the provider.
+            let ignore = BTreeSet::from(["version".to_string()]);
+            let result = super::diff::diff_inputs(&olds, &news, &BTreeSet::new(), &ignore);
+            Ok(Response::new(diff_response(result, spec)))
+        })
+        .await
+    }
+
+    async fn configure(
+        &self,
+        request: Request<pb::ConfigureRequest>,
+    ) -> Result<Response<pb::ConfigureResponse>, Status> {
+        guarded("Configure", async {
+            let req = request.into_inner();
+            let args = decode_props(req.args.as_ref(), "args")?;
+            let (mut normalized, failures) = normalize_config(&args, &self.config_schema.spec);
+            normalized.remove("version");
+            let decoded = if failures.is_empty() {
+                decode::<ProviderConfig>(&normalized).map(|(c, _)| c)
+            } else {
+                Err(failures[0].clone())
+            };
+            let config = decoded.map_err(|f| {
+                Status::invalid_argument(format!(
+                    "invalid provider configuration at '{}': {}",
+                    f.property, f.reason
+                ))
+            })?;
+            if let Ok(mut slot) = self.config.write() {
+                *slot = Arc::new(config);
+            }
+            Ok(Response::new(pb::ConfigureResponse {
+                accept_secrets: true,
+                supports_preview: true,
+                accept_resources: true,
+                accept_outputs: false,
+                supports_autonaming_configuration: false,
+            }))
+        })
+        .await
+    }
+
+    async fn invoke(
+        &self,
+        request: Request<pb::InvokeRequest>,
+    ) -> Result<Response<pb::InvokeResponse>, Status> {
+        guarded("Invoke", async {
+            let req = request.into_inner();
+            let function = self.registry.get_function(&req.tok).ok_or_else(|| {
+                let known: Vec<&str> = self.registry.function_tokens().copied().collect();
+                Status::not_found(format!(
+                    "unknown function '{}': zerotrust v{VERSION} provides {}",
+                    req.tok,
+                    known.join(", ")
+                ))
+            })?;
+            let args = decode_props(req.args.as_ref(), "args")?;
+            let ctx = self.ctx("", "", req.preview, 0.0);
+            let result = bounded(&ctx, function.invoke(&ctx, &args))
+                .await
+                .map_err(|e| error_status(&req.tok, "", "invoke", e))?;
+            Ok(Response::new(match result {
+                Ok(ret) => pb::InvokeResponse {
+                    r#return: Some(codec::encode_map(&ret)),
+                    failures: Vec::new(),
+                },
+                Err(failures) => pb::InvokeResponse {
+                    r#return: None,
+                    failures: failures_to_proto(failures),
+                },
+            }))
+        })
+        .await
+    }
+
+    async fn call(
+        &self,
+        _: Request<pb::CallRequest>,
+    ) -> Result<Response<pb::CallResponse>, Status> {
+        Err(Status::unimplemented("zerotrust has no resource methods"))
+    }
+
+    async fn check(
+        &self,
+        request: Request<pb::CheckRequest>,
+    ) -> Result<Response<pb::CheckResponse>, Status> {
+        guarded("Check", async {
+            let req = request.into_inner();
+            let token = type_of(&req.r#type, &req.urn);
+            let resource = self.resource(&token)?;
+            let news = decode_props(req.news.as_ref(), "news")?;
+            let (inputs, failures) = resource.check(&news);
+            Ok(Response::new(pb::CheckResponse {
+                inputs: Some(codec::encode_map(&inputs)),
+                failures: failures_to_proto(failures),
+            }))
+        })
+        .await
+    }
+
+    async fn diff(
+        &self,
+        request: Request<pb::DiffRequest>,
+    ) -> Result<Response<pb::DiffResponse>, Status> {
+        guarded("Diff", async {
+            let req = request.into_inner();
+            let token = type_of(&req.r#type, &req.urn);
+            let resource = self.resource(&token)?;
+            let olds = decode_props(req.olds.as_ref(), "olds")?;
+            let news = decode_props(req.news.as_ref(), "news")?;
+            let old_inputs = match req.old_inputs.as_ref() {
+                Some(s) => Some(decode_props(Some(s), "old_inputs")?),
+                None => None,
+            };
+            let ignore = ignored_keys(&req.ignore_changes);
+            let result = resource.diff(DiffArgs {
+                olds: &olds,
+                news: &news,
+                old_inputs: old_inputs.as_ref(),
+                ignore: &ignore,
+                now: OffsetDateTime::now_utc(),
+            });
+            Ok(Response::new(diff_response(result, &resource.specs().inputs)))
+        })
+        .await
+    }
+
+    async fn create(
+        &self,
+        request: Request<pb::CreateRequest>,
+    ) -> Result<Response<pb::CreateResponse>, Status> {
+        guarded("Create", async {
+            let req = request.into_inner();
+            let token = type_of(&req.r#type, &req.urn);
+            let name = name_of(&req.name, &req.urn);
+            let resource = self.resource(&token)?;
+            let inputs = decode_props(req.properties.as_ref(), "properties")?;
+            let ctx = self.ctx(&req.urn, &name, req.preview, req.timeout);
+            let (id, outputs) = bounded(&ctx, resource.create(&ctx, &inputs))
+                .await
+                .map_err(|e| error_status(&token, &name, "create", e))?;
+            Ok(Response::new(pb::CreateResponse {
+                id,
+                properties: Some(codec::encode_map(&outputs)),
+                refresh_before_update: false,
+            }))
+        })
+        .await
+    }
+
+    async fn read(
+        &self,
+        request: Request<pb::ReadRequest>,
+    ) -> Result<Response<pb::ReadResponse>, Status> {
+        guarded("Read", async {
+            let req = request.into_inner();
+            let token = type_of(&req.r#type, &req.urn);
+            let name = name_of(&req.name, &req.urn);
+            let resource = self.resource(&token)?;
+            let outputs = decode_props(req.properties.as_ref(), "properties")?;
+            let inputs = decode_props(req.inputs.as_ref(), "inputs")?;
+            let ctx = self.ctx(&req.urn, &name, false, req.timeout);
+            let found = bounded(
+                &ctx,
+                resource.read(&ctx, req.id.clone(), Some(&inputs), Some(&outputs)),
+            )
+            .await
+            .map_err(|e| error_status(&token, &name, "read", e))?;
+            Ok(Response::new(match found {
+                Some(r) => pb::ReadResponse {
+                    id: r.id,
+                    properties: Some(codec::encode_map(&r.outputs)),
+                    inputs: Some(codec::encode_map(&r.inputs)),
+                    refresh_before_update: false,
+                },
+                // An empty id tells the engine the resource is gone.
+                None => pb::ReadResponse::default(),
+            }))
+        })
+        .await
+    }
+
+    async fn list(
+        &self,
+        _: Request<pb::ListRequest>,
+    ) -> Result<Response<Self::ListStream>, Status> {
+        Err(Status::unimplemented("zerotrust does not list resources"))
+    }
+
+    async fn update(
+        &self,
+        request: Request<pb::UpdateRequest>,
+    ) -> Result<Response<pb::UpdateResponse>, Status> {
+        guarded("Update", async {
+            let req = request.into_inner();
+            let token = type_of(&req.r#type, &req.urn);
+            let name = name_of(&req.name, &req.urn);
+            let resource = self.resource(&token)?;
+            let olds = decode_props(req.olds.as_ref(), "olds")?;
+            let news = decode_props(req.news.as_ref(), "news")?;
+            let ctx = self.ctx(&req.urn, &name, req.preview, req.timeout);
+            let outputs = bounded(&ctx, resource.update(&ctx, req.id.clone(), &olds, &news))
+                .await
+                .map_err(|e| error_status(&token, &name, "update", e))?;
+            Ok(Response::new(pb::UpdateResponse {
+                properties: Some(codec::encode_map(&outputs)),
+                refresh_before_update: false,
+            }))
+        })
+        .await
+    }
+
+    async fn delete(&self, request: Request<pb::DeleteRequest>) -> Result<Response<()>, Status> {
+        guarded("Delete", async {
+            let req = request.into_inner();
+            let token = type_of(&req.r#type, &req.urn);
+            let name = name_of(&req.name, &req.urn);
+            let resource = self.resource(&token)?;
+            let olds = decode_props(req.properties.as_ref(), "properties")?;
+            let ctx = self.ctx(&req.urn, &name, false, req.timeout);
+            bounded(&ctx, resource.delete(&ctx, req.id.clone(), &olds))
+                .await
+                .map_err(|e| error_status(&token, &name, "delete", e))?;
+            Ok(Response::new(()))
+        })
+        .await
+    }
+
+    async fn construct(
+        &self,
+        _: Request<pb::ConstructRequest>,
+    ) -> Result<Response<pb::ConstructResponse>, Status> {
+        Err(Status::unimplemented("zerotrust has no component resources"))
+    }
+
+    async fn cancel(&self, _: Request<()>) -> Result<Response<()>, Status> {
+        // Answer at once; in-flight operations notice through their Ctx.
+        self.canceller.cancel();
+        Ok(Response::new(()))
+    }
+
+    async fn get_plugin_info(&self, _: Request<()>) -> Result<Response<pb::PluginInfo>, Status> {
+        Ok(Response::new(pb::PluginInfo {
+            version: VERSION.to_string(),
+        }))
+    }
+
+    async fn attach(&self, request: Request<pb::PluginAttach>) -> Result<Response<()>, Status> {
+        self.connect_engine(&request.into_inner().address);
+        Ok(Response::new(()))
+    }
+
+    async fn get_mapping(
+        &self,
+        _: Request<pb::GetMappingRequest>,
+    ) -> Result<Response<pb::GetMappingResponse>, Status> {
+        Err(Status::unimplemented("zerotrust has no mappings"))
+    }
+
+    async fn get_mappings(
+        &self,
+        _: Request<pb::GetMappingsRequest>,
+    ) -> Result<Response<pb::GetMappingsResponse>, Status> {
+        Err(Status::unimplemented("zerotrust has no mappings"))
+    }
+}
+
+/// Serve the provider on an already bound listener until `shutdown` resolves.
+pub async fn serve(
+    provider: Arc<Provider>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), tonic::transport::Error> {
+    use crate::proto::pulumirpc::resource_provider_server::ResourceProviderServer;
+    let service = ResourceProviderServer::new(provider)
+        .max_decoding_message_size(MAX_MESSAGE)
+        .max_encoding_message_size(MAX_MESSAGE);
+    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
+    tonic::transport::Server::builder()
+        .add_service(service)
+        .serve_with_incoming_shutdown(incoming, shutdown)
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn token_and_name_fall_back_to_the_urn() {
+        let urn = "urn:pulumi:dev::proj::zerotrust:tls:PrivateKey::root-key";
+        assert_eq!(type_of("", urn), "zerotrust:tls:PrivateKey");
+        assert_eq!(name_of("", urn), "root-key");
+        let nested = "urn:pulumi:dev::proj::my:comp$zerotrust:tls:PrivateKey::k";
+        assert_eq!(type_of("", nested), "zerotrust:tls:PrivateKey");
+    }
+
+    #[test]
+    fn ignore_changes_paths_reduce_to_top_level_keys() {
+        let keys = ignored_keys(&["subject.commonName".into(), "dnsNames[0]".into()]);
+        assert_eq!(keys, BTreeSet::from(["dnsNames".into(), "subject".into()]));
+    }
+}

@@ -1,0 +1,92 @@
+//! `pulumi-resource-zerotrust`: binds 127.0.0.1:0, prints the port, serves the engine.
+
+use std::io::Write;
+use std::sync::Arc;
+use zerotrust::modules;
+
+/// The engine passes `[--logtostderr] [-v=N] [--tracing X] [--logflow] <engine-address>`.
+/// Zero positionals means attach mode: the engine connects to us later and sends Attach.
+fn engine_address(args: &[String]) -> Option<String> {
+    let mut positionals = Vec::new();
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        if arg == "--tracing" {
+            iter.next();
+        } else if arg.starts_with('-') {
+            continue;
+        } else {
+            positionals.push(arg.clone());
+        }
+    }
+    positionals.pop()
+}
+
+fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .init();
+    if std::env::args().nth(1).as_deref() == Some("--schema") {
+        let provider = modules::provider();
+        println!("{}", provider.schema_text());
+        return std::process::ExitCode::SUCCESS;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pulumi-resource-zerotrust: cannot start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run()) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("pulumi-resource-zerotrust: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let provider = Arc::new(modules::provider());
+    if let Some(address) = engine_address(&args) {
+        provider.connect_engine(&address);
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let port = listener.local_addr()?.port();
+    {
+        // The port line is the only thing ever written to stdout.
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{port}")?;
+        out.flush()?;
+    }
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("SIGINT received; draining");
+    };
+    zerotrust::core::server::serve(provider, listener, shutdown).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::engine_address;
+
+    fn args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn finds_the_engine_address_among_flags() {
+        assert_eq!(
+            engine_address(&args(&["--logtostderr", "-v=9", "--tracing", "x:1", "127.0.0.1:5"])),
+            Some("127.0.0.1:5".into())
+        );
+        assert_eq!(engine_address(&args(&["--logflow"])), None);
+        assert_eq!(engine_address(&[]), None);
+    }
+}

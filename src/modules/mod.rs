@@ -1,0 +1,49 @@
+//! The resource modules, and the provider configuration they share.
+
+pub mod tls;
+
+use crate::core::Registry;
+use crate::core::schema::{Types, json_schema_of, object_spec};
+use crate::core::server::ConfigSchema;
+use crate::typed::Value;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// Provider configuration (`zerotrust:<key>` in stack config, or arguments of an explicit
+/// `zerotrust.Provider`). Every setting is optional.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProviderConfig {
+    /// Minutes by which certificates created through this provider start before their creation
+    /// time, unless a resource sets `backdateMinutes` itself. Absorbs clock skew between the
+    /// machines that will verify them. Defaults to 0, as pulumi-tls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub default_backdate_minutes: Option<Value<i64>>,
+}
+
+impl ProviderConfig {
+    /// The configured default backdating, if known.
+    pub fn backdate_minutes(&self) -> i64 {
+        match self.default_backdate_minutes {
+            Some(Value::Known(m)) => m,
+            _ => 0,
+        }
+    }
+}
+
+/// Every resource and function of the package.
+pub fn registry() -> Registry {
+    tls::register(Registry::default())
+}
+
+/// The provider configuration's schema.
+pub fn config_schema() -> ConfigSchema {
+    let mut types = Types::new();
+    let spec = object_spec(&json_schema_of::<ProviderConfig>(), "config", &mut types);
+    ConfigSchema { spec, types }
+}
+
+/// The provider, ready to serve.
+pub fn provider() -> crate::core::server::Provider {
+    crate::core::server::Provider::new(registry(), config_schema())
+}

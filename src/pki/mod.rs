@@ -1,0 +1,1 @@
+//! Pure key and certificate functions (no I/O, no protocol types).

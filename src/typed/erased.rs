@@ -1,0 +1,432 @@
+//! The blanket adapter from typed resources and functions to the dynamic form the core calls.
+//!
+//! Everything generic lives here once: wire-type validation, serde decoding with paths, the
+//! look-aside secret bookkeeping, the structural diff, and the "no unknowns outside preview" rule.
+
+use super::{CheckFailure, Created, Ctx, Failures, Function, ReadOutcome, Resource, ResourceError};
+use crate::codec::typed_json::{SecretPaths, json_to_map, map_to_json, mark_secret_paths};
+use crate::codec::{PropertyMap, PropertyPath, PropertyValue, contains_unknowns};
+use crate::core::diff::{ChangeKind, DiffResult, diff_inputs};
+use crate::core::schema::{
+    ObjectSpec, Types, json_schema_of, module_of, object_spec, replace_on_changes, resource_json,
+};
+use crate::core::validate::validate_object;
+use futures::future::BoxFuture;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value as Json;
+use std::collections::BTreeSet;
+use time::OffsetDateTime;
+
+/// Schema facts derived once from a resource's or function's types.
+pub struct Specs {
+    pub inputs: ObjectSpec,
+    pub outputs: ObjectSpec,
+    pub types: Types,
+}
+
+impl Specs {
+    fn derive<I: schemars::JsonSchema, O: schemars::JsonSchema>(token: &str) -> Self {
+        let module = module_of(token);
+        let mut types = Types::new();
+        let inputs = object_spec(&json_schema_of::<I>(), module, &mut types);
+        let outputs = object_spec(&json_schema_of::<O>(), module, &mut types);
+        Specs {
+            inputs,
+            outputs,
+            types,
+        }
+    }
+}
+
+/// What Diff receives, already decoded.
+pub struct DiffArgs<'a> {
+    pub olds: &'a PropertyMap,
+    pub news: &'a PropertyMap,
+    pub old_inputs: Option<&'a PropertyMap>,
+    pub ignore: &'a BTreeSet<String>,
+    pub now: OffsetDateTime,
+}
+
+/// What a Read found, as property maps.
+pub struct ReadMaps {
+    pub id: String,
+    pub inputs: PropertyMap,
+    pub outputs: PropertyMap,
+}
+
+/// The dynamic face of a resource.
+pub trait DynResource: Send + Sync {
+    fn token(&self) -> &'static str;
+    fn specs(&self) -> &Specs;
+    fn schema_json(&self) -> Json;
+    fn check(&self, news: &PropertyMap) -> (PropertyMap, Vec<CheckFailure>);
+    fn diff(&self, args: DiffArgs<'_>) -> DiffResult;
+    fn create<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        inputs: &'a PropertyMap,
+    ) -> BoxFuture<'a, Result<(String, PropertyMap), ResourceError>>;
+    fn read<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        id: String,
+        inputs: Option<&'a PropertyMap>,
+        outputs: Option<&'a PropertyMap>,
+    ) -> BoxFuture<'a, Result<Option<ReadMaps>, ResourceError>>;
+    fn update<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        id: String,
+        olds: &'a PropertyMap,
+        news: &'a PropertyMap,
+    ) -> BoxFuture<'a, Result<PropertyMap, ResourceError>>;
+    fn delete<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        id: String,
+        olds: &'a PropertyMap,
+    ) -> BoxFuture<'a, Result<(), ResourceError>>;
+}
+
+/// The dynamic face of a function.
+pub trait DynFunction: Send + Sync {
+    fn token(&self) -> &'static str;
+    fn specs(&self) -> &Specs;
+    fn schema_json(&self) -> Json;
+    fn invoke<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        args: &'a PropertyMap,
+    ) -> BoxFuture<'a, Result<Result<PropertyMap, Vec<CheckFailure>>, ResourceError>>;
+}
+
+/// A typed resource with its derived specs.
+pub struct TypedResource<R: Resource> {
+    inner: R,
+    specs: Specs,
+    replace_keys: BTreeSet<String>,
+}
+
+impl<R: Resource> TypedResource<R> {
+    pub fn new(inner: R) -> Self {
+        let specs = Specs::derive::<R::Inputs, R::Outputs>(R::TOKEN);
+        // Without an update, every change replaces.
+        let replace_keys = if R::UPDATABLE {
+            replace_on_changes(&specs.inputs).into_iter().collect()
+        } else {
+            specs.inputs.properties.keys().cloned().collect()
+        };
+        TypedResource {
+            inner,
+            specs,
+            replace_keys,
+        }
+    }
+}
+
+fn serde_path(path: &serde_path_to_error::Path) -> PropertyPath {
+    use serde_path_to_error::Segment;
+    path.iter().fold(PropertyPath::root(), |p, seg| match seg {
+        Segment::Seq { index } => p.index(*index),
+        Segment::Map { key } => p.key(key.as_str()),
+        Segment::Enum { variant } => p.key(variant.as_str()),
+        Segment::Unknown => p,
+    })
+}
+
+/// Decode a property map into a typed value, with the path of the first failure.
+pub fn decode<T: DeserializeOwned>(map: &PropertyMap) -> Result<(T, SecretPaths), CheckFailure> {
+    let (json, secrets) = map_to_json(map);
+    serde_path_to_error::deserialize(json)
+        .map(|v| (v, secrets))
+        .map_err(|e| CheckFailure {
+            property: serde_path(e.path()),
+            reason: e.inner().to_string(),
+        })
+}
+
+/// Encode a typed value as a property map, re-marking secrets seen on the way in.
+pub fn encode<T: Serialize>(value: &T, secrets: &SecretPaths) -> Result<PropertyMap, ResourceError> {
+    let json = serde_json::to_value(value)
+        .map_err(|e| ResourceError::Internal(format!("encoding properties: {e}")))?;
+    let mut map = json_to_map(&json)
+        .ok_or_else(|| ResourceError::Internal("properties did not encode as an object".into()))?;
+    map.retain(|_, v| !matches!(v, PropertyValue::Null));
+    mark_secret_paths(&mut map, secrets);
+    Ok(map)
+}
+
+fn decode_state<T: DeserializeOwned>(
+    what: &str,
+    map: &PropertyMap,
+) -> Result<(T, SecretPaths), ResourceError> {
+    decode(map).map_err(|f| {
+        ResourceError::Internal(format!(
+            "recorded {what} do not decode at '{}': {}",
+            f.property, f.reason
+        ))
+    })
+}
+
+fn require_known(ctx: &Ctx, map: &PropertyMap) -> Result<(), ResourceError> {
+    if !ctx.preview && contains_unknowns(map) {
+        return Err(ResourceError::Internal(
+            "the provider produced unknown outputs outside of preview".into(),
+        ));
+    }
+    Ok(())
+}
+
+impl<R: Resource> DynResource for TypedResource<R> {
+    fn token(&self) -> &'static str {
+        R::TOKEN
+    }
+
+    fn specs(&self) -> &Specs {
+        &self.specs
+    }
+
+    fn schema_json(&self) -> Json {
+        let mut inputs = self.specs.inputs.clone();
+        if !R::UPDATABLE {
+            // Say in the schema what the diff does: every input replaces.
+            for p in inputs.properties.values_mut() {
+                if let Some(obj) = p.as_object_mut() {
+                    obj.insert("replaceOnChanges".into(), Json::Bool(true));
+                }
+            }
+        }
+        resource_json(R::DESCRIPTION, &inputs, &self.specs.outputs)
+    }
+
+    fn check(&self, news: &PropertyMap) -> (PropertyMap, Vec<CheckFailure>) {
+        let failures = validate_object(news, &self.specs.inputs, &self.specs.types);
+        if !failures.is_empty() {
+            return (news.clone(), failures);
+        }
+        let (inputs, secrets) = match decode::<R::Inputs>(news) {
+            Ok(decoded) => decoded,
+            Err(f) => return (news.clone(), vec![f]),
+        };
+        let mut failures = Failures::default();
+        let checked = self.inner.check(inputs, &mut failures);
+        if !failures.is_empty() {
+            return (news.clone(), failures.into_vec());
+        }
+        match encode(&checked, &secrets) {
+            Ok(map) => (map, Vec::new()),
+            Err(e) => (
+                news.clone(),
+                vec![CheckFailure {
+                    property: PropertyPath::root(),
+                    reason: e.to_string(),
+                }],
+            ),
+        }
+    }
+
+    fn diff(&self, args: DiffArgs<'_>) -> DiffResult {
+        // Old inputs are authoritative; very old state without them falls back to the outputs
+        // that carry input names.
+        let base: PropertyMap = match args.old_inputs {
+            Some(m) if !m.is_empty() => m.clone(),
+            _ => args
+                .olds
+                .iter()
+                .filter(|(k, _)| self.specs.inputs.properties.contains_key(k.as_str()))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        };
+        let mut result = diff_inputs(&base, args.news, &self.replace_keys, args.ignore);
+        if let (Ok((olds, _)), Ok((news, _))) = (
+            decode::<R::Outputs>(args.olds),
+            decode::<R::Inputs>(args.news),
+        ) {
+            for extra in self.inner.diff_extra(&olds, &news, args.now) {
+                result.record(&extra.property, ChangeKind::Update, extra.replace);
+            }
+        }
+        result
+    }
+
+    fn create<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        inputs: &'a PropertyMap,
+    ) -> BoxFuture<'a, Result<(String, PropertyMap), ResourceError>> {
+        Box::pin(async move {
+            let (typed, secrets) = match decode::<R::Inputs>(inputs) {
+                Ok(d) => d,
+                // In preview an input the type cannot hold yet means "outputs unknown".
+                Err(_) if ctx.preview && contains_unknowns(inputs) => {
+                    return Ok((String::new(), PropertyMap::new()));
+                }
+                Err(f) => {
+                    return Err(ResourceError::InvalidInput {
+                        property: f.property,
+                        reason: f.reason,
+                    });
+                }
+            };
+            let Created { id, outputs } = self.inner.create(ctx, typed).await?;
+            let map = encode(&outputs, &secrets)?;
+            require_known(ctx, &map)?;
+            if !ctx.preview && id.is_empty() {
+                return Err(ResourceError::Internal("create returned an empty id".into()));
+            }
+            Ok((id, map))
+        })
+    }
+
+    fn read<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        id: String,
+        inputs: Option<&'a PropertyMap>,
+        outputs: Option<&'a PropertyMap>,
+    ) -> BoxFuture<'a, Result<Option<ReadMaps>, ResourceError>> {
+        Box::pin(async move {
+            let (inputs, input_secrets) = match inputs.filter(|m| !m.is_empty()) {
+                Some(m) => {
+                    let (v, s) = decode_state::<R::Inputs>("inputs", m)?;
+                    (Some(v), s)
+                }
+                None => (None, SecretPaths::new()),
+            };
+            let (outputs, output_secrets) = match outputs.filter(|m| !m.is_empty()) {
+                Some(m) => {
+                    let (v, s) = decode_state::<R::Outputs>("outputs", m)?;
+                    (Some(v), s)
+                }
+                None => (None, SecretPaths::new()),
+            };
+            match self.inner.read(ctx, id, inputs, outputs).await? {
+                ReadOutcome::Gone => Ok(None),
+                ReadOutcome::Found {
+                    id,
+                    inputs,
+                    outputs,
+                } => {
+                    let inputs = encode(&inputs, &input_secrets)?;
+                    let outputs = encode(&outputs, &output_secrets)?;
+                    Ok(Some(ReadMaps {
+                        id,
+                        inputs,
+                        outputs,
+                    }))
+                }
+            }
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        id: String,
+        olds: &'a PropertyMap,
+        news: &'a PropertyMap,
+    ) -> BoxFuture<'a, Result<PropertyMap, ResourceError>> {
+        Box::pin(async move {
+            let (olds, _) = decode_state::<R::Outputs>("outputs", olds)?;
+            let (typed, secrets) = match decode::<R::Inputs>(news) {
+                Ok(d) => d,
+                Err(_) if ctx.preview && contains_unknowns(news) => {
+                    return Ok(PropertyMap::new());
+                }
+                Err(f) => {
+                    return Err(ResourceError::InvalidInput {
+                        property: f.property,
+                        reason: f.reason,
+                    });
+                }
+            };
+            let outputs = self.inner.update(ctx, id, olds, typed).await?;
+            let map = encode(&outputs, &secrets)?;
+            require_known(ctx, &map)?;
+            Ok(map)
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        id: String,
+        olds: &'a PropertyMap,
+    ) -> BoxFuture<'a, Result<(), ResourceError>> {
+        Box::pin(async move {
+            let (olds, _) = decode_state::<R::Outputs>("outputs", olds)?;
+            self.inner.delete(ctx, id, olds).await
+        })
+    }
+}
+
+/// A typed function with its derived specs.
+pub struct TypedFunction<F: Function> {
+    inner: F,
+    specs: Specs,
+}
+
+impl<F: Function> TypedFunction<F> {
+    pub fn new(inner: F) -> Self {
+        TypedFunction {
+            inner,
+            specs: Specs::derive::<F::Args, F::Result>(F::TOKEN),
+        }
+    }
+}
+
+impl<F: Function> DynFunction for TypedFunction<F> {
+    fn token(&self) -> &'static str {
+        F::TOKEN
+    }
+
+    fn specs(&self) -> &Specs {
+        &self.specs
+    }
+
+    fn schema_json(&self) -> Json {
+        let obj = |spec: &ObjectSpec| {
+            serde_json::json!({
+                "type": "object",
+                "properties": spec.properties,
+                "required": spec.required,
+            })
+        };
+        serde_json::json!({
+            "description": F::DESCRIPTION,
+            "inputs": obj(&self.specs.inputs),
+            "outputs": obj(&self.specs.outputs),
+        })
+    }
+
+    fn invoke<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        args: &'a PropertyMap,
+    ) -> BoxFuture<'a, Result<Result<PropertyMap, Vec<CheckFailure>>, ResourceError>> {
+        Box::pin(async move {
+            let failures = validate_object(args, &self.specs.inputs, &self.specs.types);
+            if !failures.is_empty() {
+                return Ok(Err(failures));
+            }
+            let (typed, _) = match decode::<F::Args>(args) {
+                Ok(d) => d,
+                Err(f) => return Ok(Err(vec![f])),
+            };
+            let mut failures = Failures::default();
+            self.inner.check(&typed, &mut failures);
+            if !failures.is_empty() {
+                return Ok(Err(failures.into_vec()));
+            }
+            let result = self.inner.invoke(ctx, typed).await?;
+            // Invoke results carry no secret wrappers; the schema marks secret outputs and the
+            // SDK wraps them on its side.
+            let map = encode(&result, &SecretPaths::new())?
+                .into_iter()
+                .map(|(k, v)| (k, v.unsecret()))
+                .collect();
+            Ok(Ok(map))
+        })
+    }
+}
