@@ -22,7 +22,9 @@ fn main() -> io::Result<()> {
     let protoc = protoc_bin_vendored::protoc_bin_path().map_err(io::Error::other)?;
     let wkt_include = protoc_bin_vendored::include_path().map_err(io::Error::other)?;
 
-    let out_dir = PathBuf::from(std::env::var_os("OUT_DIR").ok_or_else(|| io::Error::other("OUT_DIR is not set"))?);
+    let out_dir = PathBuf::from(
+        std::env::var_os("OUT_DIR").ok_or_else(|| io::Error::other("OUT_DIR is not set"))?,
+    );
 
     let mut config = tonic_prost_build::Config::new();
     config.protoc_executable(protoc);

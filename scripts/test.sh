@@ -1,5 +1,20 @@
 #!/usr/bin/env bash
-# The whole test suite, from a fresh clone: installs what it needs, then runs every layer.
+# The whole test suite, from a fresh clone: installs what it needs (scripts/setup.sh), then runs
+# every layer: lints, unit tests, gRPC tests against the real server, the protocol descriptor
+# check, openssl/ssh-keygen checks, the schema and SDK staleness checks, and the end-to-end
+# `pulumi` runs of the examples.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-cargo test --lib --bins
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$ZT_ROOT"
+
+bash scripts/setup.sh
+
+log "lint"
+cargo fmt --check
+cargo clippy --all-targets --quiet -- -D warnings
+
+log "cargo tests (unit, gRPC, descriptors, openssl, schema)"
+ZT_PYTHON="$ZT_VENV/bin/python" cargo test --all-targets 2>&1
+
+log "end-to-end tests through the pulumi CLI"
+"$ZT_VENV/bin/python" -m pytest -v tests/e2e

@@ -34,7 +34,10 @@ fn main() -> std::process::ExitCode {
         println!("{}", provider.schema_text());
         return std::process::ExitCode::SUCCESS;
     }
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("pulumi-resource-zerotrust: cannot start the async runtime: {e}");
@@ -83,7 +86,13 @@ mod tests {
     #[test]
     fn finds_the_engine_address_among_flags() {
         assert_eq!(
-            engine_address(&args(&["--logtostderr", "-v=9", "--tracing", "x:1", "127.0.0.1:5"])),
+            engine_address(&args(&[
+                "--logtostderr",
+                "-v=9",
+                "--tracing",
+                "x:1",
+                "127.0.0.1:5"
+            ])),
             Some("127.0.0.1:5".into())
         );
         assert_eq!(engine_address(&args(&["--logflow"])), None);

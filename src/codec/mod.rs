@@ -179,9 +179,9 @@ impl PropertyValue {
             PropertyValue::Array(items) => {
                 PropertyValue::Array(items.iter().map(Self::unsecret).collect())
             }
-            PropertyValue::Object(map) => PropertyValue::Object(
-                map.iter().map(|(k, v)| (k.clone(), v.unsecret())).collect(),
-            ),
+            PropertyValue::Object(map) => {
+                PropertyValue::Object(map.iter().map(|(k, v)| (k.clone(), v.unsecret())).collect())
+            }
             other => other.clone(),
         }
     }
@@ -217,10 +217,7 @@ fn malformed(at: &PropertyPath, what: &'static str, reason: impl Into<String>) -
     }
 }
 
-fn get_str<'a>(
-    fields: &'a BTreeMap<String, prost_types::Value>,
-    key: &str,
-) -> Option<&'a String> {
+fn get_str<'a>(fields: &'a BTreeMap<String, prost_types::Value>, key: &str) -> Option<&'a String> {
     match fields.get(key).and_then(|v| v.kind.as_ref()) {
         Some(Kind::StringValue(s)) => Some(s),
         _ => None,
@@ -228,7 +225,10 @@ fn get_str<'a>(
 }
 
 /// Decode one wire value at `at` (the path is only used in error messages).
-pub fn decode_value(v: &prost_types::Value, at: &PropertyPath) -> Result<PropertyValue, CodecError> {
+pub fn decode_value(
+    v: &prost_types::Value,
+    at: &PropertyPath,
+) -> Result<PropertyValue, CodecError> {
     let Some(kind) = &v.kind else {
         return Err(CodecError::Empty {
             path: at.to_string(),
@@ -300,7 +300,9 @@ fn decode_object(
                     other => Some(Box::new(other)),
                 },
             };
-            let package_version = get_str(fields, "packageVersion").cloned().unwrap_or_default();
+            let package_version = get_str(fields, "packageVersion")
+                .cloned()
+                .unwrap_or_default();
             Ok(PropertyValue::ResourceRef(ResourceRef {
                 urn,
                 id,
@@ -471,7 +473,10 @@ fn json_to_wire(j: &serde_json::Value) -> prost_types::Value {
             values: items.iter().map(json_to_wire).collect(),
         })),
         J::Object(m) => kind(Kind::StructValue(prost_types::Struct {
-            fields: m.iter().map(|(k, v)| (k.clone(), json_to_wire(v))).collect(),
+            fields: m
+                .iter()
+                .map(|(k, v)| (k.clone(), json_to_wire(v)))
+                .collect(),
         })),
     }
 }
@@ -529,7 +534,10 @@ mod tests {
     #[test]
     fn secrets_roundtrip_and_do_not_double_wrap() {
         let s = PropertyValue::secret(PropertyValue::secret(PropertyValue::string("k")));
-        assert_eq!(s, PropertyValue::Secret(Box::new(PropertyValue::string("k"))));
+        assert_eq!(
+            s,
+            PropertyValue::Secret(Box::new(PropertyValue::string("k")))
+        );
         assert_eq!(roundtrip(&s), s);
         let wire = encode_value(&s);
         let Some(Kind::StructValue(st)) = &wire.kind else {
@@ -544,7 +552,10 @@ mod tests {
     fn resource_references_keep_urn_and_treat_empty_id_as_unknown() {
         let wire = obj(&[
             (SIG_KEY, str_value(SIG_RESOURCE_REF)),
-            ("urn", str_value("urn:pulumi:dev::p::zerotrust:tls:PrivateKey::k")),
+            (
+                "urn",
+                str_value("urn:pulumi:dev::p::zerotrust:tls:PrivateKey::k"),
+            ),
             ("id", str_value("")),
             ("packageVersion", str_value("0.1.0")),
         ]);
@@ -552,7 +563,10 @@ mod tests {
         let PropertyValue::ResourceRef(r) = &v else {
             panic!("expected a reference, got {v:?}")
         };
-        assert_eq!(r.id.as_deref(), Some(&PropertyValue::Unknown(UnknownKind::String)));
+        assert_eq!(
+            r.id.as_deref(),
+            Some(&PropertyValue::Unknown(UnknownKind::String))
+        );
         assert!(v.contains_unknowns());
         assert_eq!(roundtrip(&v), v);
     }
@@ -597,10 +611,18 @@ mod tests {
     #[test]
     fn malformed_special_values_name_their_path() {
         let bad = obj(&[(SIG_KEY, str_value(SIG_SECRET))]);
-        let wrapped = obj(&[("outer", kind(Kind::ListValue(prost_types::ListValue { values: vec![bad] })))]);
+        let wrapped = obj(&[(
+            "outer",
+            kind(Kind::ListValue(prost_types::ListValue {
+                values: vec![bad],
+            })),
+        )]);
         let err = decode_value(&wrapped, &PropertyPath::root()).unwrap_err();
         assert!(err.to_string().contains("outer[0]"), "{err}");
-        let bytes = obj(&[(SIG_KEY, str_value(SIG_BYTE_STRING)), ("value", str_value("AA=="))]);
+        let bytes = obj(&[
+            (SIG_KEY, str_value(SIG_BYTE_STRING)),
+            ("value", str_value("AA==")),
+        ]);
         assert!(matches!(
             decode_value(&bytes, &PropertyPath::root()),
             Err(CodecError::UnsupportedSignature { .. })

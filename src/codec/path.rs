@@ -90,7 +90,9 @@ mod tests {
         assert_eq!(p.to_string(), "subject.commonName");
         let p = PropertyPath::root().key("dnsNames").index(2);
         assert_eq!(p.to_string(), "dnsNames[2]");
-        let p = PropertyPath::root().key("labels").key("app.kubernetes.io/name");
+        let p = PropertyPath::root()
+            .key("labels")
+            .key("app.kubernetes.io/name");
         assert_eq!(p.to_string(), "labels[\"app.kubernetes.io/name\"]");
         let p = PropertyPath::root().key("a \"q\"");
         assert_eq!(p.to_string(), "[\"a \\\"q\\\"\"]");

@@ -6,8 +6,8 @@
 //! `typed::Value<T>` accepts, so an unknown can never be read as a zero value or as a string.
 
 use super::{
-    Archive, ArchiveSource, Asset, AssetSource, PathElem, PropertyMap, PropertyPath,
-    PropertyValue, SIG_ARCHIVE, SIG_ASSET, SIG_KEY, SIG_SECRET, UnknownKind,
+    Archive, ArchiveSource, Asset, AssetSource, PathElem, PropertyMap, PropertyPath, PropertyValue,
+    SIG_ARCHIVE, SIG_ASSET, SIG_KEY, SIG_SECRET, UnknownKind,
 };
 use serde_json::{Map, Value as Json};
 use std::collections::BTreeSet;
@@ -18,7 +18,10 @@ pub type SecretPaths = BTreeSet<PropertyPath>;
 /// The marker object standing for an unknown in typed JSON.
 pub fn unknown_marker(kind: UnknownKind) -> Json {
     let mut m = Map::new();
-    m.insert(SIG_KEY.to_string(), Json::String(kind.sentinel().to_string()));
+    m.insert(
+        SIG_KEY.to_string(),
+        Json::String(kind.sentinel().to_string()),
+    );
     Json::Object(m)
 }
 
@@ -151,7 +154,11 @@ fn archive_to_json(a: &Archive, at: &PropertyPath, secrets: &mut SecretPaths) ->
 /// Returns `None` if `j` is not an object.
 pub fn json_to_map(j: &Json) -> Option<PropertyMap> {
     let Json::Object(m) = j else { return None };
-    Some(m.iter().map(|(k, v)| (k.clone(), json_to_value(v))).collect())
+    Some(
+        m.iter()
+            .map(|(k, v)| (k.clone(), json_to_value(v)))
+            .collect(),
+    )
 }
 
 /// Convert one typed JSON value back to a property value, reading secret envelopes and markers.

@@ -23,21 +23,19 @@ pub fn normalize_config(map: &PropertyMap, spec: &ObjectSpec) -> (PropertyMap, V
             other => (other, false),
         };
         let normalized = match inner {
-            PropertyValue::String(text) if !wants_text => {
-                match decode_json_text(text) {
-                    Ok(v) => v,
-                    Err(e) => {
-                        failures.push(CheckFailure {
-                            property: PropertyPath::root().key(key.as_str()),
-                            reason: format!(
-                                "expected {} (a value or its JSON text): {e}",
-                                declared.unwrap_or("a value")
-                            ),
-                        });
-                        continue;
-                    }
+            PropertyValue::String(text) if !wants_text => match decode_json_text(text) {
+                Ok(v) => v,
+                Err(e) => {
+                    failures.push(CheckFailure {
+                        property: PropertyPath::root().key(key.as_str()),
+                        reason: format!(
+                            "expected {} (a value or its JSON text): {e}",
+                            declared.unwrap_or("a value")
+                        ),
+                    });
+                    continue;
                 }
-            }
+            },
             other => other.clone(),
         };
         out.insert(
@@ -72,19 +70,28 @@ mod tests {
     fn json_text_and_native_values_normalise_alike() {
         let text = PropertyMap::from([
             ("minutes".to_string(), PropertyValue::string("5")),
-            ("flag".to_string(), PropertyValue::secret(PropertyValue::string("true"))),
+            (
+                "flag".to_string(),
+                PropertyValue::secret(PropertyValue::string("true")),
+            ),
             ("name".to_string(), PropertyValue::string("42")),
             ("version".to_string(), PropertyValue::string("0.1.0")),
         ]);
         let (out, failures) = normalize_config(&text, &spec());
         assert!(failures.is_empty(), "{failures:?}");
         assert_eq!(out["minutes"], PropertyValue::Number(5.0));
-        assert_eq!(out["flag"], PropertyValue::secret(PropertyValue::Bool(true)));
+        assert_eq!(
+            out["flag"],
+            PropertyValue::secret(PropertyValue::Bool(true))
+        );
         // Plain strings are not JSON-quoted, so they stay as they are.
         assert_eq!(out["name"], PropertyValue::string("42"));
         assert_eq!(out["version"], PropertyValue::string("0.1.0"));
         let native = PropertyMap::from([("minutes".to_string(), PropertyValue::Number(5.0))]);
-        assert_eq!(normalize_config(&native, &spec()).0["minutes"], PropertyValue::Number(5.0));
+        assert_eq!(
+            normalize_config(&native, &spec()).0["minutes"],
+            PropertyValue::Number(5.0)
+        );
     }
 
     #[test]

@@ -112,7 +112,13 @@ fn diff_value(
         }
         (Some(PropertyValue::Array(a)), Some(PropertyValue::Array(b))) => {
             for i in 0..a.len().max(b.len()) {
-                diff_value(a.get(i).and_then(|v| present(Some(v))), b.get(i).and_then(|v| present(Some(v))), &at.index(i), replace, out);
+                diff_value(
+                    a.get(i).and_then(|v| present(Some(v))),
+                    b.get(i).and_then(|v| present(Some(v))),
+                    &at.index(i),
+                    replace,
+                    out,
+                );
             }
         }
         (Some(a), Some(b)) => {
@@ -135,13 +141,22 @@ mod tests {
     #[test]
     fn nested_changes_get_detailed_paths_and_top_level_keys() {
         let olds = PropertyMap::from([
-            ("subject".to_string(), PropertyValue::Object(PropertyMap::from([("commonName".to_string(), s("a"))]))),
+            (
+                "subject".to_string(),
+                PropertyValue::Object(PropertyMap::from([("commonName".to_string(), s("a"))])),
+            ),
             ("dnsNames".to_string(), PropertyValue::Array(vec![s("x")])),
             ("earlyRenewalHours".to_string(), PropertyValue::Number(1.0)),
         ]);
         let news = PropertyMap::from([
-            ("subject".to_string(), PropertyValue::Object(PropertyMap::from([("commonName".to_string(), s("b"))]))),
-            ("dnsNames".to_string(), PropertyValue::Array(vec![s("x"), s("y")])),
+            (
+                "subject".to_string(),
+                PropertyValue::Object(PropertyMap::from([("commonName".to_string(), s("b"))])),
+            ),
+            (
+                "dnsNames".to_string(),
+                PropertyValue::Array(vec![s("x"), s("y")]),
+            ),
             ("earlyRenewalHours".to_string(), PropertyValue::Number(2.0)),
         ]);
         let replace = BTreeSet::from(["subject".to_string(), "dnsNames".to_string()]);
@@ -151,7 +166,10 @@ mod tests {
             vec!["dnsNames[1]", "earlyRenewalHours", "subject.commonName"]
         );
         assert_eq!(d.detailed["dnsNames[1]"].kind, ChangeKind::Add);
-        assert_eq!(d.replaces.iter().cloned().collect::<Vec<_>>(), vec!["dnsNames", "subject"]);
+        assert_eq!(
+            d.replaces.iter().cloned().collect::<Vec<_>>(),
+            vec!["dnsNames", "subject"]
+        );
         assert!(!d.detailed["earlyRenewalHours"].replace);
     }
 

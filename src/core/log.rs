@@ -29,7 +29,10 @@ impl EngineLog {
             format!("http://{address}")
         };
         let Ok(endpoint) = tonic::transport::Endpoint::from_shared(endpoint) else {
-            tracing::warn!(address, "engine address is not a valid endpoint; logs stay on stderr");
+            tracing::warn!(
+                address,
+                "engine address is not a valid endpoint; logs stay on stderr"
+            );
             return;
         };
         let (tx, mut rx) = mpsc::unbounded_channel::<LogRequest>();

@@ -148,9 +148,7 @@ fn property_spec(raw: &Json, defs: &Map<String, Json>, module: &str, types: &mut
             }
         }
     }
-    let described = raw
-        .get("description")
-        .or_else(|| schema.get("description"));
+    let described = raw.get("description").or_else(|| schema.get("description"));
     if let Some(d) = described {
         out.insert("description".into(), d.clone());
     }
@@ -264,17 +262,26 @@ mod tests {
             json!({"type": "string", "description": "Key material.", "secret": true, "replaceOnChanges": true})
         );
         assert_eq!(p["hours"], json!({"type": "integer"}));
-        assert_eq!(p["names"], json!({"type": "array", "items": {"type": "string"}}));
+        assert_eq!(
+            p["names"],
+            json!({"type": "array", "items": {"type": "string"}})
+        );
         assert_eq!(
             p["labels"],
             json!({"type": "object", "additionalProperties": {"type": "string"}})
         );
-        assert_eq!(p["subject"], json!({"$ref": "#/types/zerotrust:tls:Nested"}));
+        assert_eq!(
+            p["subject"],
+            json!({"$ref": "#/types/zerotrust:tls:Nested"})
+        );
         assert_eq!(
             types["zerotrust:tls:Nested"]["properties"]["commonName"],
             json!({"type": "string", "description": "The name."})
         );
-        assert_eq!(spec.required, vec!["hours".to_string(), "privateKeyPem".to_string()]);
+        assert_eq!(
+            spec.required,
+            vec!["hours".to_string(), "privateKeyPem".to_string()]
+        );
         assert_eq!(replace_on_changes(&spec), vec!["privateKeyPem".to_string()]);
         assert_eq!(secret_properties(&spec), vec!["privateKeyPem".to_string()]);
     }

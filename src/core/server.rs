@@ -147,7 +147,7 @@ fn failures_to_proto(failures: Vec<CheckFailure>) -> Vec<pb::CheckFailure> {
 }
 
 /// Map a resource error to the status the engine expects, naming resource and operation.
-fn error_status(token: &str, name: &str, operation: &str, err: ResourceError) -> Status {
+pub fn error_status(token: &str, name: &str, operation: &str, err: ResourceError) -> Status {
     let subject = format!("{token} '{name}': {operation}");
     match err {
         ResourceError::InitFailed {
@@ -232,10 +232,7 @@ fn diff_response(result: DiffResult, input_keys: &ObjectSpec) -> pb::DiffRespons
                 (ChangeKind::Update, false) => Kind::Update,
                 (ChangeKind::Update, true) => Kind::UpdateReplace,
             };
-            let top = path
-                .split(['.', '['])
-                .next()
-                .unwrap_or_default();
+            let top = path.split(['.', '[']).next().unwrap_or_default();
             (
                 path.clone(),
                 pb::PropertyDiff {
@@ -299,7 +296,9 @@ impl ResourceProvider for Arc<Provider> {
         &self,
         _: Request<pb::ParameterizeRequest>,
     ) -> Result<Response<pb::ParameterizeResponse>, Status> {
-        Err(Status::unimplemented("zerotrust is not a parameterized provider"))
+        Err(Status::unimplemented(
+            "zerotrust is not a parameterized provider",
+        ))
     }
 
     async fn get_schema(
@@ -474,7 +473,10 @@ impl ResourceProvider for Arc<Provider> {
                 ignore: &ignore,
                 now: OffsetDateTime::now_utc(),
             });
-            Ok(Response::new(diff_response(result, &resource.specs().inputs)))
+            Ok(Response::new(diff_response(
+                result,
+                &resource.specs().inputs,
+            )))
         })
         .await
     }
@@ -584,7 +586,9 @@ impl ResourceProvider for Arc<Provider> {
         &self,
         _: Request<pb::ConstructRequest>,
     ) -> Result<Response<pb::ConstructResponse>, Status> {
-        Err(Status::unimplemented("zerotrust has no component resources"))
+        Err(Status::unimplemented(
+            "zerotrust has no component resources",
+        ))
     }
 
     async fn cancel(&self, _: Request<()>) -> Result<Response<()>, Status> {
@@ -647,6 +651,37 @@ mod tests {
         assert_eq!(name_of("", urn), "root-key");
         let nested = "urn:pulumi:dev::proj::my:comp$zerotrust:tls:PrivateKey::k";
         assert_eq!(type_of("", nested), "zerotrust:tls:PrivateKey");
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_becomes_an_internal_error() {
+        let result: Result<(), Status> = guarded("Test", async { panic!("boom") }).await;
+        let err = result.unwrap_err();
+        assert_eq!(err.code(), Code::Internal);
+        assert!(err.message().contains("boom"), "{}", err.message());
+    }
+
+    #[tokio::test]
+    async fn operations_stop_at_their_timeout() {
+        let (_canceller, cancel) = cancel::channel();
+        let ctx = Ctx {
+            urn: String::new(),
+            name: String::new(),
+            preview: false,
+            timeout: Duration::from_millis(10),
+            log: EngineLog::default(),
+            now: OffsetDateTime::now_utc(),
+            config: Arc::default(),
+            cancel,
+        };
+        let slow = async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Ok::<(), ResourceError>(())
+        };
+        assert!(matches!(
+            bounded(&ctx, slow).await,
+            Err(ResourceError::Timeout(_))
+        ));
     }
 
     #[test]

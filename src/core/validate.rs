@@ -108,7 +108,11 @@ pub fn check_value(
         };
         let Some(ty) = types.get(token) else { return };
         let PropertyValue::Object(map) = value else {
-            fail(failures, at, format!("expected an object, got {}", describe(value)));
+            fail(
+                failures,
+                at,
+                format!("expected an object, got {}", describe(value)),
+            );
             return;
         };
         let empty = Map::new();
@@ -119,25 +123,45 @@ pub fn check_value(
         let required: Vec<String> = ty
             .get("required")
             .and_then(Json::as_array)
-            .map(|r| r.iter().filter_map(Json::as_str).map(str::to_string).collect())
+            .map(|r| {
+                r.iter()
+                    .filter_map(Json::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
             .unwrap_or_default();
         check_object(map, props, &required, types, at, failures);
         return;
     }
     match spec.get("type").and_then(Json::as_str) {
         Some("string") => {
-            if !matches!(value, PropertyValue::String(_) | PropertyValue::ResourceRef(_)) {
-                fail(failures, at, format!("expected a string, got {}", describe(value)));
+            if !matches!(
+                value,
+                PropertyValue::String(_) | PropertyValue::ResourceRef(_)
+            ) {
+                fail(
+                    failures,
+                    at,
+                    format!("expected a string, got {}", describe(value)),
+                );
             }
         }
         Some("boolean") => {
             if !matches!(value, PropertyValue::Bool(_)) {
-                fail(failures, at, format!("expected a boolean, got {}", describe(value)));
+                fail(
+                    failures,
+                    at,
+                    format!("expected a boolean, got {}", describe(value)),
+                );
             }
         }
         Some("number") => {
             if !matches!(value, PropertyValue::Number(n) if n.is_finite()) {
-                fail(failures, at, format!("expected a number, got {}", describe(value)));
+                fail(
+                    failures,
+                    at,
+                    format!("expected a number, got {}", describe(value)),
+                );
             }
         }
         Some("integer") => match value {
@@ -147,11 +171,19 @@ pub fn check_value(
                 at,
                 format!("expected an integer, got {n} (not a whole number in range)"),
             ),
-            other => fail(failures, at, format!("expected an integer, got {}", describe(other))),
+            other => fail(
+                failures,
+                at,
+                format!("expected an integer, got {}", describe(other)),
+            ),
         },
         Some("array") => {
             let PropertyValue::Array(items) = value else {
-                fail(failures, at, format!("expected a list, got {}", describe(value)));
+                fail(
+                    failures,
+                    at,
+                    format!("expected a list, got {}", describe(value)),
+                );
                 return;
             };
             let item_spec = spec.get("items").cloned().unwrap_or(Json::Null);
@@ -161,10 +193,17 @@ pub fn check_value(
         }
         Some("object") => {
             let PropertyValue::Object(map) = value else {
-                fail(failures, at, format!("expected a map, got {}", describe(value)));
+                fail(
+                    failures,
+                    at,
+                    format!("expected a map, got {}", describe(value)),
+                );
                 return;
             };
-            let value_spec = spec.get("additionalProperties").cloned().unwrap_or(Json::Null);
+            let value_spec = spec
+                .get("additionalProperties")
+                .cloned()
+                .unwrap_or(Json::Null);
             for (k, v) in map {
                 check_value(v, &value_spec, types, &at.key(k.as_str()), failures);
             }
@@ -183,8 +222,14 @@ mod tests {
         let mut properties = Map::new();
         properties.insert("name".into(), json!({"type": "string"}));
         properties.insert("hours".into(), json!({"type": "integer"}));
-        properties.insert("names".into(), json!({"type": "array", "items": {"type": "string"}}));
-        properties.insert("subject".into(), json!({"$ref": "#/types/zerotrust:tls:Subject"}));
+        properties.insert(
+            "names".into(),
+            json!({"type": "array", "items": {"type": "string"}}),
+        );
+        properties.insert(
+            "subject".into(),
+            json!({"$ref": "#/types/zerotrust:tls:Subject"}),
+        );
         let types = Types::from([(
             "zerotrust:tls:Subject".to_string(),
             json!({"type": "object", "properties": {"commonName": {"type": "string"}}}),
@@ -220,7 +265,13 @@ mod tests {
         let paths: Vec<String> = failures.iter().map(|f| f.property.to_string()).collect();
         assert_eq!(
             paths,
-            vec!["name", "hours", "names[1]", "subject.bogus", "subject.commonName"]
+            vec![
+                "name",
+                "hours",
+                "names[1]",
+                "subject.bogus",
+                "subject.commonName"
+            ]
         );
         assert!(failures[1].reason.contains("integer"));
     }
@@ -229,7 +280,10 @@ mod tests {
     fn unknowns_and_secrets_pass_through() {
         let (spec, types) = spec();
         let map = PropertyMap::from([
-            ("hours".to_string(), PropertyValue::Unknown(UnknownKind::Number)),
+            (
+                "hours".to_string(),
+                PropertyValue::Unknown(UnknownKind::Number),
+            ),
             (
                 "name".to_string(),
                 PropertyValue::secret(PropertyValue::string("n")),

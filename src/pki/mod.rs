@@ -1,1 +1,151 @@
 //! Pure key and certificate functions (no I/O, no protocol types).
+//!
+//! This is the library the `tls` module's resources (PrivateKey, CertRequest, SelfSignedCert,
+//! LocallySignedCert) and functions (getPublicKey, getCertificate) are built on. Outputs match
+//! pulumi-tls v5 / terraform-provider-tls v4 (which use Go's `crypto/x509` and `x/crypto/ssh`)
+//! byte for byte where that is meaningful: PEM framing, key encodings, fingerprints, ids,
+//! distinguished-name encoding, extension order and criticality, and the strings Go prints for
+//! names and algorithms. Deliberate differences are listed in the item docs.
+//!
+//! Time and randomness are injectable where they shape outputs: certificate functions take `now`
+//! and optional serial bytes.
+
+mod certs;
+mod der;
+mod error;
+mod inspect;
+mod keys;
+mod names;
+mod uses;
+mod verify;
+
+pub use certs::{
+    CertSpec, CsrOutput, IssueOptions, IssuedCert, NOT_CA_WARNING_DETAIL, NOT_CA_WARNING_SUMMARY,
+    create_csr, locally_signed, self_signed,
+};
+pub use error::{PkiError, Result};
+pub use inspect::{
+    CertificateInfo, CsrInfo, cert_info, cert_info_der, csr_info, normalize_pem, validate_cert_pem,
+    validate_csr_pem,
+};
+pub use keys::{
+    EcdsaCurve, KeyAlgorithm, KeyMaterial, ParsedKey, PrivateKeyFormat, PublicKeyInfo,
+    SUPPORTED_RSA_BITS, generate_key, parse_private_key, public_outputs, validate_private_key_pem,
+};
+pub use names::Subject;
+pub use uses::AllowedUse;
+
+use sha1::{Digest as _, Sha1};
+
+/// The id terraform-provider-tls stores for keys and requests (`hashForState`): lowercase hex
+/// SHA-1 of the bytes after Go's `strings.TrimSpace`. The trim matters: DER that happens to end in
+/// a byte Go counts as white space (`\t \n \v \f \r` or space, or a UTF-8 encoded Unicode space)
+/// is hashed without it, so ids match upstream for every key.
+pub fn state_hash(bytes: &[u8]) -> String {
+    hex::encode(Sha1::digest(go_trim_space(bytes)))
+}
+
+/// Go's `unicode.IsSpace`.
+fn go_is_space(c: char) -> bool {
+    matches!(
+        c,
+        '\t' | '\n'
+            | '\u{0B}'
+            | '\u{0C}'
+            | '\r'
+            | ' '
+            | '\u{85}'
+            | '\u{A0}'
+            | '\u{1680}'
+            | '\u{2000}'
+            ..='\u{200A}' | '\u{2028}' | '\u{2029}' | '\u{202F}' | '\u{205F}' | '\u{3000}'
+    )
+}
+
+/// Decodes the rune at the start of `b` the way Go's `utf8.DecodeRune` does: `None` stands for
+/// `RuneError` (invalid), always consuming one byte then.
+fn first_rune(b: &[u8]) -> (Option<char>, usize) {
+    let want = match b.first() {
+        None => return (None, 0),
+        Some(x) if *x < 0x80 => 1,
+        Some(x) if *x & 0xe0 == 0xc0 => 2,
+        Some(x) if *x & 0xf0 == 0xe0 => 3,
+        Some(x) if *x & 0xf8 == 0xf0 => 4,
+        Some(_) => return (None, 1),
+    };
+    match b.get(..want).and_then(|s| std::str::from_utf8(s).ok()) {
+        Some(s) => (s.chars().next(), want),
+        None => (None, 1),
+    }
+}
+
+/// Go's `utf8.DecodeLastRune`, with `None` for `RuneError`.
+fn last_rune(b: &[u8]) -> (Option<char>, usize) {
+    let end = b.len();
+    let Some(last) = b.last() else {
+        return (None, 0);
+    };
+    if *last < 0x80 {
+        return (Some(*last as char), 1);
+    }
+    let lim = end.saturating_sub(4);
+    let mut start = end - 1;
+    while start > lim {
+        start -= 1;
+        if b[start] & 0xc0 != 0x80 {
+            break;
+        }
+    }
+    match first_rune(&b[start..]) {
+        (Some(c), size) if start + size == end => (Some(c), size),
+        _ => (None, 1),
+    }
+}
+
+/// Go's `strings.TrimSpace` on raw bytes.
+fn go_trim_space(mut b: &[u8]) -> &[u8] {
+    loop {
+        match first_rune(b) {
+            (Some(c), n) if go_is_space(c) => b = &b[n..],
+            _ => break,
+        }
+    }
+    loop {
+        match last_rune(b) {
+            (Some(c), n) if go_is_space(c) => b = &b[..b.len() - n],
+            _ => break,
+        }
+    }
+    b
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trim_space_matches_go_semantics() {
+        assert_eq!(go_trim_space(b"  abc \n"), b"abc");
+        assert_eq!(go_trim_space(b"\x30\x01\x0a"), b"\x30\x01");
+        // U+00A0 (NBSP, C2 A0) and U+0085 (C2 85) are spaces; a lone A0 byte is not.
+        assert_eq!(go_trim_space(b"\x30\xc2\xa0"), b"\x30");
+        assert_eq!(go_trim_space(b"\x30\xc2\x85\x20"), b"\x30");
+        assert_eq!(go_trim_space(b"\x30\xa0"), b"\x30\xa0");
+        // U+3000 ideographic space (E3 80 80).
+        assert_eq!(go_trim_space(b"\x30\xe3\x80\x80"), b"\x30");
+        // Invalid sequences stop trimming.
+        assert_eq!(go_trim_space(b"\x30\xff\x20"), b"\x30\xff");
+        assert_eq!(go_trim_space(b""), b"");
+        assert_eq!(go_trim_space(b"   "), b"");
+    }
+
+    #[test]
+    fn state_hash_is_sha1_hex() {
+        // sha1("abc")
+        assert_eq!(
+            state_hash(b"abc"),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+        assert_eq!(state_hash(b"abc\n"), state_hash(b"abc"));
+    }
+}

@@ -147,7 +147,10 @@ pub fn decode<T: DeserializeOwned>(map: &PropertyMap) -> Result<(T, SecretPaths)
 }
 
 /// Encode a typed value as a property map, re-marking secrets seen on the way in.
-pub fn encode<T: Serialize>(value: &T, secrets: &SecretPaths) -> Result<PropertyMap, ResourceError> {
+pub fn encode<T: Serialize>(
+    value: &T,
+    secrets: &SecretPaths,
+) -> Result<PropertyMap, ResourceError> {
     let json = serde_json::to_value(value)
         .map_err(|e| ResourceError::Internal(format!("encoding properties: {e}")))?;
     let mut map = json_to_map(&json)
@@ -244,7 +247,14 @@ impl<R: Resource> DynResource for TypedResource<R> {
             decode::<R::Inputs>(args.news),
         ) {
             for extra in self.inner.diff_extra(&olds, &news, args.now) {
-                result.record(&extra.property, ChangeKind::Update, extra.replace);
+                // ignoreChanges on an output such as readyForRenewal pins the resource.
+                let ignored = extra
+                    .property
+                    .top_level_key()
+                    .is_some_and(|k| args.ignore.contains(k));
+                if !ignored {
+                    result.record(&extra.property, ChangeKind::Update, extra.replace);
+                }
             }
         }
         result
@@ -273,7 +283,9 @@ impl<R: Resource> DynResource for TypedResource<R> {
             let map = encode(&outputs, &secrets)?;
             require_known(ctx, &map)?;
             if !ctx.preview && id.is_empty() {
-                return Err(ResourceError::Internal("create returned an empty id".into()));
+                return Err(ResourceError::Internal(
+                    "create returned an empty id".into(),
+                ));
             }
             Ok((id, map))
         })

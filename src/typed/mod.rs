@@ -144,7 +144,11 @@ pub struct Created<O> {
 pub enum ReadOutcome<I, O> {
     /// The resource no longer exists: refresh drops it from state.
     Gone,
-    Found { id: String, inputs: I, outputs: O },
+    Found {
+        id: String,
+        inputs: I,
+        outputs: O,
+    },
 }
 
 /// An extra diff entry a resource reports beyond the structural input diff.

@@ -154,9 +154,7 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Secret<T> {
         let json = Json::deserialize(d)?;
         // Accept the envelope too, so values written by our own Serialize read back.
         let inner = match json {
-            Json::Object(mut m)
-                if m.get(SIG_KEY).and_then(Json::as_str) == Some(SIG_SECRET) =>
-            {
+            Json::Object(mut m) if m.get(SIG_KEY).and_then(Json::as_str) == Some(SIG_SECRET) => {
                 m.remove("value").unwrap_or(Json::Null)
             }
             other => other,

@@ -1,7 +1,27 @@
 //! The `tls` module: pulumi-tls v5 shapes over rcgen on aws-lc-rs.
 
+mod cert_request;
+mod common;
+mod functions;
+mod issuing;
+mod locally_signed_cert;
+mod private_key;
+mod self_signed_cert;
+
+pub use cert_request::CertRequest;
+pub use functions::{GetCertificate, GetPublicKey};
+pub use locally_signed_cert::LocallySignedCert;
+pub use private_key::PrivateKey;
+pub use self_signed_cert::SelfSignedCert;
+
 use crate::core::Registry;
 
 pub fn register(registry: Registry) -> Registry {
     registry
+        .resource(PrivateKey)
+        .resource(CertRequest)
+        .resource(SelfSignedCert)
+        .resource(LocallySignedCert)
+        .function(GetPublicKey)
+        .function(GetCertificate)
 }

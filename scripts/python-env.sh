@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Create the Python venv that Pulumi programs and the e2e tests run in
+# ($ZT_CACHE/venv): the Pulumi Python SDK, pytest, and our generated SDK.
+# Idempotent: pip only runs when the requirement set (recorded in a stamp file
+# inside the venv) changes.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# 3.272.0 is the newest `pulumi` on PyPI; 3.274 (our CLI) is not published there.
+# The SDK talks to the CLI over gRPC, and two minor releases apart is fine.
+reqs=("pulumi==3.272.0" "pytest==9.2.0")
+
+# Our generated SDK, when present, is installed editable: the language host finds
+# its pulumi-plugin.json through the import system, and `pulumi package gen-sdk`
+# can regenerate the directory in place without a reinstall. Only its packaging
+# metadata (dependencies, version) goes into the stamp, since that is what
+# would need pip to run again.
+sdk="$ZT_ROOT/sdk/python"
+sdk_key=none
+if [[ -d "$sdk" ]]; then
+  # gen-sdk writes pyproject.toml or setup.py depending on the schema; hash whichever exists.
+  sdk_key="$( { cat "$sdk"/pyproject.toml "$sdk"/setup.py 2>/dev/null || true; } | sha256sum | cut -d' ' -f1)"
+fi
+
+# lib.sh puts the venv first on PATH; build the venv from the base interpreter.
+py="$(PATH="${PATH//"$ZT_VENV/bin:"/}" command -v python3)"
+want="$("$py" -c 'import sys; print(sys.version.split()[0])') ${reqs[*]} sdk=$sdk_key"
+stamp="$ZT_VENV/.zerotrust-requirements"
+if [[ -x "$ZT_VENV/bin/python" && "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
+  log "venv $ZT_VENV is up to date"
+  exit 0
+fi
+
+start=$SECONDS
+# Start clean whenever the set changes, so nothing stale survives (a dropped
+# requirement, or a venv made by another Python).
+if [[ -e "$ZT_VENV" ]]; then rm -rf "$ZT_VENV"; fi
+log "creating venv $ZT_VENV with $("$py" --version)"
+"$py" -m venv "$ZT_VENV"
+pip=("$ZT_VENV/bin/python" -m pip --disable-pip-version-check --no-input -q)
+# pip prints progress on stdout; keep our stdout clean.
+"${pip[@]}" install "${reqs[@]}" >&2
+if [[ -d "$sdk" ]]; then
+  log "installing $sdk (editable)"
+  "${pip[@]}" install -e "$sdk" >&2
+fi
+echo "$want" > "$stamp"
+log "venv ready in $((SECONDS - start))s"

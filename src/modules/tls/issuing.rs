@@ -1,0 +1,156 @@
+//! What both certificate resources share: validity outputs, option checks, renewal in Diff.
+
+use super::common::{
+    MAX_BACKDATE_MINUTES, MAX_VALIDITY_HOURS, check_range, normalize_allowed_uses,
+    ready_for_renewal,
+};
+use crate::codec::PropertyPath;
+use crate::typed::{ExtraDiff, Failures, Value};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// Validity outputs of an issued certificate.
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CertTimes {
+    /// The time after which the certificate is valid, as an RFC3339 timestamp.
+    pub validity_start_time: Value<String>,
+    /// The time until which the certificate is invalid, as an RFC3339 timestamp.
+    pub validity_end_time: Value<String>,
+    /// Is the certificate either expired (i.e. beyond the `validityPeriodHours`) or ready for
+    /// an early renewal (i.e. within the `earlyRenewalHours`)? Evaluated on every diff, so
+    /// `pulumi up` renews without a refresh.
+    pub ready_for_renewal: Value<bool>,
+}
+
+impl CertTimes {
+    pub fn known(start: &str, end: &str, early_renewal_hours: i64, now: OffsetDateTime) -> Self {
+        CertTimes {
+            validity_start_time: Value::Known(start.to_string()),
+            validity_end_time: Value::Known(end.to_string()),
+            ready_for_renewal: Value::Known(ready_for_renewal(end, early_renewal_hours, now)),
+        }
+    }
+
+    /// Recompute `readyForRenewal` for `now`.
+    pub fn refresh(&mut self, early_renewal_hours: i64, now: OffsetDateTime) {
+        if let Value::Known(end) = &self.validity_end_time {
+            self.ready_for_renewal = Value::Known(ready_for_renewal(end, early_renewal_hours, now));
+        }
+    }
+}
+
+pub fn unknown_times() -> CertTimes {
+    CertTimes {
+        validity_start_time: Value::Unknown,
+        validity_end_time: Value::Unknown,
+        ready_for_renewal: Value::Unknown,
+    }
+}
+
+/// Checks shared by both certificate resources.
+pub fn check_cert_options(
+    allowed_uses: &mut Value<Vec<String>>,
+    validity_period_hours: &Value<i64>,
+    early_renewal_hours: Option<&Value<i64>>,
+    max_path_length: Option<&Value<i64>>,
+    backdate_minutes: Option<&Value<i64>>,
+    failures: &mut Failures,
+) {
+    normalize_allowed_uses(allowed_uses, failures);
+    check_range(
+        Some(validity_period_hours),
+        "validityPeriodHours",
+        0,
+        MAX_VALIDITY_HOURS,
+        failures,
+    );
+    check_range(
+        early_renewal_hours,
+        "earlyRenewalHours",
+        0,
+        MAX_VALIDITY_HOURS,
+        failures,
+    );
+    check_range(max_path_length, "maxPathLength", -1, 255, failures);
+    check_range(
+        backdate_minutes,
+        "backdateMinutes",
+        0,
+        MAX_BACKDATE_MINUTES,
+        failures,
+    );
+}
+
+/// A replacement if the recorded certificate is due for renewal under the new inputs.
+pub fn renewal_diff(
+    times: &CertTimes,
+    early_renewal_hours: Option<&Value<i64>>,
+    now: OffsetDateTime,
+) -> Vec<ExtraDiff> {
+    let early = match early_renewal_hours {
+        Some(Value::Known(h)) => *h,
+        None => 0,
+        // Unknown in preview: we cannot tell yet.
+        Some(Value::Unknown) => return Vec::new(),
+    };
+    match &times.validity_end_time {
+        Value::Known(end) if ready_for_renewal(end, early, now) => vec![ExtraDiff {
+            property: PropertyPath::root().key("readyForRenewal"),
+            replace: true,
+        }],
+        _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::format_description::well_known::Rfc3339;
+
+    #[test]
+    fn renewal_is_a_replacement_once_the_window_opens() {
+        let now = OffsetDateTime::parse("2026-06-01T00:00:00Z", &Rfc3339).unwrap();
+        let times = CertTimes::known("2026-01-01T00:00:00Z", "2026-06-02T00:00:00Z", 0, now);
+        assert!(renewal_diff(&times, None, now).is_empty());
+        let due = renewal_diff(&times, Some(&Value::Known(48)), now);
+        assert_eq!(due.len(), 1);
+        assert!(due[0].replace);
+        assert!(renewal_diff(&times, Some(&Value::Unknown), now).is_empty());
+    }
+
+    #[test]
+    fn option_checks_report_every_bad_value() {
+        let mut f = Failures::default();
+        let mut uses = Value::Known(vec![
+            "server_auth".into(),
+            "serverAuth".into(),
+            "bogus".into(),
+        ]);
+        check_cert_options(
+            &mut uses,
+            &Value::Known(-1),
+            Some(&Value::Known(-5)),
+            Some(&Value::Known(-2)),
+            Some(&Value::Known(99_999)),
+            &mut f,
+        );
+        let paths: Vec<String> = f
+            .into_vec()
+            .iter()
+            .map(|x| x.property.to_string())
+            .collect();
+        assert_eq!(
+            paths,
+            vec![
+                "allowedUses[2]",
+                "validityPeriodHours",
+                "earlyRenewalHours",
+                "maxPathLength",
+                "backdateMinutes"
+            ]
+        );
+        assert_eq!(uses.known().unwrap()[1], "server_auth");
+    }
+}

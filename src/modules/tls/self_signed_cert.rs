@@ -1,0 +1,264 @@
+//! `zerotrust:tls:SelfSignedCert`, as pulumi-tls `SelfSignedCert`, with renewal decided at
+//! Diff time and optional backdating.
+
+use super::common::{
+    SelfSignedCertSubject, allowed_uses, check_private_key, check_sans, known_bool, known_i64,
+    known_list, parse_ips,
+};
+use super::issuing::{CertTimes, check_cert_options, renewal_diff, unknown_times};
+use crate::pki;
+use crate::typed::{
+    Created, Ctx, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError, Secret, Value,
+};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+pub struct SelfSignedCert;
+
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SelfSignedCertInputs {
+    /// Private key in PEM (RFC 1421) format, that the certificate will belong to.
+    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    pub private_key_pem: Value<Secret<String>>,
+    /// List of key usages allowed for the issued certificate, in snake_case (e.g.
+    /// `digital_signature`, `key_encipherment`, `cert_signing`, `server_auth`, `client_auth`).
+    /// camelCase spellings are accepted and stored as snake_case.
+    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    pub allowed_uses: Value<Vec<String>>,
+    /// Number of hours, after initial issuing, that the certificate will remain valid for.
+    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    pub validity_period_hours: Value<i64>,
+    /// The subject for which a certificate is being requested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    pub subject: Option<Value<SelfSignedCertSubject>>,
+    /// List of DNS names for which a certificate is being requested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    pub dns_names: Option<Value<Vec<String>>>,
+    /// List of IP addresses for which a certificate is being requested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    pub ip_addresses: Option<Value<Vec<String>>>,
+    /// List of URIs (e.g. SPIFFE IDs) for which a certificate is being requested.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    pub uris: Option<Value<Vec<String>>>,
+    /// Is the generated certificate representing a Certificate Authority (CA) (default: `false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    pub is_ca_certificate: Option<Value<bool>>,
+    /// Maximum number of intermediate certificates that may follow this certificate in a valid
+    /// certification path. If `isCaCertificate` is `false`, this value is ignored. -1 means no
+    /// limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    pub max_path_length: Option<Value<i64>>,
+    /// Should the generated certificate include a subject key identifier (default: `false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    pub set_subject_key_id: Option<Value<bool>>,
+    /// Should the generated certificate include an authority key identifier: for self-signed
+    /// certificates this is the same value as the subject key identifier (default: `false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    pub set_authority_key_id: Option<Value<bool>>,
+    /// The resource will consider the certificate to have expired the given number of hours
+    /// before its actual expiry time. Unlike pulumi-tls, the next `pulumi up` inside that window
+    /// replaces the certificate without needing a refresh. Changing it updates in place.
+    /// (default: `0`)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_renewal_hours: Option<Value<i64>>,
+    /// Minutes by which the certificate's validity starts before its creation, to tolerate
+    /// clock skew between machines (0 to 10080; default: the provider's
+    /// `defaultBackdateMinutes`, else 0). Not in pulumi-tls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    pub backdate_minutes: Option<Value<i64>>,
+}
+
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SelfSignedCertOutputs {
+    #[serde(flatten)]
+    pub inputs: SelfSignedCertInputs,
+    /// Certificate data in PEM (RFC 1421) format, ending with a newline.
+    pub cert_pem: Value<String>,
+    /// Name of the algorithm used when generating the private key provided in
+    /// `privateKeyPem`.
+    pub key_algorithm: Value<String>,
+    #[serde(flatten)]
+    pub times: CertTimes,
+}
+
+impl Resource for SelfSignedCert {
+    type Inputs = SelfSignedCertInputs;
+    type Outputs = SelfSignedCertOutputs;
+    const TOKEN: &'static str = "zerotrust:tls:SelfSignedCert";
+    const DESCRIPTION: &'static str = include_str!("docs/self_signed_cert.md");
+    const UPDATABLE: bool = true;
+
+    fn check(
+        &self,
+        mut inputs: SelfSignedCertInputs,
+        failures: &mut Failures,
+    ) -> SelfSignedCertInputs {
+        check_private_key(&mut inputs.private_key_pem, "privateKeyPem", failures);
+        check_cert_options(
+            &mut inputs.allowed_uses,
+            &inputs.validity_period_hours,
+            inputs.early_renewal_hours.as_ref(),
+            inputs.max_path_length.as_ref(),
+            inputs.backdate_minutes.as_ref(),
+            failures,
+        );
+        check_sans(
+            inputs.dns_names.as_ref(),
+            inputs.ip_addresses.as_ref(),
+            inputs.uris.as_ref(),
+            failures,
+        );
+        if known_bool(&inputs.is_ca_certificate) {
+            let empty = match &inputs.subject {
+                None => true,
+                Some(Value::Known(s)) => s.is_empty(),
+                Some(Value::Unknown) => false,
+            };
+            if empty {
+                failures.at(
+                    "subject",
+                    "a CA certificate needs a subject (e.g. commonName)",
+                );
+            }
+        }
+        inputs
+    }
+
+    fn diff_extra(
+        &self,
+        olds: &SelfSignedCertOutputs,
+        news: &SelfSignedCertInputs,
+        now: OffsetDateTime,
+    ) -> Vec<ExtraDiff> {
+        renewal_diff(&olds.times, news.early_renewal_hours.as_ref(), now)
+    }
+
+    async fn create(
+        &self,
+        ctx: &Ctx,
+        inputs: SelfSignedCertInputs,
+    ) -> Result<Created<SelfSignedCertOutputs>, ResourceError> {
+        if ctx.preview {
+            let key_algorithm = match &inputs.private_key_pem {
+                Value::Known(key) => pki::parse_private_key(key.expose())
+                    .map(|k| Value::Known(k.algorithm().name().to_string()))
+                    .unwrap_or(Value::Unknown),
+                Value::Unknown => Value::Unknown,
+            };
+            return Ok(Created {
+                id: String::new(),
+                outputs: SelfSignedCertOutputs {
+                    inputs,
+                    cert_pem: Value::Unknown,
+                    key_algorithm,
+                    times: unknown_times(),
+                },
+            });
+        }
+        let Value::Known(key) = &inputs.private_key_pem else {
+            return Err(ResourceError::Internal(
+                "privateKeyPem unknown outside preview".into(),
+            ));
+        };
+        let key = pki::parse_private_key(key.expose())
+            .map_err(|e| ResourceError::backend("parse private key", e))?;
+        let subject = match &inputs.subject {
+            Some(Value::Known(s)) => s.to_pki(),
+            _ => pki::Subject::default(),
+        };
+        let spec = pki::CertSpec {
+            subject,
+            dns_names: known_list(&inputs.dns_names),
+            ip_addresses: parse_ips(&known_list(&inputs.ip_addresses)),
+            uris: known_list(&inputs.uris),
+            set_authority_key_id: known_bool(&inputs.set_authority_key_id),
+            options: pki::IssueOptions {
+                allowed_uses: allowed_uses(
+                    inputs
+                        .allowed_uses
+                        .known()
+                        .map(Vec::as_slice)
+                        .unwrap_or_default(),
+                ),
+                is_ca: known_bool(&inputs.is_ca_certificate),
+                max_path_length: inputs
+                    .max_path_length
+                    .as_ref()
+                    .and_then(Value::known)
+                    .copied(),
+                set_subject_key_id: known_bool(&inputs.set_subject_key_id),
+                validity_hours: inputs.validity_period_hours.known().copied().unwrap_or(0),
+                backdate_minutes: known_i64(
+                    &inputs.backdate_minutes,
+                    ctx.config.backdate_minutes(),
+                ),
+                now: ctx.now,
+                serial: None,
+            },
+        };
+        let issued = pki::self_signed(&key, &spec)
+            .map_err(|e| ResourceError::backend("sign certificate", e))?;
+        let early = known_i64(&inputs.early_renewal_hours, 0);
+        Ok(Created {
+            id: issued.serial_decimal.clone(),
+            outputs: SelfSignedCertOutputs {
+                inputs,
+                cert_pem: Value::Known(issued.cert_pem.clone()),
+                key_algorithm: Value::Known(key.algorithm().name().to_string()),
+                times: CertTimes::known(
+                    &issued.not_before_rfc3339,
+                    &issued.not_after_rfc3339,
+                    early,
+                    ctx.now,
+                ),
+            },
+        })
+    }
+
+    async fn read(
+        &self,
+        ctx: &Ctx,
+        id: String,
+        inputs: Option<SelfSignedCertInputs>,
+        outputs: Option<SelfSignedCertOutputs>,
+    ) -> Result<ReadOutcome<SelfSignedCertInputs, SelfSignedCertOutputs>, ResourceError> {
+        let (Some(inputs), Some(mut outputs)) = (inputs, outputs) else {
+            return Err(ResourceError::Unsupported(
+                "a SelfSignedCert cannot be imported: it only exists in state".into(),
+            ));
+        };
+        let early = known_i64(&outputs.inputs.early_renewal_hours, 0);
+        outputs.times.refresh(early, ctx.now);
+        Ok(ReadOutcome::Found {
+            id,
+            inputs,
+            outputs,
+        })
+    }
+
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        _id: String,
+        mut olds: SelfSignedCertOutputs,
+        news: SelfSignedCertInputs,
+    ) -> Result<SelfSignedCertOutputs, ResourceError> {
+        // Only earlyRenewalHours updates in place; everything else replaces.
+        let early = known_i64(&news.early_renewal_hours, 0);
+        olds.inputs.early_renewal_hours = news.early_renewal_hours;
+        olds.times.refresh(early, ctx.now);
+        Ok(olds)
+    }
+}

@@ -1,0 +1,131 @@
+"""The tls examples through the real CLI: up, no-op preview, replace, refresh, destroy, secrets."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import EXAMPLES
+
+PLAINTEXT_KEY = re.compile(r"-----BEGIN ([A-Z]+ )?PRIVATE KEY-----")
+
+
+def openssl(*args: str, stdin: str | None = None) -> str:
+    proc = subprocess.run(["openssl", *args], input=stdin, capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, f"openssl {' '.join(args)}: {proc.stderr}"
+    return proc.stdout
+
+
+def cert_text(pem: str) -> str:
+    return openssl("x509", "-noout", "-text", stdin=pem)
+
+
+def resources_by_type(export: dict, token: str) -> list:
+    return [r for r in export["deployment"].get("resources", []) if r["type"] == token]
+
+
+def operations(preview: dict) -> dict:
+    """URN name -> operation, from `pulumi preview --json`."""
+    return {s["urn"].rsplit("::", 1)[-1]: s["op"] for s in preview.get("steps", [])}
+
+
+def service_output(outputs: dict, service: str, suffix: str):
+    for key in (f"{service}_{suffix}", f"{service.replace('-', '_')}_{suffix}"):
+        if key in outputs:
+            return outputs[key]
+    raise KeyError(f"no output for {service} {suffix}: {sorted(outputs)}")
+
+
+def test_ml_mtls_lifecycle(stack_factory, tmp_path):
+    stack = stack_factory("ml-mtls")
+
+    # A fresh stack's preview cannot know generated values: they print as unknown.
+    fresh = stack.pulumi("preview", "--diff")
+    assert "output<string>" in fresh.stdout, fresh.stdout
+
+    stack.up()
+    outputs = stack.outputs(secrets=True)
+    services = outputs["services"]
+    assert len(services) >= 3
+
+    # Private keys are secret outputs and encrypted in state.
+    masked = stack.outputs()
+    assert all(masked[k] == "[secret]" for k in masked if k.endswith("_key")), masked
+    exported = json.dumps(stack.export())
+    assert not PLAINTEXT_KEY.search(exported), "a private key is stored in plaintext"
+    assert "ciphertext" in exported
+
+    # The certificates are what they claim, checked with openssl.
+    files = tmp_path / "pem"
+    files.mkdir()
+    (files / "root.pem").write_text(outputs["trust_bundle"])
+    (files / "inter.pem").write_text(outputs["chain"])
+    for svc in services:
+        leaf = service_output(outputs, svc, "cert")
+        (files / f"{svc}.pem").write_text(leaf)
+        verified = openssl(
+            "verify", "-CAfile", str(files / "root.pem"), "-untrusted", str(files / "inter.pem"),
+            "-purpose", "sslclient", str(files / f"{svc}.pem"),
+        )
+        assert verified.strip().endswith("OK"), verified
+        text = cert_text(leaf)
+        assert "TLS Web Server Authentication, TLS Web Client Authentication" in text, text
+        assert "Digital Signature, Key Encipherment" in text
+        assert f"URI:spiffe://cluster.local/ns/ml/sa/{svc}" in text
+        assert f"DNS:{svc}.ml.svc.cluster.local" in text
+        assert "CA:FALSE" in text
+    root = cert_text(outputs["trust_bundle"])
+    assert "CA:TRUE" in root and "Certificate Sign, CRL Sign" in root
+    inter = cert_text(outputs["chain"])
+    assert "CA:TRUE, pathlen:0" in inter
+    assert "X509v3 Authority Key Identifier" in inter
+
+    # The verify step: a real TLS server requiring client certificates.
+    out_file = tmp_path / "outputs.json"
+    out_file.write_text(json.dumps(outputs))
+    verify = subprocess.run(
+        [sys.executable, str(EXAMPLES / "ml-mtls" / "verify.py"), "--outputs", str(out_file)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert re.search(r"^\d+ passed, 0 failed$", verify.stdout, re.M), verify.stdout
+
+    # Nothing changed, nothing to do; refresh finds no drift.
+    stack.pulumi("preview", "--expect-no-changes")
+    stack.pulumi("refresh", "--yes", "--expect-no-changes")
+    stack.pulumi("preview", "--expect-no-changes")
+
+    # Changing what the certificates say replaces them, as pulumi-tls does; the keys stay.
+    stack.pulumi("config", "set", "namespace", "ml-prod")
+    ops = operations(stack.preview_json())
+    replaced = {name for name, op in ops.items() if op == "replace"}
+    assert any("trainer" in n for n in replaced), ops
+    assert not any(op == "replace" for n, op in ops.items() if n.endswith("-key")), ops
+    stack.up()
+    after = stack.outputs(secrets=True)
+    assert service_output(after, "trainer", "cert") != service_output(outputs, "trainer", "cert")
+    assert "URI:spiffe://cluster.local/ns/ml-prod/sa/trainer" in cert_text(
+        service_output(after, "trainer", "cert")
+    )
+    stack.pulumi("preview", "--expect-no-changes")
+
+    stack.pulumi("destroy", "--yes", "--skip-preview")
+    assert stack.export()["deployment"].get("resources") in (None, [])
+
+
+def test_seed_001_tls(stack_factory):
+    stack = stack_factory("seed-001-tls")
+    stack.up()
+    stack.pulumi("preview", "--expect-no-changes")
+    stack.pulumi("refresh", "--yes", "--expect-no-changes")
+    exported = json.dumps(stack.export())
+    assert not PLAINTEXT_KEY.search(exported)
+    outputs = stack.outputs(secrets=True)
+    pems = [v for v in outputs.values() if isinstance(v, str) and "BEGIN CERTIFICATE" in v]
+    assert pems, outputs
+    text = cert_text(pems[0])
+    assert "Subject:" in text
+    stack.pulumi("destroy", "--yes", "--skip-preview")

@@ -1,0 +1,824 @@
+//! gRPC tests: the real provider service on 127.0.0.1:0, driven through a tonic client, as the
+//! engine drives it.
+
+use prost::Message;
+use prost_types::{Struct, Value as PbValue, value::Kind};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tonic::transport::Channel;
+use zerotrust::codec::{self, PropertyMap, PropertyValue, SIG_KEY, SIG_SECRET, UnknownKind};
+use zerotrust::proto::pulumirpc as pb;
+use zerotrust::proto::pulumirpc::resource_provider_client::ResourceProviderClient;
+
+type Client = ResourceProviderClient<Channel>;
+
+async fn start() -> Client {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let provider = Arc::new(zerotrust::modules::provider());
+    tokio::spawn(zerotrust::core::server::serve(
+        provider,
+        listener,
+        std::future::pending(),
+    ));
+    ResourceProviderClient::connect(format!("http://127.0.0.1:{port}"))
+        .await
+        .unwrap()
+}
+
+fn s(v: &str) -> PropertyValue {
+    PropertyValue::string(v)
+}
+
+fn n(v: f64) -> PropertyValue {
+    PropertyValue::Number(v)
+}
+
+fn list(items: &[&str]) -> PropertyValue {
+    PropertyValue::Array(items.iter().map(|i| s(i)).collect())
+}
+
+fn props(pairs: Vec<(&str, PropertyValue)>) -> Option<Struct> {
+    let map: PropertyMap = pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect();
+    Some(codec::encode_map(&map))
+}
+
+fn decode(s: &Option<Struct>) -> PropertyMap {
+    codec::decode_struct(s.as_ref()).unwrap()
+}
+
+fn urn(token: &str, name: &str) -> String {
+    format!("urn:pulumi:test::proj::{token}::{name}")
+}
+
+const KEY: &str = "zerotrust:tls:PrivateKey";
+const SELF_SIGNED: &str = "zerotrust:tls:SelfSignedCert";
+const CSR: &str = "zerotrust:tls:CertRequest";
+const SIGNED: &str = "zerotrust:tls:LocallySignedCert";
+
+async fn check(c: &mut Client, token: &str, news: Option<Struct>) -> pb::CheckResponse {
+    c.check(pb::CheckRequest {
+        urn: urn(token, "r"),
+        olds: Some(Struct::default()),
+        news,
+        r#type: token.into(),
+        name: "r".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
+    .into_inner()
+}
+
+async fn create(
+    c: &mut Client,
+    token: &str,
+    inputs: Option<Struct>,
+    preview: bool,
+) -> Result<pb::CreateResponse, tonic::Status> {
+    let checked = check(c, token, inputs).await;
+    assert!(checked.failures.is_empty(), "{:?}", checked.failures);
+    c.create(pb::CreateRequest {
+        urn: urn(token, "r"),
+        properties: checked.inputs,
+        preview,
+        r#type: token.into(),
+        name: "r".into(),
+        ..Default::default()
+    })
+    .await
+    .map(|r| r.into_inner())
+}
+
+fn secret_text(v: &PropertyValue) -> String {
+    match v {
+        PropertyValue::Secret(inner) => match inner.as_ref() {
+            PropertyValue::String(t) => t.clone(),
+            other => panic!("secret holds {other:?}"),
+        },
+        other => panic!("expected a secret, got {other:?}"),
+    }
+}
+
+fn text(v: &PropertyValue) -> String {
+    match v {
+        PropertyValue::String(t) => t.clone(),
+        other => panic!("expected a plain string, got {other:?}"),
+    }
+}
+
+async fn new_key(c: &mut Client, alg: &str) -> PropertyMap {
+    let created = create(c, KEY, props(vec![("algorithm", s(alg))]), false)
+        .await
+        .unwrap();
+    decode(&created.properties)
+}
+
+fn ca_inputs(key_pem: &str) -> Option<Struct> {
+    props(vec![
+        ("privateKeyPem", PropertyValue::secret(s(key_pem))),
+        ("allowedUses", list(&["cert_signing", "crl_signing"])),
+        ("validityPeriodHours", n(48.0)),
+        ("isCaCertificate", PropertyValue::Bool(true)),
+        ("setSubjectKeyId", PropertyValue::Bool(true)),
+        (
+            "subject",
+            PropertyValue::Object(PropertyMap::from([("commonName".into(), s("test root"))])),
+        ),
+    ])
+}
+
+#[tokio::test]
+async fn plugin_info_handshake_and_schema() {
+    let mut c = start().await;
+    let info = c.get_plugin_info(()).await.unwrap().into_inner();
+    assert_eq!(info.version, env!("CARGO_PKG_VERSION"));
+    let hs = c
+        .handshake(pb::ProviderHandshakeRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(hs.accept_secrets && hs.accept_resources);
+    assert!(
+        !hs.accepts_byte_string,
+        "the codec does not decode byte strings"
+    );
+    let schema = c
+        .get_schema(pb::GetSchemaRequest::default())
+        .await
+        .unwrap()
+        .into_inner();
+    let json: serde_json::Value = serde_json::from_str(&schema.schema).unwrap();
+    assert_eq!(json["version"], env!("CARGO_PKG_VERSION"));
+    for token in [KEY, SELF_SIGNED, CSR, SIGNED] {
+        assert!(json["resources"][token].is_object(), "{token} missing");
+    }
+    assert_eq!(
+        json["resources"][KEY]["properties"]["privateKeyPem"]["secret"],
+        true
+    );
+    assert_eq!(
+        json["resources"][SELF_SIGNED]["inputProperties"]["subject"]["$ref"],
+        "#/types/zerotrust:tls:SelfSignedCertSubject"
+    );
+    let unimplemented = c
+        .parameterize(pb::ParameterizeRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(unimplemented.code(), tonic::Code::Unimplemented);
+}
+
+#[tokio::test]
+async fn config_is_accepted_native_and_as_json_text() {
+    let mut c = start().await;
+    let as_text = c
+        .check_config(pb::CheckRequest {
+            news: props(vec![
+                ("defaultBackdateMinutes", s("5")),
+                ("version", s("0.1.0")),
+            ]),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(as_text.failures.is_empty(), "{:?}", as_text.failures);
+    assert_eq!(decode(&as_text.inputs)["defaultBackdateMinutes"], n(5.0));
+
+    let bad = c
+        .check_config(pb::CheckRequest {
+            news: props(vec![
+                ("defaultBackdateMinutes", s("five")),
+                ("bogus", s("x")),
+            ]),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let paths: Vec<&str> = bad.failures.iter().map(|f| f.property.as_str()).collect();
+    assert_eq!(paths, vec!["defaultBackdateMinutes", "bogus"]);
+
+    for value in [s("5"), n(5.0), PropertyValue::secret(s("5"))] {
+        let resp = c
+            .configure(pb::ConfigureRequest {
+                args: props(vec![("defaultBackdateMinutes", value)]),
+                accept_secrets: true,
+                accept_resources: true,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(resp.accept_secrets && resp.supports_preview);
+    }
+    let err = c
+        .configure(pb::ConfigureRequest {
+            args: props(vec![("defaultBackdateMinutes", s("soon"))]),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(err.message().contains("defaultBackdateMinutes"), "{err}");
+}
+
+#[tokio::test]
+async fn configured_backdating_applies_to_new_certificates() {
+    let mut c = start().await;
+    c.configure(pb::ConfigureRequest {
+        args: props(vec![("defaultBackdateMinutes", s("90"))]),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let key = new_key(&mut c, "ED25519").await;
+    let cert = create(
+        &mut c,
+        SELF_SIGNED,
+        ca_inputs(&secret_text(&key["privateKeyPem"])),
+        false,
+    )
+    .await
+    .unwrap();
+    let out = decode(&cert.properties);
+    let start = time::OffsetDateTime::parse(
+        &text(&out["validityStartTime"]),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let age = time::OffsetDateTime::now_utc() - start;
+    assert!(age >= time::Duration::minutes(89), "started {age} ago");
+}
+
+#[tokio::test]
+async fn bad_input_is_rejected_with_paths_all_at_once() {
+    let mut c = start().await;
+    let key = check(
+        &mut c,
+        KEY,
+        props(vec![
+            ("algorithm", s("DSA")),
+            ("ecdsaCurve", s("P224")),
+            ("rsaBits", n(1024.0)),
+        ]),
+    )
+    .await;
+    let paths: Vec<&str> = key.failures.iter().map(|f| f.property.as_str()).collect();
+    assert_eq!(paths, vec!["algorithm", "ecdsaCurve", "rsaBits"]);
+    assert!(key.failures[1].reason.contains("P224"));
+
+    let wrong_types = check(
+        &mut c,
+        KEY,
+        props(vec![("algorithm", n(5.0)), ("rsaBits", s("big"))]),
+    )
+    .await;
+    let paths: Vec<&str> = wrong_types
+        .failures
+        .iter()
+        .map(|f| f.property.as_str())
+        .collect();
+    assert_eq!(paths, vec!["algorithm", "rsaBits"]);
+
+    let cert = check(
+        &mut c,
+        SELF_SIGNED,
+        props(vec![
+            (
+                "privateKeyPem",
+                PropertyValue::secret(s("-----BEGIN GARBAGE")),
+            ),
+            ("allowedUses", list(&["server_auth", "teleport"])),
+            ("validityPeriodHours", n(-1.0)),
+            ("earlyRenewalHours", n(1e12)),
+            ("ipAddresses", list(&["10.0.0.300"])),
+        ]),
+    )
+    .await;
+    let paths: Vec<&str> = cert.failures.iter().map(|f| f.property.as_str()).collect();
+    assert_eq!(
+        paths,
+        vec![
+            "privateKeyPem",
+            "allowedUses[1]",
+            "validityPeriodHours",
+            "earlyRenewalHours",
+            "ipAddresses[0]"
+        ]
+    );
+    for f in &cert.failures {
+        assert!(!f.reason.contains("GARBAGE"), "input echoed: {}", f.reason);
+    }
+
+    let overflow = check(
+        &mut c,
+        SIGNED,
+        props(vec![
+            ("certRequestPem", s("nope")),
+            ("caCertPem", s("nope")),
+            ("caPrivateKeyPem", PropertyValue::secret(s("nope"))),
+            ("allowedUses", list(&[])),
+            ("validityPeriodHours", n(1e300)),
+            ("isCaCertificate", s("yes")),
+        ]),
+    )
+    .await;
+    let paths: Vec<&str> = overflow
+        .failures
+        .iter()
+        .map(|f| f.property.as_str())
+        .collect();
+    assert_eq!(paths, vec!["isCaCertificate", "validityPeriodHours"]);
+
+    let csr = check(&mut c, CSR, props(vec![("uris", list(&["not a uri"]))])).await;
+    let paths: Vec<&str> = csr.failures.iter().map(|f| f.property.as_str()).collect();
+    assert_eq!(paths, vec!["privateKeyPem"]);
+}
+
+#[tokio::test]
+async fn unknowns_at_every_level_pass_check_and_preview_as_unknown() {
+    let mut c = start().await;
+    let unknown = PropertyValue::Unknown(UnknownKind::String);
+    let news = props(vec![
+        ("privateKeyPem", PropertyValue::secret(unknown.clone())),
+        ("allowedUses", PropertyValue::Unknown(UnknownKind::Array)),
+        (
+            "validityPeriodHours",
+            PropertyValue::Unknown(UnknownKind::Number),
+        ),
+        (
+            "subject",
+            PropertyValue::Object(PropertyMap::from([
+                ("commonName".into(), unknown.clone()),
+                ("organization".into(), s("ml")),
+            ])),
+        ),
+        (
+            "dnsNames",
+            PropertyValue::Array(vec![s("a.example"), unknown.clone()]),
+        ),
+        ("isCaCertificate", PropertyValue::Unknown(UnknownKind::Bool)),
+    ]);
+    let checked = check(&mut c, SELF_SIGNED, news).await;
+    assert!(checked.failures.is_empty(), "{:?}", checked.failures);
+    let inputs = decode(&checked.inputs);
+    assert!(inputs["privateKeyPem"].contains_unknowns());
+    assert!(matches!(inputs["privateKeyPem"], PropertyValue::Secret(_)));
+    assert!(inputs["subject"].contains_unknowns());
+
+    let preview = c
+        .create(pb::CreateRequest {
+            urn: urn(SELF_SIGNED, "r"),
+            properties: checked.inputs.clone(),
+            preview: true,
+            r#type: SELF_SIGNED.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let out = decode(&preview.properties);
+    assert!(matches!(out["certPem"], PropertyValue::Unknown(_)));
+    assert!(matches!(out["readyForRenewal"], PropertyValue::Unknown(_)));
+    // Known inputs are echoed as they are.
+    assert_eq!(
+        out["subject"], inputs["subject"],
+        "known parts of inputs survive preview"
+    );
+
+    // All seven sentinels decode as unknown wherever they appear.
+    for kind in UnknownKind::ALL {
+        let r = check(
+            &mut c,
+            KEY,
+            props(vec![("algorithm", PropertyValue::Unknown(kind))]),
+        )
+        .await;
+        assert!(r.failures.is_empty(), "{kind:?}: {:?}", r.failures);
+        // Sentinels of any kind are equivalent to the engine; we answer with the string one.
+        assert!(matches!(
+            decode(&r.inputs)["algorithm"],
+            PropertyValue::Unknown(_)
+        ));
+    }
+
+    // Outside preview, unknown inputs are an error, never unknown outputs.
+    let err = c
+        .create(pb::CreateRequest {
+            urn: urn(SELF_SIGNED, "r"),
+            properties: checked.inputs,
+            preview: false,
+            r#type: SELF_SIGNED.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_ne!(err.code(), tonic::Code::Ok);
+}
+
+#[tokio::test]
+async fn secrets_round_trip_and_private_keys_stay_secret() {
+    let mut c = start().await;
+    for alg in ["RSA", "ECDSA", "ED25519"] {
+        let key = new_key(&mut c, alg).await;
+        for field in ["privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"] {
+            assert!(
+                secret_text(&key[field]).contains("PRIVATE KEY"),
+                "{alg} {field}"
+            );
+        }
+        assert!(text(&key["publicKeyPem"]).starts_with("-----BEGIN PUBLIC KEY-----"));
+        assert!(text(&key["publicKeyFingerprintSha256"]).starts_with("SHA256:"));
+    }
+    // A user-marked secret on a plain input stays secret in checked inputs and outputs.
+    let key = new_key(&mut c, "ECDSA").await;
+    let checked = check(
+        &mut c,
+        CSR,
+        props(vec![
+            ("privateKeyPem", key["privateKeyPem"].clone()),
+            ("dnsNames", PropertyValue::secret(list(&["hidden.example"]))),
+        ]),
+    )
+    .await;
+    assert!(checked.failures.is_empty(), "{:?}", checked.failures);
+    let inputs = decode(&checked.inputs);
+    assert!(matches!(inputs["dnsNames"], PropertyValue::Secret(_)));
+    let created = c
+        .create(pb::CreateRequest {
+            urn: urn(CSR, "r"),
+            properties: checked.inputs,
+            r#type: CSR.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let out = decode(&created.properties);
+    assert!(matches!(out["dnsNames"], PropertyValue::Secret(_)));
+    assert!(matches!(out["privateKeyPem"], PropertyValue::Secret(_)));
+    assert!(text(&out["certRequestPem"]).contains("CERTIFICATE REQUEST"));
+    // The wire form is the engine's secret envelope.
+    let wire = created.properties.unwrap();
+    let Some(Kind::StructValue(env)) = &wire.fields["privateKeyPem"].kind else {
+        panic!("secret is an object on the wire")
+    };
+    assert_eq!(
+        env.fields[SIG_KEY],
+        PbValue {
+            kind: Some(Kind::StringValue(SIG_SECRET.into()))
+        }
+    );
+}
+
+#[tokio::test]
+async fn diff_update_replace_renewal_read_and_delete() {
+    let mut c = start().await;
+    let key = new_key(&mut c, "ECDSA").await;
+    let key_pem = secret_text(&key["privateKeyPem"]);
+    let inputs = ca_inputs(&key_pem);
+    let checked = check(&mut c, SELF_SIGNED, inputs.clone()).await;
+    let created = c
+        .create(pb::CreateRequest {
+            urn: urn(SELF_SIGNED, "ca"),
+            properties: checked.inputs.clone(),
+            r#type: SELF_SIGNED.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!created.id.is_empty());
+    let olds = created.properties.clone();
+    let old_inputs = checked.inputs.clone();
+
+    let diff = |news: Option<Struct>| pb::DiffRequest {
+        id: created.id.clone(),
+        urn: urn(SELF_SIGNED, "ca"),
+        olds: olds.clone(),
+        news,
+        old_inputs: old_inputs.clone(),
+        r#type: SELF_SIGNED.into(),
+        ..Default::default()
+    };
+    let same = c
+        .diff(diff(checked.inputs.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        same.changes,
+        pb::diff_response::DiffChanges::DiffNone as i32
+    );
+
+    let mut news = decode(&checked.inputs);
+    news.insert("earlyRenewalHours".into(), n(1.0));
+    let in_place = c
+        .diff(diff(Some(codec::encode_map(&news))))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        in_place.changes,
+        pb::diff_response::DiffChanges::DiffSome as i32
+    );
+    assert!(in_place.replaces.is_empty(), "{:?}", in_place.replaces);
+    assert_eq!(in_place.diffs, vec!["earlyRenewalHours"]);
+
+    let updated = c
+        .update(pb::UpdateRequest {
+            id: created.id.clone(),
+            urn: urn(SELF_SIGNED, "ca"),
+            olds: olds.clone(),
+            news: Some(codec::encode_map(&news)),
+            r#type: SELF_SIGNED.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let updated = decode(&updated.properties);
+    assert_eq!(updated["earlyRenewalHours"], n(1.0));
+    assert_eq!(updated["certPem"], decode(&olds)["certPem"]);
+
+    let mut news = decode(&checked.inputs);
+    news.insert(
+        "subject".into(),
+        PropertyValue::Object(PropertyMap::from([("commonName".into(), s("other root"))])),
+    );
+    let replace = c
+        .diff(diff(Some(codec::encode_map(&news))))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(replace.replaces, vec!["subject"]);
+    assert_eq!(
+        replace.detailed_diff["subject.commonName"].kind,
+        pb::property_diff::Kind::UpdateReplace as i32
+    );
+
+    // Inside the renewal window (48h validity, 48h early renewal), Diff alone replaces.
+    let mut news = decode(&checked.inputs);
+    news.insert("earlyRenewalHours".into(), n(48.0));
+    let renew = c
+        .diff(diff(Some(codec::encode_map(&news))))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        renew.replaces.contains(&"readyForRenewal".to_string()),
+        "{renew:?}"
+    );
+
+    let read = c
+        .read(pb::ReadRequest {
+            id: created.id.clone(),
+            urn: urn(SELF_SIGNED, "ca"),
+            properties: olds.clone(),
+            inputs: old_inputs.clone(),
+            r#type: SELF_SIGNED.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(read.id, created.id);
+    assert_eq!(decode(&read.properties), decode(&olds));
+    assert_eq!(decode(&read.inputs), decode(&old_inputs));
+
+    let import = c
+        .read(pb::ReadRequest {
+            id: created.id.clone(),
+            urn: urn(SELF_SIGNED, "ca"),
+            r#type: SELF_SIGNED.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert!(import.message().contains("cannot be imported"), "{import}");
+
+    c.delete(pb::DeleteRequest {
+        id: created.id.clone(),
+        urn: urn(SELF_SIGNED, "ca"),
+        properties: olds,
+        r#type: SELF_SIGNED.into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+}
+
+#[tokio::test]
+async fn invoke_functions_and_their_failures() {
+    let mut c = start().await;
+    let key = new_key(&mut c, "ED25519").await;
+    let resp = c
+        .invoke(pb::InvokeRequest {
+            tok: "zerotrust:tls:getPublicKey".into(),
+            args: props(vec![("privateKeyPem", key["privateKeyPem"].unsecret())]),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(resp.failures.is_empty(), "{:?}", resp.failures);
+    let ret = decode(&resp.r#return);
+    assert_eq!(ret["algorithm"], s("ED25519"));
+    assert_eq!(
+        ret["publicKeyFingerprintSha256"],
+        key["publicKeyFingerprintSha256"]
+    );
+    assert!(
+        !ret.values().any(PropertyValue::contains_secrets),
+        "invoke returns no secrets"
+    );
+
+    let bad = c
+        .invoke(pb::InvokeRequest {
+            tok: "zerotrust:tls:getCertificate".into(),
+            args: props(vec![("content", s("x")), ("url", s("tls://127.0.0.1:1"))]),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(bad.failures.len(), 1);
+    assert_eq!(bad.failures[0].property, "url");
+
+    let missing = c
+        .invoke(pb::InvokeRequest {
+            tok: "zerotrust:tls:nothing".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), tonic::Code::NotFound);
+}
+
+#[tokio::test]
+async fn unknown_types_are_not_found_and_cancel_is_prompt() {
+    let mut c = start().await;
+    let err = c
+        .check(pb::CheckRequest {
+            urn: urn("zerotrust:tls:Nope", "x"),
+            r#type: "zerotrust:tls:Nope".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::NotFound);
+    assert!(err.message().contains(KEY), "lists what exists: {err}");
+
+    tokio::time::timeout(Duration::from_secs(2), c.cancel(()))
+        .await
+        .expect("Cancel answers promptly")
+        .unwrap();
+    // After Cancel, new long operations stop at once rather than run.
+    let err = create(&mut c, KEY, props(vec![("algorithm", s("RSA"))]), false)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::Cancelled);
+}
+
+/// A fake engine that records Log calls.
+#[derive(Default, Clone)]
+struct FakeEngine(Arc<Mutex<Vec<pb::LogRequest>>>);
+
+#[tonic::async_trait]
+impl pb::engine_server::Engine for FakeEngine {
+    async fn log(
+        &self,
+        request: tonic::Request<pb::LogRequest>,
+    ) -> Result<tonic::Response<()>, tonic::Status> {
+        self.0.lock().unwrap().push(request.into_inner());
+        Ok(tonic::Response::new(()))
+    }
+    async fn get_root_resource(
+        &self,
+        _: tonic::Request<pb::GetRootResourceRequest>,
+    ) -> Result<tonic::Response<pb::GetRootResourceResponse>, tonic::Status> {
+        Err(tonic::Status::unimplemented(""))
+    }
+    async fn set_root_resource(
+        &self,
+        _: tonic::Request<pb::SetRootResourceRequest>,
+    ) -> Result<tonic::Response<pb::SetRootResourceResponse>, tonic::Status> {
+        Err(tonic::Status::unimplemented(""))
+    }
+    async fn start_debugging(
+        &self,
+        _: tonic::Request<pb::StartDebuggingRequest>,
+    ) -> Result<tonic::Response<()>, tonic::Status> {
+        Err(tonic::Status::unimplemented(""))
+    }
+    async fn require_pulumi_version(
+        &self,
+        _: tonic::Request<pb::RequirePulumiVersionRequest>,
+    ) -> Result<tonic::Response<pb::RequirePulumiVersionResponse>, tonic::Status> {
+        Err(tonic::Status::unimplemented(""))
+    }
+}
+
+#[tokio::test]
+async fn warnings_reach_the_engine_log_with_the_urn_and_no_secrets() {
+    let engine = FakeEngine::default();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    tokio::spawn(
+        tonic::transport::Server::builder()
+            .add_service(pb::engine_server::EngineServer::new(engine.clone()))
+            .serve_with_incoming(tokio_stream::wrappers::TcpListenerStream::new(listener)),
+    );
+    let mut c = start().await;
+    c.handshake(pb::ProviderHandshakeRequest {
+        engine_address: address,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+
+    // Sign with a "CA" certificate that is not a CA: upstream signs and warns; so do we.
+    let key = new_key(&mut c, "ECDSA").await;
+    let key_pem = secret_text(&key["privateKeyPem"]);
+    let mut not_ca = decode(&ca_inputs(&key_pem));
+    not_ca.insert("isCaCertificate".into(), PropertyValue::Bool(false));
+    let fake_ca = create(&mut c, SELF_SIGNED, Some(codec::encode_map(&not_ca)), false)
+        .await
+        .unwrap();
+    let csr = create(
+        &mut c,
+        CSR,
+        props(vec![("privateKeyPem", PropertyValue::secret(s(&key_pem)))]),
+        false,
+    )
+    .await
+    .unwrap();
+    let leaf_urn = urn(SIGNED, "leaf");
+    let checked = check(
+        &mut c,
+        SIGNED,
+        props(vec![
+            (
+                "certRequestPem",
+                decode(&csr.properties)["certRequestPem"].clone(),
+            ),
+            ("caCertPem", decode(&fake_ca.properties)["certPem"].clone()),
+            ("caPrivateKeyPem", PropertyValue::secret(s(&key_pem))),
+            ("allowedUses", list(&["client_auth"])),
+            ("validityPeriodHours", n(1.0)),
+        ]),
+    )
+    .await;
+    assert!(checked.failures.is_empty(), "{:?}", checked.failures);
+    c.create(pb::CreateRequest {
+        urn: leaf_urn.clone(),
+        properties: checked.inputs,
+        r#type: SIGNED.into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let mut logs = Vec::new();
+    for _ in 0..50 {
+        logs = engine.0.lock().unwrap().clone();
+        if !logs.is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let warning = logs
+        .iter()
+        .find(|l| l.message.contains("not a CA"))
+        .expect("warning logged to the engine");
+    assert_eq!(warning.urn, leaf_urn);
+    assert_eq!(warning.severity, pb::LogSeverity::Warning as i32);
+    assert!(logs.iter().all(|l| !l.message.contains("PRIVATE KEY")));
+}
+
+#[test]
+fn init_failed_detail_decodes_as_the_engine_expects() {
+    let status = zerotrust::core::server::error_status(
+        SIGNED,
+        "leaf",
+        "create",
+        zerotrust::typed::ResourceError::InitFailed {
+            id: "partial-1".into(),
+            outputs: serde_json::json!({"created": true}),
+            reasons: vec!["step two failed".into()],
+        },
+    );
+    assert!(status.message().contains("create"), "{}", status.message());
+    let details = zerotrust::proto::google::rpc::Status::decode(status.details()).unwrap();
+    assert_eq!(details.code, tonic::Code::Unknown as i32);
+    assert_eq!(status.code(), tonic::Code::Unknown);
+    let any = &details.details[0];
+    assert_eq!(
+        any.type_url,
+        "type.googleapis.com/pulumirpc.ErrorResourceInitFailed"
+    );
+    let detail = pb::ErrorResourceInitFailed::decode(any.value.as_slice()).unwrap();
+    assert_eq!(detail.id, "partial-1");
+    assert_eq!(detail.reasons, vec!["step two failed".to_string()]);
+    let props = codec::decode_struct(detail.properties.as_ref()).unwrap();
+    assert_eq!(props["created"], PropertyValue::Bool(true));
+}
