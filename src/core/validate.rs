@@ -134,35 +134,31 @@ pub fn check_value(
         return;
     }
     match spec.get("type").and_then(Json::as_str) {
-        Some("string") => {
+        Some("string")
             if !matches!(
                 value,
                 PropertyValue::String(_) | PropertyValue::ResourceRef(_)
-            ) {
-                fail(
-                    failures,
-                    at,
-                    format!("expected a string, got {}", describe(value)),
-                );
-            }
+            ) =>
+        {
+            fail(
+                failures,
+                at,
+                format!("expected a string, got {}", describe(value)),
+            );
         }
-        Some("boolean") => {
-            if !matches!(value, PropertyValue::Bool(_)) {
-                fail(
-                    failures,
-                    at,
-                    format!("expected a boolean, got {}", describe(value)),
-                );
-            }
+        Some("boolean") if !matches!(value, PropertyValue::Bool(_)) => {
+            fail(
+                failures,
+                at,
+                format!("expected a boolean, got {}", describe(value)),
+            );
         }
-        Some("number") => {
-            if !matches!(value, PropertyValue::Number(n) if n.is_finite()) {
-                fail(
-                    failures,
-                    at,
-                    format!("expected a number, got {}", describe(value)),
-                );
-            }
+        Some("number") if !matches!(value, PropertyValue::Number(n) if n.is_finite()) => {
+            fail(
+                failures,
+                at,
+                format!("expected a number, got {}", describe(value)),
+            );
         }
         Some("integer") => match value {
             PropertyValue::Number(n) if n.fract() == 0.0 && n.abs() < 9.007_199_254_740_992e15 => {}

@@ -139,6 +139,101 @@ mod tests {
         assert_eq!(go_trim_space(b"   "), b"");
     }
 
+    /// Tiny deterministic generator for the robustness test.
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0
+        }
+    }
+
+    /// Garbage, truncated and bit-flipped inputs give errors, never panics.
+    #[test]
+    fn no_panics_on_damaged_input() {
+        let mut rng = XorShift(0x9e37_79b9_7f4a_7c15);
+        let ed = generate_key(KeyAlgorithm::Ed25519).unwrap();
+        let ec = generate_key(KeyAlgorithm::Ecdsa(EcdsaCurve::P521)).unwrap();
+        let rsa = keys::tests::rsa_material();
+        let key = parse_private_key(&ec.private_key_pem).unwrap();
+        let mut ca_opts = IssueOptions::new(1, time::OffsetDateTime::UNIX_EPOCH);
+        ca_opts.is_ca = true;
+        let subject = Subject {
+            common_name: Some("ca".into()),
+            ..Default::default()
+        };
+        let ca = self_signed(
+            &key,
+            &CertSpec {
+                subject: subject.clone(),
+                dns_names: vec!["a.example".into()],
+                ip_addresses: vec![],
+                uris: vec!["spiffe://x/y".into()],
+                set_authority_key_id: true,
+                options: ca_opts.clone(),
+            },
+        )
+        .unwrap();
+        let csr = create_csr(&key, &subject, &["b.example".into()], &[], &[]).unwrap();
+
+        let samples: Vec<(String, Vec<u8>)> = [
+            &ed.private_key_pem,
+            &ed.private_key_openssh,
+            &ec.private_key_pem,
+            &ec.private_key_pem_pkcs8,
+            &ec.private_key_openssh,
+            &rsa.private_key_pem,
+            &ca.cert_pem,
+            &csr.csr_pem,
+        ]
+        .iter()
+        .map(|p| {
+            let b = &der::pem_blocks(p).unwrap()[0];
+            (b.tag().to_string(), b.contents().to_vec())
+        })
+        .collect();
+
+        let exercise = |label: &str, body: &[u8]| {
+            let text = der::pem_encode(label, body);
+            let _ = parse_private_key(&text).map(|k| k.key_material());
+            let _ = cert_info(&text);
+            let _ = csr_info(&text);
+            let _ = validate_cert_pem(&text);
+            if label == "CERTIFICATE REQUEST" {
+                let _ = locally_signed(&text, &ca.cert_pem, &key, &ca_opts);
+            }
+            if label == "CERTIFICATE" {
+                let _ = locally_signed(&csr.csr_pem, &text, &key, &ca_opts);
+            }
+        };
+
+        for (label, body) in &samples {
+            let rounds = if label == "RSA PRIVATE KEY" { 60 } else { 400 };
+            // Every truncation point of short bodies, sampled ones of long bodies.
+            let step = (body.len() / 60).max(1);
+            for cut in (0..body.len()).step_by(step) {
+                exercise(label, &body[..cut]);
+            }
+            for _ in 0..rounds {
+                let mut m = body.clone();
+                let flips = 1 + (rng.next() % 3) as usize;
+                for _ in 0..flips {
+                    let i = (rng.next() as usize) % m.len();
+                    m[i] ^= 1 << (rng.next() % 8);
+                }
+                exercise(label, &m);
+            }
+            for _ in 0..50 {
+                let len = (rng.next() % 200) as usize;
+                let junk: Vec<u8> = (0..len).map(|_| rng.next() as u8).collect();
+                exercise(label, &junk);
+            }
+        }
+    }
+
     #[test]
     fn state_hash_is_sha1_hex() {
         // sha1("abc")

@@ -139,10 +139,10 @@ pub fn check_range(
     max: i64,
     failures: &mut Failures,
 ) {
-    if let Some(Value::Known(v)) = value {
-        if *v < min || *v > max {
-            failures.at(key, format!("must be between {min} and {max}, got {v}"));
-        }
+    if let Some(Value::Known(v)) = value
+        && (*v < min || *v > max)
+    {
+        failures.at(key, format!("must be between {min} and {max}, got {v}"));
     }
 }
 

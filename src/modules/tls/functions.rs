@@ -291,14 +291,14 @@ fn parse_endpoint(url: &str) -> Result<(String, u16), String> {
 fn root_store() -> rustls::RootCertStore {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-    if let Some(path) = std::env::var_os("SSL_CERT_FILE") {
-        if let Ok(text) = std::fs::read(&path) {
-            for block in pem::parse_many(&text).unwrap_or_default() {
-                if block.tag() == "CERTIFICATE" {
-                    let _ = roots.add(rustls_pki_types::CertificateDer::from(
-                        block.contents().to_vec(),
-                    ));
-                }
+    if let Some(path) = std::env::var_os("SSL_CERT_FILE")
+        && let Ok(text) = std::fs::read(&path)
+    {
+        for block in pem::parse_many(&text).unwrap_or_default() {
+            if block.tag() == "CERTIFICATE" {
+                let _ = roots.add(rustls_pki_types::CertificateDer::from(
+                    block.contents().to_vec(),
+                ));
             }
         }
     }

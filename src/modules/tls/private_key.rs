@@ -70,13 +70,13 @@ impl Resource for PrivateKey {
     const DESCRIPTION: &'static str = include_str!("docs/private_key.md");
 
     fn check(&self, mut inputs: PrivateKeyInputs, failures: &mut Failures) -> PrivateKeyInputs {
-        if let Value::Known(alg) = &inputs.algorithm {
-            if !ALGORITHMS.contains(&alg.as_str()) {
-                failures.at(
-                    "algorithm",
-                    format!("unknown algorithm '{alg}'; expected one of RSA, ECDSA, ED25519"),
-                );
-            }
+        if let Value::Known(alg) = &inputs.algorithm
+            && !ALGORITHMS.contains(&alg.as_str())
+        {
+            failures.at(
+                "algorithm",
+                format!("unknown algorithm '{alg}'; expected one of RSA, ECDSA, ED25519"),
+            );
         }
         if let Some(Value::Known(c)) = &inputs.ecdsa_curve {
             if c == "P224" {
@@ -91,13 +91,13 @@ impl Resource for PrivateKey {
                 );
             }
         }
-        if let Some(Value::Known(bits)) = &inputs.rsa_bits {
-            if ![2048, 3072, 4096].contains(bits) {
-                failures.at(
-                    "rsaBits",
-                    format!("unsupported RSA key size {bits}; expected 2048, 3072 or 4096"),
-                );
-            }
+        if let Some(Value::Known(bits)) = &inputs.rsa_bits
+            && ![2048, 3072, 4096].contains(bits)
+        {
+            failures.at(
+                "rsaBits",
+                format!("unsupported RSA key size {bits}; expected 2048, 3072 or 4096"),
+            );
         }
         // Defaults only where they mean something, so an Ed25519 key shows no RSA size.
         match inputs.algorithm.known().map(String::as_str) {
