@@ -4,6 +4,9 @@ use std::io::Write;
 use std::sync::Arc;
 use zerotrust::modules;
 
+/// How long in-flight calls may finish after SIGINT.
+const DRAIN: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// The engine passes `[--logtostderr] [-v=N] [--tracing X] [--logflow] <engine-address>`.
 /// Zero positionals means attach mode: the engine connects to us later and sends Attach.
 fn engine_address(args: &[String]) -> Option<String> {
@@ -67,11 +70,25 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         writeln!(out, "{port}")?;
         out.flush()?;
     }
-    let shutdown = async {
+    let (interrupted_tx, interrupted_rx) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
         let _ = tokio::signal::ctrl_c().await;
         tracing::info!("SIGINT received; draining");
+        let _ = interrupted_tx.send(());
     };
-    zerotrust::core::server::serve(provider, listener, shutdown).await?;
+    // The engine sends SIGKILL 5 s after SIGINT; a client that keeps its connection open must not
+    // hold us past that, so in-flight calls get a bounded drain.
+    let drain_deadline = async {
+        if interrupted_rx.await.is_ok() {
+            tokio::time::sleep(DRAIN).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    tokio::select! {
+        served = zerotrust::core::server::serve(provider, listener, shutdown) => served?,
+        () = drain_deadline => tracing::warn!("connections still open {DRAIN:?} after SIGINT; exiting"),
+    }
     Ok(())
 }
 
