@@ -78,12 +78,7 @@ impl Resource for CertRequest {
     ) -> Result<Created<CertRequestOutputs>, ResourceError> {
         let (csr, key_algorithm, id) = if ctx.preview {
             // The key algorithm is predictable in preview even though the CSR is not.
-            let alg = match &inputs.private_key_pem {
-                Value::Known(key) => pki::parse_private_key(key.expose())
-                    .map(|k| Value::Known(k.algorithm().name().to_string()))
-                    .unwrap_or(Value::Unknown),
-                Value::Unknown => Value::Unknown,
-            };
+            let alg = super::issuing::predicted_key_algorithm(&inputs.private_key_pem);
             (Value::Unknown, alg, String::new())
         } else {
             let Value::Known(key) = &inputs.private_key_pem else {

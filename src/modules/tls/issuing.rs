@@ -5,7 +5,7 @@ use super::common::{
     ready_for_renewal,
 };
 use crate::codec::PropertyPath;
-use crate::typed::{ExtraDiff, Failures, Value};
+use crate::typed::{ExtraDiff, Failures, ReadOutcome, ResourceError, Secret, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -46,6 +46,66 @@ pub fn unknown_times() -> CertTimes {
         validity_start_time: Value::Unknown,
         validity_end_time: Value::Unknown,
         ready_for_renewal: Value::Unknown,
+    }
+}
+
+/// Outputs of a certificate resource whose renewal state can be recomputed.
+pub trait RenewableOutputs {
+    /// The recorded `earlyRenewalHours` input and the validity outputs.
+    fn renewal_parts(&mut self) -> (&mut Option<Value<i64>>, &mut CertTimes);
+}
+
+/// Read of a certificate that only exists in state: the recorded state, with `readyForRenewal`
+/// recomputed for `now` (as upstream's refresh does). Import is impossible.
+pub fn read_recorded<I, O: RenewableOutputs>(
+    kind: &str,
+    id: String,
+    inputs: Option<I>,
+    outputs: Option<O>,
+    now: OffsetDateTime,
+) -> Result<ReadOutcome<I, O>, ResourceError> {
+    let (Some(inputs), Some(mut outputs)) = (inputs, outputs) else {
+        return Err(ResourceError::Unsupported(format!(
+            "a {kind} cannot be imported: it only exists in state"
+        )));
+    };
+    let (early, times) = outputs.renewal_parts();
+    let early = known_hours(early);
+    times.refresh(early, now);
+    Ok(ReadOutcome::Found {
+        id,
+        inputs,
+        outputs,
+    })
+}
+
+/// The one in-place update: a new `earlyRenewalHours`, which may change `readyForRenewal`.
+pub fn update_early_renewal<O: RenewableOutputs>(
+    mut olds: O,
+    early_renewal_hours: Option<Value<i64>>,
+    now: OffsetDateTime,
+) -> O {
+    let hours = known_hours(&early_renewal_hours);
+    let (early, times) = olds.renewal_parts();
+    *early = early_renewal_hours;
+    times.refresh(hours, now);
+    olds
+}
+
+fn known_hours(v: &Option<Value<i64>>) -> i64 {
+    match v {
+        Some(Value::Known(h)) => *h,
+        _ => 0,
+    }
+}
+
+/// The key algorithm, predictable in preview whenever the key is known.
+pub fn predicted_key_algorithm(key: &Value<Secret<String>>) -> Value<String> {
+    match key {
+        Value::Known(k) => crate::pki::parse_private_key(k.expose())
+            .map(|k| Value::Known(k.algorithm().name().to_string()))
+            .unwrap_or(Value::Unknown),
+        Value::Unknown => Value::Unknown,
     }
 }
 

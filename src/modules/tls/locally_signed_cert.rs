@@ -2,7 +2,10 @@
 //! from a CSR by a CA whose key and certificate the program holds.
 
 use super::common::{allowed_uses, check_pem, check_private_key, known_bool, known_i64};
-use super::issuing::{CertTimes, check_cert_options, renewal_diff, unknown_times};
+use super::issuing::{
+    CertTimes, RenewableOutputs, check_cert_options, read_recorded, renewal_diff, unknown_times,
+    update_early_renewal,
+};
 use crate::pki;
 use crate::typed::{
     Created, Ctx, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError, Secret, Value,
@@ -202,30 +205,26 @@ impl Resource for LocallySignedCert {
         inputs: Option<LocallySignedCertInputs>,
         outputs: Option<LocallySignedCertOutputs>,
     ) -> Result<ReadOutcome<LocallySignedCertInputs, LocallySignedCertOutputs>, ResourceError> {
-        let (Some(inputs), Some(mut outputs)) = (inputs, outputs) else {
-            return Err(ResourceError::Unsupported(
-                "a LocallySignedCert cannot be imported: it only exists in state".into(),
-            ));
-        };
-        let early = known_i64(&outputs.inputs.early_renewal_hours, 0);
-        outputs.times.refresh(early, ctx.now);
-        Ok(ReadOutcome::Found {
-            id,
-            inputs,
-            outputs,
-        })
+        read_recorded("LocallySignedCert", id, inputs, outputs, ctx.now)
     }
 
     async fn update(
         &self,
         ctx: &Ctx,
         _id: String,
-        mut olds: LocallySignedCertOutputs,
+        olds: LocallySignedCertOutputs,
         news: LocallySignedCertInputs,
     ) -> Result<LocallySignedCertOutputs, ResourceError> {
-        let early = known_i64(&news.early_renewal_hours, 0);
-        olds.inputs.early_renewal_hours = news.early_renewal_hours;
-        olds.times.refresh(early, ctx.now);
-        Ok(olds)
+        Ok(update_early_renewal(
+            olds,
+            news.early_renewal_hours,
+            ctx.now,
+        ))
+    }
+}
+
+impl RenewableOutputs for LocallySignedCertOutputs {
+    fn renewal_parts(&mut self) -> (&mut Option<Value<i64>>, &mut CertTimes) {
+        (&mut self.inputs.early_renewal_hours, &mut self.times)
     }
 }

@@ -5,7 +5,10 @@ use super::common::{
     SelfSignedCertSubject, allowed_uses, check_private_key, check_sans, known_bool, known_i64,
     known_list, parse_ips,
 };
-use super::issuing::{CertTimes, check_cert_options, renewal_diff, unknown_times};
+use super::issuing::{
+    CertTimes, RenewableOutputs, check_cert_options, predicted_key_algorithm, read_recorded,
+    renewal_diff, unknown_times, update_early_renewal,
+};
 use crate::pki;
 use crate::typed::{
     Created, Ctx, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError, Secret, Value,
@@ -151,12 +154,7 @@ impl Resource for SelfSignedCert {
         inputs: SelfSignedCertInputs,
     ) -> Result<Created<SelfSignedCertOutputs>, ResourceError> {
         if ctx.preview {
-            let key_algorithm = match &inputs.private_key_pem {
-                Value::Known(key) => pki::parse_private_key(key.expose())
-                    .map(|k| Value::Known(k.algorithm().name().to_string()))
-                    .unwrap_or(Value::Unknown),
-                Value::Unknown => Value::Unknown,
-            };
+            let key_algorithm = predicted_key_algorithm(&inputs.private_key_pem);
             return Ok(Created {
                 id: String::new(),
                 outputs: SelfSignedCertOutputs {
@@ -234,31 +232,26 @@ impl Resource for SelfSignedCert {
         inputs: Option<SelfSignedCertInputs>,
         outputs: Option<SelfSignedCertOutputs>,
     ) -> Result<ReadOutcome<SelfSignedCertInputs, SelfSignedCertOutputs>, ResourceError> {
-        let (Some(inputs), Some(mut outputs)) = (inputs, outputs) else {
-            return Err(ResourceError::Unsupported(
-                "a SelfSignedCert cannot be imported: it only exists in state".into(),
-            ));
-        };
-        let early = known_i64(&outputs.inputs.early_renewal_hours, 0);
-        outputs.times.refresh(early, ctx.now);
-        Ok(ReadOutcome::Found {
-            id,
-            inputs,
-            outputs,
-        })
+        read_recorded("SelfSignedCert", id, inputs, outputs, ctx.now)
     }
 
     async fn update(
         &self,
         ctx: &Ctx,
         _id: String,
-        mut olds: SelfSignedCertOutputs,
+        olds: SelfSignedCertOutputs,
         news: SelfSignedCertInputs,
     ) -> Result<SelfSignedCertOutputs, ResourceError> {
-        // Only earlyRenewalHours updates in place; everything else replaces.
-        let early = known_i64(&news.early_renewal_hours, 0);
-        olds.inputs.early_renewal_hours = news.early_renewal_hours;
-        olds.times.refresh(early, ctx.now);
-        Ok(olds)
+        Ok(update_early_renewal(
+            olds,
+            news.early_renewal_hours,
+            ctx.now,
+        ))
+    }
+}
+
+impl RenewableOutputs for SelfSignedCertOutputs {
+    fn renewal_parts(&mut self) -> (&mut Option<Value<i64>>, &mut CertTimes) {
+        (&mut self.inputs.early_renewal_hours, &mut self.times)
     }
 }
