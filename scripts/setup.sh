@@ -10,6 +10,12 @@ bash "$here/install-pulumi.sh"   # pulumi + Python language host, built from Go 
 
 # The provider binary that examples' Pulumi.yaml point at (target/debug). Cargo's own
 # fingerprints make this a no-op when nothing changed.
+# Fresh clones on this machine share one cargo target directory, so dependencies (aws-lc,
+# tonic, ...) compile once rather than on every clone; cargo's locks keep concurrent runs safe.
+if [[ ! -e "$ZT_ROOT/target" ]]; then
+  mkdir -p "$ZT_TOOLS_CACHE/cargo-target"
+  ln -s "$ZT_TOOLS_CACHE/cargo-target" "$ZT_ROOT/target"
+fi
 log "building pulumi-resource-zerotrust"
 (cd "$ZT_ROOT" && cargo build --quiet --bin pulumi-resource-zerotrust)
 
