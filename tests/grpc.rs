@@ -822,3 +822,128 @@ fn init_failed_detail_decodes_as_the_engine_expects() {
     let props = codec::decode_struct(detail.properties.as_ref()).unwrap();
     assert_eq!(props["created"], PropertyValue::Bool(true));
 }
+
+#[tokio::test]
+async fn diff_config_never_replaces_the_provider() {
+    let mut c = start().await;
+    let resp = c
+        .diff_config(pb::DiffRequest {
+            olds: props(vec![("defaultBackdateMinutes", s("5"))]),
+            news: props(vec![
+                ("defaultBackdateMinutes", n(10.0)),
+                ("version", s("0.1.0")),
+            ]),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(resp.diffs, vec!["defaultBackdateMinutes"]);
+    assert!(resp.replaces.is_empty());
+    let same = c
+        .diff_config(pb::DiffRequest {
+            olds: props(vec![("defaultBackdateMinutes", s("5"))]),
+            news: props(vec![("defaultBackdateMinutes", n(5.0))]),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        same.changes,
+        pb::diff_response::DiffChanges::DiffNone as i32
+    );
+}
+
+/// getCertificate with a url: a real TLS server on loopback presents a chain from our own CA.
+#[tokio::test]
+async fn get_certificate_fetches_a_loopback_chain_with_verification() {
+    use zerotrust::pki;
+    let now = time::OffsetDateTime::now_utc();
+    let ca_key = pki::generate_key(pki::KeyAlgorithm::Ecdsa(pki::EcdsaCurve::P256)).unwrap();
+    let ca_parsed = pki::parse_private_key(&ca_key.private_key_pem).unwrap();
+    let mut ca_options = pki::IssueOptions::new(24, now);
+    ca_options.is_ca = true;
+    ca_options.set_subject_key_id = true;
+    ca_options.allowed_uses = vec!["cert_signing".parse().unwrap()];
+    let ca = pki::self_signed(
+        &ca_parsed,
+        &pki::CertSpec {
+            subject: pki::Subject {
+                common_name: Some("loopback test CA".into()),
+                ..Default::default()
+            },
+            dns_names: vec![],
+            ip_addresses: vec![],
+            uris: vec![],
+            set_authority_key_id: false,
+            options: ca_options,
+        },
+    )
+    .unwrap();
+    let leaf_key = pki::generate_key(pki::KeyAlgorithm::Ed25519).unwrap();
+    let leaf_parsed = pki::parse_private_key(&leaf_key.private_key_pem).unwrap();
+    let csr = pki::create_csr(
+        &leaf_parsed,
+        &pki::Subject::default(),
+        &["localhost".into()],
+        &["127.0.0.1".parse().unwrap()],
+        &[],
+    )
+    .unwrap();
+    let mut leaf_options = pki::IssueOptions::new(24, now);
+    leaf_options.allowed_uses = vec!["server_auth".parse().unwrap()];
+    let leaf = pki::locally_signed(&csr.csr_pem, &ca.cert_pem, &ca_parsed, &leaf_options).unwrap();
+
+    let der = |pem_text: &str| pem::parse(pem_text).unwrap().contents().to_vec();
+    let chain = vec![
+        rustls_pki_types::CertificateDer::from(der(&leaf.cert_pem)),
+        rustls_pki_types::CertificateDer::from(der(&ca.cert_pem)),
+    ];
+    let key = rustls_pki_types::PrivateKeyDer::Pkcs8(der(&leaf_key.private_key_pem_pkcs8).into());
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::aws_lc_rs::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((tcp, _)) = listener.accept().await {
+            let acceptor = acceptor.clone();
+            tokio::spawn(async move {
+                let _ = acceptor.accept(tcp).await;
+            });
+        }
+    });
+
+    let mut c = start().await;
+    let url = format!("tls://127.0.0.1:{port}");
+    let invoke = |verify: bool| pb::InvokeRequest {
+        tok: "zerotrust:tls:getCertificate".into(),
+        args: props(vec![
+            ("url", s(&url)),
+            ("verifyChain", PropertyValue::Bool(verify)),
+        ]),
+        ..Default::default()
+    };
+    // Unverified: the chain comes back root first, as pulumi-tls reports it.
+    let resp = c.invoke(invoke(false)).await.unwrap().into_inner();
+    let ret = decode(&resp.r#return);
+    let PropertyValue::Array(certs) = &ret["certificates"] else {
+        panic!("certificates is a list: {ret:?}")
+    };
+    assert_eq!(certs.len(), 2);
+    let PropertyValue::Object(first) = &certs[0] else {
+        panic!("object")
+    };
+    assert_eq!(first["isCa"], PropertyValue::Bool(true));
+    assert_eq!(first["subject"], s("CN=loopback test CA"));
+    // Verified against the default roots: our private CA is not trusted, so the call fails.
+    let err = c.invoke(invoke(true)).await.unwrap_err();
+    assert!(err.message().contains("TLS handshake"), "{err}");
+}
