@@ -14,7 +14,7 @@ cargo fmt --check
 cargo clippy --all-targets --quiet -- -D warnings
 
 log "cargo tests (unit, gRPC, descriptors, openssl, schema)"
-ZT_PYTHON="$ZT_VENV/bin/python" cargo test --all-targets 2>&1
+ZT_PYTHON="$ZT_VENV/bin/python" cargo test --lib --bins --tests 2>&1
 
 log "end-to-end tests through the pulumi CLI"
 "$ZT_VENV/bin/python" -m pytest -v tests/e2e

@@ -56,6 +56,21 @@ pub fn secret_envelope(inner: Json) -> Json {
     Json::Object(m)
 }
 
+/// Typed JSON with every secret envelope replaced by its content: for sending values to a
+/// backend, never for logs or state.
+pub fn plain_json(j: Json) -> Json {
+    match j {
+        Json::Object(mut m) => {
+            if m.get(SIG_KEY).and_then(Json::as_str) == Some(SIG_SECRET) {
+                return plain_json(m.remove("value").unwrap_or(Json::Null));
+            }
+            Json::Object(m.into_iter().map(|(k, v)| (k, plain_json(v))).collect())
+        }
+        Json::Array(items) => Json::Array(items.into_iter().map(plain_json).collect()),
+        other => other,
+    }
+}
+
 /// Convert a property map to typed JSON, remembering where secrets were.
 pub fn map_to_json(map: &PropertyMap) -> (Json, SecretPaths) {
     let mut secrets = SecretPaths::new();
@@ -293,6 +308,16 @@ mod tests {
         }
         assert!(serde_json::from_value::<Plain>(json.clone()).is_err());
         assert_eq!(json_to_map(&json).unwrap(), map);
+    }
+
+    #[test]
+    fn plain_json_exposes_nested_secrets() {
+        let j =
+            serde_json::json!({"a": [secret_envelope(Json::String("s".into()))], "b": {"c": 1}});
+        assert_eq!(
+            plain_json(j),
+            serde_json::json!({"a": ["s"], "b": {"c": 1}})
+        );
     }
 
     #[test]

@@ -11,6 +11,9 @@ use std::collections::BTreeMap;
 
 pub const PACKAGE: &str = "zerotrust";
 
+/// Schema extension key on a struct naming the module its type token lives in.
+pub const SCHEMA_MODULE_KEY: &str = "x-zerotrust-module";
+
 /// Named object types collected while converting, keyed by type token.
 pub type Types = BTreeMap<String, Json>;
 
@@ -113,12 +116,18 @@ fn property_spec(raw: &Json, defs: &Map<String, Json>, module: &str, types: &mut
     let mut out = Map::new();
     if let Some(reference) = schema.get("$ref").and_then(Json::as_str) {
         let name = reference.rsplit('/').next().unwrap_or(reference);
-        let token = format!("{PACKAGE}:{module}:{name}");
+        let def = defs.get(name).cloned().unwrap_or(Json::Null);
+        // A type shared across modules (e.g. Kubernetes ObjectMeta) names its own home module.
+        let home = def
+            .get(SCHEMA_MODULE_KEY)
+            .and_then(Json::as_str)
+            .unwrap_or(module)
+            .to_string();
+        let token = format!("{PACKAGE}:{home}:{name}");
         if !types.contains_key(&token) {
             // Reserve the name first so recursive types terminate.
             types.insert(token.clone(), Json::Null);
-            let def = defs.get(name).cloned().unwrap_or(Json::Null);
-            let nested = object_spec_with_defs(&def, defs, module, types);
+            let nested = object_spec_with_defs(&def, defs, &home, types);
             types.insert(token.clone(), object_type_json(&nested));
         }
         out.insert("$ref".into(), Json::String(format!("#/types/{token}")));
@@ -231,6 +240,13 @@ mod tests {
     use crate::typed::{Secret, Value};
     use serde::{Deserialize, Serialize};
 
+    /// A type that lives in another module.
+    #[derive(Serialize, Deserialize, JsonSchema)]
+    #[schemars(extend("x-zerotrust-module" = "shared/v1"))]
+    struct Shared {
+        id: String,
+    }
+
     /// A nested object.
     #[derive(Serialize, Deserialize, JsonSchema)]
     #[serde(rename_all = "camelCase")]
@@ -250,6 +266,7 @@ mod tests {
         hours: Value<i64>,
         names: Option<Value<Vec<String>>>,
         labels: Option<Value<BTreeMap<String, String>>>,
+        shared: Option<Shared>,
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::codec::{self, CodecError, PropertyMap};
 use crate::modules::ProviderConfig;
 use crate::proto::google::rpc::Status as RpcStatus;
 use crate::proto::pulumirpc::{self as pb, resource_provider_server::ResourceProvider};
-use crate::typed::erased::{DiffArgs, DynResource, decode};
+use crate::typed::erased::{CheckArgs, DiffArgs, DynResource, decode};
 use crate::typed::{CheckFailure, Ctx, ResourceError};
 use futures::FutureExt;
 use prost::Message;
@@ -442,7 +442,14 @@ impl ResourceProvider for Arc<Provider> {
             let token = type_of(&req.r#type, &req.urn);
             let resource = self.resource(&token)?;
             let news = decode_props(req.news.as_ref(), "news")?;
-            let (inputs, failures) = resource.check(&news);
+            let olds = decode_props(req.olds.as_ref(), "olds")?;
+            let name = name_of(&req.name, &req.urn);
+            let (inputs, failures) = resource.check(CheckArgs {
+                name: &name,
+                random_seed: &req.random_seed,
+                olds: &olds,
+                news: &news,
+            });
             Ok(Response::new(pb::CheckResponse {
                 inputs: Some(codec::encode_map(&inputs)),
                 failures: failures_to_proto(failures),

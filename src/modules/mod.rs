@@ -1,17 +1,18 @@
 //! The resource modules, and the provider configuration they share.
 
+pub mod kubernetes;
 pub mod tls;
 
 use crate::core::Registry;
 use crate::core::schema::{Types, json_schema_of, object_spec};
 use crate::core::server::ConfigSchema;
-use crate::typed::Value;
+use crate::typed::{Secret, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Provider configuration (`zerotrust:<key>` in stack config, or arguments of an explicit
 /// `zerotrust.Provider`). Every setting is optional.
-#[derive(Debug, Default, Clone, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ProviderConfig {
     /// Minutes by which certificates created through this provider start before their creation
@@ -19,6 +20,21 @@ pub struct ProviderConfig {
     /// machines that will verify them. Defaults to 0, as pulumi-tls.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default_backdate_minutes: Option<Value<i64>>,
+    /// The kubeconfig to use for Kubernetes resources: a file path, or the file's content. When
+    /// unset, `KUBECONFIG` or `~/.kube/config` is read, only when a Kubernetes resource is used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kubeconfig: Option<Value<Secret<String>>>,
+    /// The kubeconfig context to use (default: the current context).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<Value<String>>,
+    /// The namespace for namespaced Kubernetes resources that set none (default: the
+    /// context's namespace, else `default`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<Value<String>>,
+    /// Backend clients, built on first use from the settings above.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub clients: kubernetes::client::Clients,
 }
 
 impl ProviderConfig {
@@ -33,7 +49,7 @@ impl ProviderConfig {
 
 /// Every resource and function of the package.
 pub fn registry() -> Registry {
-    tls::register(Registry::default())
+    kubernetes::register(tls::register(Registry::default()))
 }
 
 /// The provider configuration's schema.

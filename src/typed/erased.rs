@@ -3,7 +3,9 @@
 //! Everything generic lives here once: wire-type validation, serde decoding with paths, the
 //! look-aside secret bookkeeping, the structural diff, and the "no unknowns outside preview" rule.
 
-use super::{CheckFailure, Created, Ctx, Failures, Function, ReadOutcome, Resource, ResourceError};
+use super::{
+    CheckCtx, CheckFailure, Created, Ctx, Failures, Function, ReadOutcome, Resource, ResourceError,
+};
 use crate::codec::typed_json::{SecretPaths, json_to_map, map_to_json, mark_secret_paths};
 use crate::codec::{PropertyMap, PropertyPath, PropertyValue, contains_unknowns};
 use crate::core::diff::{ChangeKind, DiffResult, diff_inputs};
@@ -48,6 +50,14 @@ pub struct DiffArgs<'a> {
     pub now: OffsetDateTime,
 }
 
+/// What Check receives, already decoded.
+pub struct CheckArgs<'a> {
+    pub name: &'a str,
+    pub random_seed: &'a [u8],
+    pub olds: &'a PropertyMap,
+    pub news: &'a PropertyMap,
+}
+
 /// What a Read found, as property maps.
 pub struct ReadMaps {
     pub id: String,
@@ -60,7 +70,7 @@ pub trait DynResource: Send + Sync {
     fn token(&self) -> &'static str;
     fn specs(&self) -> &Specs;
     fn schema_json(&self) -> Json;
-    fn check(&self, news: &PropertyMap) -> (PropertyMap, Vec<CheckFailure>);
+    fn check(&self, args: CheckArgs<'_>) -> (PropertyMap, Vec<CheckFailure>);
     fn diff(&self, args: DiffArgs<'_>) -> DiffResult;
     fn create<'a>(
         &'a self,
@@ -203,7 +213,8 @@ impl<R: Resource> DynResource for TypedResource<R> {
         resource_json(R::DESCRIPTION, &inputs, &self.specs.outputs)
     }
 
-    fn check(&self, news: &PropertyMap) -> (PropertyMap, Vec<CheckFailure>) {
+    fn check(&self, args: CheckArgs<'_>) -> (PropertyMap, Vec<CheckFailure>) {
+        let news = args.news;
         let failures = validate_object(news, &self.specs.inputs, &self.specs.types);
         if !failures.is_empty() {
             return (news.clone(), failures);
@@ -212,8 +223,18 @@ impl<R: Resource> DynResource for TypedResource<R> {
             Ok(decoded) => decoded,
             Err(f) => return (news.clone(), vec![f]),
         };
+        let olds = if args.olds.is_empty() {
+            None
+        } else {
+            decode::<R::Inputs>(args.olds).ok().map(|(o, _)| o)
+        };
+        let ctx = CheckCtx {
+            name: args.name,
+            random_seed: args.random_seed,
+            olds: olds.as_ref(),
+        };
         let mut failures = Failures::default();
-        let checked = self.inner.check(inputs, &mut failures);
+        let checked = self.inner.check(&ctx, inputs, &mut failures);
         if !failures.is_empty() {
             return (news.clone(), failures.into_vec());
         }

@@ -59,6 +59,16 @@ impl Failures {
     }
 }
 
+/// What Check has to work with besides the new inputs.
+pub struct CheckCtx<'a, I> {
+    /// The resource's logical name, the base of generated names.
+    pub name: &'a str,
+    /// Engine-provided seed: names derived from it are stable across previews and updates.
+    pub random_seed: &'a [u8],
+    /// The previously checked inputs, when the resource exists and they still decode.
+    pub olds: Option<&'a I>,
+}
+
 /// What an operation has to work with besides its inputs.
 #[derive(Clone)]
 pub struct Ctx {
@@ -176,8 +186,13 @@ pub trait Resource: Send + Sync + 'static {
 
     /// Validate the inputs (which may hold unknowns) and return them normalised. Report every
     /// problem through `failures`; wire-type errors were already reported by the core.
-    fn check(&self, inputs: Self::Inputs, failures: &mut Failures) -> Self::Inputs {
-        let _ = failures;
+    fn check(
+        &self,
+        ctx: &CheckCtx<'_, Self::Inputs>,
+        inputs: Self::Inputs,
+        failures: &mut Failures,
+    ) -> Self::Inputs {
+        let _ = (ctx, failures);
         inputs
     }
 

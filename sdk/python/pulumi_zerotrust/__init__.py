@@ -12,15 +12,53 @@ from .provider import *
 if typing.TYPE_CHECKING:
     import pulumi_zerotrust.config as __config
     config = __config
+    import pulumi_zerotrust.kubernetes as __kubernetes
+    kubernetes = __kubernetes
     import pulumi_zerotrust.tls as __tls
     tls = __tls
 else:
     config = _utilities.lazy_import('pulumi_zerotrust.config')
+    kubernetes = _utilities.lazy_import('pulumi_zerotrust.kubernetes')
     tls = _utilities.lazy_import('pulumi_zerotrust.tls')
 
 _utilities.register(
     resource_modules="""
 [
+ {
+  "pkg": "zerotrust",
+  "mod": "kubernetes/core/v1",
+  "fqn": "pulumi_zerotrust.kubernetes.core.v1",
+  "classes": {
+   "zerotrust:kubernetes/core/v1:ConfigMap": "ConfigMap",
+   "zerotrust:kubernetes/core/v1:Namespace": "Namespace",
+   "zerotrust:kubernetes/core/v1:Secret": "Secret"
+  }
+ },
+ {
+  "pkg": "zerotrust",
+  "mod": "kubernetes/istio/networking/v1",
+  "fqn": "pulumi_zerotrust.kubernetes.istio.networking.v1",
+  "classes": {
+   "zerotrust:kubernetes/istio/networking/v1:DestinationRule": "DestinationRule"
+  }
+ },
+ {
+  "pkg": "zerotrust",
+  "mod": "kubernetes/istio/security/v1",
+  "fqn": "pulumi_zerotrust.kubernetes.istio.security.v1",
+  "classes": {
+   "zerotrust:kubernetes/istio/security/v1:PeerAuthentication": "PeerAuthentication"
+  }
+ },
+ {
+  "pkg": "zerotrust",
+  "mod": "kubernetes/networking/v1",
+  "fqn": "pulumi_zerotrust.kubernetes.networking.v1",
+  "classes": {
+   "zerotrust:kubernetes/networking/v1:Ingress": "Ingress",
+   "zerotrust:kubernetes/networking/v1:NetworkPolicy": "NetworkPolicy"
+  }
+ },
  {
   "pkg": "zerotrust",
   "mod": "tls",

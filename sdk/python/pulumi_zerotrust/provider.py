@@ -19,16 +19,42 @@ __all__ = ['ProviderArgs', 'Provider']
 @pulumi.input_type
 class ProviderArgs:
     def __init__(__self__, *,
-                 default_backdate_minutes: pulumi.Input[Optional[_builtins.int]] = None):
+                 context: pulumi.Input[Optional[_builtins.str]] = None,
+                 default_backdate_minutes: pulumi.Input[Optional[_builtins.int]] = None,
+                 kubeconfig: pulumi.Input[Optional[_builtins.str]] = None,
+                 namespace: pulumi.Input[Optional[_builtins.str]] = None):
         """
         The set of arguments for constructing a Provider resource.
 
+        :param pulumi.Input[_builtins.str] context: The kubeconfig context to use (default: the current context).
         :param pulumi.Input[_builtins.int] default_backdate_minutes: Minutes by which certificates created through this provider start before their creation
                time, unless a resource sets `backdateMinutes` itself. Absorbs clock skew between the
                machines that will verify them. Defaults to 0, as pulumi-tls.
+        :param pulumi.Input[_builtins.str] kubeconfig: The kubeconfig to use for Kubernetes resources: a file path, or the file's content. When
+               unset, `KUBECONFIG` or `~/.kube/config` is read, only when a Kubernetes resource is used.
+        :param pulumi.Input[_builtins.str] namespace: The namespace for namespaced Kubernetes resources that set none (default: the
+               context's namespace, else `default`).
         """
+        if context is not None:
+            pulumi.set(__self__, "context", context)
         if default_backdate_minutes is not None:
             pulumi.set(__self__, "default_backdate_minutes", default_backdate_minutes)
+        if kubeconfig is not None:
+            pulumi.set(__self__, "kubeconfig", kubeconfig)
+        if namespace is not None:
+            pulumi.set(__self__, "namespace", namespace)
+
+    @_builtins.property
+    @pulumi.getter
+    def context(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The kubeconfig context to use (default: the current context).
+        """
+        return pulumi.get(self, "context")
+
+    @context.setter
+    def context(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "context", value)
 
     @_builtins.property
     @pulumi.getter(name="defaultBackdateMinutes")
@@ -44,6 +70,32 @@ class ProviderArgs:
     def default_backdate_minutes(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "default_backdate_minutes", value)
 
+    @_builtins.property
+    @pulumi.getter
+    def kubeconfig(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The kubeconfig to use for Kubernetes resources: a file path, or the file's content. When
+        unset, `KUBECONFIG` or `~/.kube/config` is read, only when a Kubernetes resource is used.
+        """
+        return pulumi.get(self, "kubeconfig")
+
+    @kubeconfig.setter
+    def kubeconfig(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "kubeconfig", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def namespace(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The namespace for namespaced Kubernetes resources that set none (default: the
+        context's namespace, else `default`).
+        """
+        return pulumi.get(self, "namespace")
+
+    @namespace.setter
+    def namespace(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "namespace", value)
+
 
 @pulumi.type_token("pulumi:providers:zerotrust")
 class Provider(pulumi.ProviderResource):
@@ -51,16 +103,24 @@ class Provider(pulumi.ProviderResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 context: pulumi.Input[Optional[_builtins.str]] = None,
                  default_backdate_minutes: pulumi.Input[Optional[_builtins.int]] = None,
+                 kubeconfig: pulumi.Input[Optional[_builtins.str]] = None,
+                 namespace: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         """
         The zerotrust provider. Every setting is optional; modules that need a backend read their settings only when first used.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[_builtins.str] context: The kubeconfig context to use (default: the current context).
         :param pulumi.Input[_builtins.int] default_backdate_minutes: Minutes by which certificates created through this provider start before their creation
                time, unless a resource sets `backdateMinutes` itself. Absorbs clock skew between the
                machines that will verify them. Defaults to 0, as pulumi-tls.
+        :param pulumi.Input[_builtins.str] kubeconfig: The kubeconfig to use for Kubernetes resources: a file path, or the file's content. When
+               unset, `KUBECONFIG` or `~/.kube/config` is read, only when a Kubernetes resource is used.
+        :param pulumi.Input[_builtins.str] namespace: The namespace for namespaced Kubernetes resources that set none (default: the
+               context's namespace, else `default`).
         """
         ...
     @overload
@@ -86,7 +146,10 @@ class Provider(pulumi.ProviderResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 context: pulumi.Input[Optional[_builtins.str]] = None,
                  default_backdate_minutes: pulumi.Input[Optional[_builtins.int]] = None,
+                 kubeconfig: pulumi.Input[Optional[_builtins.str]] = None,
+                 namespace: pulumi.Input[Optional[_builtins.str]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -96,7 +159,10 @@ class Provider(pulumi.ProviderResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = ProviderArgs.__new__(ProviderArgs)
 
+            __props__.__dict__["context"] = context
             __props__.__dict__["default_backdate_minutes"] = pulumi.Output.from_input(default_backdate_minutes).apply(pulumi.runtime.to_json) if default_backdate_minutes is not None else None
+            __props__.__dict__["kubeconfig"] = None if kubeconfig is None else pulumi.Output.secret(kubeconfig)
+            __props__.__dict__["namespace"] = namespace
         super(Provider, __self__).__init__(
             'zerotrust',
             resource_name,

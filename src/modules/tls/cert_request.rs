@@ -2,7 +2,7 @@
 
 use super::common::{CertRequestSubject, check_private_key, check_sans, known_list, parse_ips};
 use crate::pki;
-use crate::typed::{Created, Ctx, Failures, Resource, ResourceError, Secret, Value};
+use crate::typed::{CheckCtx, Created, Ctx, Failures, Resource, ResourceError, Secret, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -60,7 +60,12 @@ impl Resource for CertRequest {
     const TOKEN: &'static str = "zerotrust:tls:CertRequest";
     const DESCRIPTION: &'static str = include_str!("docs/cert_request.md");
 
-    fn check(&self, mut inputs: CertRequestInputs, failures: &mut Failures) -> CertRequestInputs {
+    fn check(
+        &self,
+        _ctx: &CheckCtx<'_, CertRequestInputs>,
+        mut inputs: CertRequestInputs,
+        failures: &mut Failures,
+    ) -> CertRequestInputs {
         check_private_key(&mut inputs.private_key_pem, "privateKeyPem", failures);
         check_sans(
             inputs.dns_names.as_ref(),

@@ -8,7 +8,8 @@ use super::issuing::{
 };
 use crate::pki;
 use crate::typed::{
-    Created, Ctx, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError, Secret, Value,
+    CheckCtx, Created, Ctx, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError, Secret,
+    Value,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -84,6 +85,7 @@ impl Resource for LocallySignedCert {
 
     fn check(
         &self,
+        _ctx: &CheckCtx<'_, LocallySignedCertInputs>,
         mut inputs: LocallySignedCertInputs,
         failures: &mut Failures,
     ) -> LocallySignedCertInputs {

@@ -1,7 +1,7 @@
 //! `zerotrust:tls:PrivateKey`, as pulumi-tls `PrivateKey`.
 
 use crate::pki::{self, EcdsaCurve, KeyAlgorithm};
-use crate::typed::{Created, Ctx, Failures, Resource, ResourceError, Secret, Value};
+use crate::typed::{CheckCtx, Created, Ctx, Failures, Resource, ResourceError, Secret, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -69,7 +69,12 @@ impl Resource for PrivateKey {
     const TOKEN: &'static str = "zerotrust:tls:PrivateKey";
     const DESCRIPTION: &'static str = include_str!("docs/private_key.md");
 
-    fn check(&self, mut inputs: PrivateKeyInputs, failures: &mut Failures) -> PrivateKeyInputs {
+    fn check(
+        &self,
+        _ctx: &CheckCtx<'_, PrivateKeyInputs>,
+        mut inputs: PrivateKeyInputs,
+        failures: &mut Failures,
+    ) -> PrivateKeyInputs {
         if let Value::Known(alg) = &inputs.algorithm
             && !ALGORITHMS.contains(&alg.as_str())
         {

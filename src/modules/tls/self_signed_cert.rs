@@ -11,7 +11,8 @@ use super::issuing::{
 };
 use crate::pki;
 use crate::typed::{
-    Created, Ctx, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError, Secret, Value,
+    CheckCtx, Created, Ctx, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError, Secret,
+    Value,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -105,6 +106,7 @@ impl Resource for SelfSignedCert {
 
     fn check(
         &self,
+        _ctx: &CheckCtx<'_, SelfSignedCertInputs>,
         mut inputs: SelfSignedCertInputs,
         failures: &mut Failures,
     ) -> SelfSignedCertInputs {

@@ -14,10 +14,27 @@ else:
     from typing_extensions import NotRequired, TypedDict, TypeAlias
 from .. import _utilities
 
+context: Optional[str]
+"""
+The kubeconfig context to use (default: the current context).
+"""
+
 defaultBackdateMinutes: Optional[int]
 """
 Minutes by which certificates created through this provider start before their creation
 time, unless a resource sets `backdateMinutes` itself. Absorbs clock skew between the
 machines that will verify them. Defaults to 0, as pulumi-tls.
+"""
+
+kubeconfig: Optional[str]
+"""
+The kubeconfig to use for Kubernetes resources: a file path, or the file's content. When
+unset, `KUBECONFIG` or `~/.kube/config` is read, only when a Kubernetes resource is used.
+"""
+
+namespace: Optional[str]
+"""
+The namespace for namespaced Kubernetes resources that set none (default: the
+context's namespace, else `default`).
 """
 

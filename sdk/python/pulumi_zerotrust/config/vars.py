@@ -21,6 +21,13 @@ __config__ = pulumi.Config('zerotrust')
 
 class _ExportableConfig(types.ModuleType):
     @_builtins.property
+    def context(self) -> Optional[str]:
+        """
+        The kubeconfig context to use (default: the current context).
+        """
+        return __config__.get('context')
+
+    @_builtins.property
     def default_backdate_minutes(self) -> Optional[int]:
         """
         Minutes by which certificates created through this provider start before their creation
@@ -28,4 +35,20 @@ class _ExportableConfig(types.ModuleType):
         machines that will verify them. Defaults to 0, as pulumi-tls.
         """
         return __config__.get_int('defaultBackdateMinutes')
+
+    @_builtins.property
+    def kubeconfig(self) -> Optional[str]:
+        """
+        The kubeconfig to use for Kubernetes resources: a file path, or the file's content. When
+        unset, `KUBECONFIG` or `~/.kube/config` is read, only when a Kubernetes resource is used.
+        """
+        return __config__.get('kubeconfig')
+
+    @_builtins.property
+    def namespace(self) -> Optional[str]:
+        """
+        The namespace for namespaced Kubernetes resources that set none (default: the
+        context's namespace, else `default`).
+        """
+        return __config__.get('namespace')
 

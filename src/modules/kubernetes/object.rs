@@ -1,0 +1,517 @@
+//! One generic resource for every Kubernetes kind: server-side apply under a stable field
+//! manager, reads for refresh and import, deletes that wait until the object is gone.
+//!
+//! A kind supplies its typed object (metadata plus body, in pulumi-kubernetes shapes) and its
+//! own checks; everything that talks to the API server lives here once.
+
+use super::meta::{ObjectMeta, check_metadata};
+use crate::codec::PropertyPath;
+use crate::codec::typed_json::plain_json;
+use crate::typed::{
+    CheckCtx, Created, Ctx, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError, Value,
+};
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
+use kube::core::{ApiResource, GroupVersionKind};
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value as Json;
+use std::marker::PhantomData;
+use std::time::Duration;
+use time::OffsetDateTime;
+
+/// The field manager for every apply, so ownership of fields is stable across runs.
+pub const FIELD_MANAGER: &str = "zerotrust";
+/// Records which Pulumi resource created an object, so a create whose answer was lost (API
+/// server stopped mid-`up`) adopts its own object on the rerun instead of failing.
+pub const URN_ANNOTATION: &str = "zerotrust.dev/urn";
+/// Longest wait for a deleted object to disappear when the resource sets no timeout.
+const DELETE_WAIT: Duration = Duration::from_secs(5 * 60);
+
+/// Access to the metadata of a kind's object type.
+pub trait HasMeta {
+    fn meta(&self) -> Option<&Value<ObjectMeta>>;
+    fn meta_mut(&mut self) -> &mut Option<Value<ObjectMeta>>;
+}
+
+/// What a Kubernetes kind declares; `KubeResource<K>` does the rest.
+pub trait KubeKind: Send + Sync + 'static {
+    /// The object as programs write it and as it is read back.
+    type Object: Serialize + DeserializeOwned + JsonSchema + HasMeta + Send + Sync;
+    const TOKEN: &'static str;
+    const DESCRIPTION: &'static str;
+    const API_VERSION: &'static str;
+    const KIND: &'static str;
+    const PLURAL: &'static str;
+    const NAMESPACED: bool;
+    /// Top-level fields the server never returns (e.g. Secret `stringData`): refresh keeps
+    /// their recorded value instead of reporting them gone.
+    const WRITE_ONLY: &'static [&'static str] = &[];
+
+    /// Checks of the body, beyond wire types.
+    fn check_object(object: &mut Self::Object, failures: &mut Failures) {
+        let _ = (object, failures);
+    }
+
+    /// Paths whose change replaces the object (immutable fields), besides name and namespace.
+    fn replace_paths(old: &Self::Object, new: &Self::Object) -> Vec<PropertyPath> {
+        let _ = (old, new);
+        Vec::new()
+    }
+}
+
+/// The Pulumi resource for kind `K`.
+pub struct KubeResource<K>(PhantomData<K>);
+
+impl<K> Default for KubeResource<K> {
+    fn default() -> Self {
+        KubeResource(PhantomData)
+    }
+}
+
+/// `namespace/name` for namespaced objects, `name` otherwise (also what `pulumi import` takes).
+pub fn object_id(namespace: Option<&str>, name: &str) -> String {
+    match namespace {
+        Some(ns) => format!("{ns}/{name}"),
+        None => name.to_string(),
+    }
+}
+
+/// Split an id into namespace and name.
+pub fn parse_id(id: &str, namespaced: bool, default_namespace: &str) -> (Option<String>, String) {
+    match (namespaced, id.split_once('/')) {
+        (true, Some((ns, name))) => (Some(ns.to_string()), name.to_string()),
+        (true, None) => (Some(default_namespace.to_string()), id.to_string()),
+        (false, _) => (None, id.to_string()),
+    }
+}
+
+fn api_resource<K: KubeKind>() -> ApiResource {
+    let (group, version) = match K::API_VERSION.split_once('/') {
+        Some((g, v)) => (g, v),
+        None => ("", K::API_VERSION),
+    };
+    ApiResource::from_gvk_with_plural(&GroupVersionKind::gvk(group, version, K::KIND), K::PLURAL)
+}
+
+fn api<K: KubeKind>(client: &kube::Client, namespace: Option<&str>) -> Api<DynamicObject> {
+    let ar = api_resource::<K>();
+    match namespace {
+        Some(ns) => Api::namespaced_with(client.clone(), ns, &ar),
+        None => Api::all_with(client.clone(), &ar),
+    }
+}
+
+/// An API server error, naming the operation, the object and the server's reason.
+fn api_error<K: KubeKind>(operation: &str, id: &str, err: kube::Error) -> ResourceError {
+    let cause = match &err {
+        kube::Error::Api(status) => format!(
+            "{} ({}): {}",
+            if status.reason.is_empty() {
+                "Error"
+            } else {
+                &status.reason
+            },
+            status.code,
+            status.message
+        ),
+        other => other.to_string(),
+    };
+    ResourceError::backend(format!("{operation} {} {id}", K::KIND), cause)
+}
+
+fn is_not_found(err: &kube::Error) -> bool {
+    matches!(err, kube::Error::Api(s) if s.code == 404)
+}
+
+/// The object's name and namespace, with the namespace defaulted for namespaced kinds.
+fn identity<K: KubeKind>(
+    object: &K::Object,
+    default_namespace: &str,
+) -> Result<(Option<String>, String), ResourceError> {
+    let Some(Value::Known(meta)) = object.meta() else {
+        return Err(ResourceError::Internal(
+            "metadata unknown outside preview".into(),
+        ));
+    };
+    let name = meta
+        .name
+        .clone()
+        .ok_or_else(|| ResourceError::Internal("metadata.name missing after check".into()))?;
+    let namespace = K::NAMESPACED.then(|| {
+        meta.namespace
+            .clone()
+            .unwrap_or_else(|| default_namespace.to_string())
+    });
+    Ok((namespace, name))
+}
+
+/// The apply body: the typed object as plain JSON, with apiVersion, kind, namespace and our
+/// URN annotation. Secrets are exposed here, and only here, because the server needs them.
+fn apply_body<K: KubeKind>(
+    object: &K::Object,
+    namespace: Option<&str>,
+    urn: &str,
+) -> Result<Json, ResourceError> {
+    let json = serde_json::to_value(object)
+        .map_err(|e| ResourceError::Internal(format!("encoding {}: {e}", K::KIND)))?;
+    let mut body = plain_json(json);
+    let obj = body
+        .as_object_mut()
+        .ok_or_else(|| ResourceError::Internal("object did not encode as a map".into()))?;
+    obj.insert("apiVersion".into(), Json::String(K::API_VERSION.into()));
+    obj.insert("kind".into(), Json::String(K::KIND.into()));
+    let meta = obj
+        .entry("metadata")
+        .or_insert_with(|| Json::Object(Default::default()));
+    if let Some(meta) = meta.as_object_mut() {
+        if let Some(ns) = namespace {
+            meta.insert("namespace".into(), Json::String(ns.into()));
+        }
+        for output_only in ["uid", "resourceVersion", "creationTimestamp", "generation"] {
+            meta.remove(output_only);
+        }
+        let annotations = meta
+            .entry("annotations")
+            .or_insert_with(|| Json::Object(Default::default()));
+        if let Some(a) = annotations.as_object_mut() {
+            a.insert(URN_ANNOTATION.into(), Json::String(urn.into()));
+        }
+    }
+    Ok(body)
+}
+
+/// Decode a live object into the kind's type (unknown fields such as status are dropped).
+fn from_live<K: KubeKind>(live: &DynamicObject) -> Result<K::Object, ResourceError> {
+    let json = serde_json::to_value(live)
+        .map_err(|e| ResourceError::Internal(format!("encoding live {}: {e}", K::KIND)))?;
+    serde_json::from_value(without_our_annotation(json)).map_err(|e| {
+        ResourceError::backend(
+            format!("read {}", K::KIND),
+            format!("unexpected shape: {e}"),
+        )
+    })
+}
+
+fn without_our_annotation(mut json: Json) -> Json {
+    if let Some(a) = json
+        .pointer_mut("/metadata/annotations")
+        .and_then(Json::as_object_mut)
+    {
+        a.remove(URN_ANNOTATION);
+        if a.is_empty()
+            && let Some(meta) = json.pointer_mut("/metadata").and_then(Json::as_object_mut)
+        {
+            meta.remove("annotations");
+        }
+    }
+    json
+}
+
+/// The inputs a refresh reports: the recorded inputs, with every value the server returns
+/// replaced by the live one and every value the server no longer has dropped, so drift shows
+/// in the refresh and the next `up` restores it. Write-only fields keep their recorded value.
+pub fn project(recorded: &Json, live: &Json, write_only: &[&str]) -> Json {
+    match (recorded, live) {
+        (Json::Object(rec), Json::Object(lv)) => Json::Object(
+            rec.iter()
+                .filter_map(|(k, v)| match lv.get(k) {
+                    Some(l) => Some((k.clone(), project(v, l, &[]))),
+                    None if write_only.contains(&k.as_str()) => Some((k.clone(), v.clone())),
+                    None => None,
+                })
+                .collect(),
+        ),
+        (_, l) => l.clone(),
+    }
+}
+
+impl<K: KubeKind> Resource for KubeResource<K> {
+    type Inputs = K::Object;
+    type Outputs = K::Object;
+    const TOKEN: &'static str = K::TOKEN;
+    const DESCRIPTION: &'static str = K::DESCRIPTION;
+    const UPDATABLE: bool = true;
+
+    fn check(
+        &self,
+        ctx: &CheckCtx<'_, K::Object>,
+        mut object: K::Object,
+        failures: &mut Failures,
+    ) -> K::Object {
+        let old_name = ctx
+            .olds
+            .and_then(|o| o.meta())
+            .and_then(Value::known)
+            .and_then(|m| m.name.clone());
+        check_metadata(
+            object.meta_mut(),
+            K::NAMESPACED,
+            ctx.name,
+            ctx.random_seed,
+            old_name,
+            failures,
+        );
+        K::check_object(&mut object, failures);
+        object
+    }
+
+    fn diff_extra(
+        &self,
+        olds: &K::Object,
+        news: &K::Object,
+        _now: OffsetDateTime,
+    ) -> Vec<ExtraDiff> {
+        let mut extra = Vec::new();
+        if let (Some(Value::Known(old)), Some(Value::Known(new))) = (olds.meta(), news.meta()) {
+            let meta = PropertyPath::root().key("metadata");
+            if new.name.is_some() && old.name != new.name {
+                extra.push(ExtraDiff {
+                    property: meta.key("name"),
+                    replace: true,
+                });
+            }
+            if K::NAMESPACED && new.namespace.is_some() && old.namespace != new.namespace {
+                extra.push(ExtraDiff {
+                    property: meta.key("namespace"),
+                    replace: true,
+                });
+            }
+        }
+        extra.extend(
+            K::replace_paths(olds, news)
+                .into_iter()
+                .map(|property| ExtraDiff {
+                    property,
+                    replace: true,
+                }),
+        );
+        extra
+    }
+
+    async fn create(
+        &self,
+        ctx: &Ctx,
+        object: K::Object,
+    ) -> Result<Created<K::Object>, ResourceError> {
+        if ctx.preview {
+            return Ok(Created {
+                id: String::new(),
+                outputs: object,
+            });
+        }
+        let kube = ctx.config.kube().await?;
+        let (namespace, name) = identity::<K>(&object, &kube.default_namespace)?;
+        let id = object_id(namespace.as_deref(), &name);
+        let api = api::<K>(&kube.client, namespace.as_deref());
+        if let Some(existing) = api
+            .get_opt(&name)
+            .await
+            .map_err(|e| api_error::<K>("get", &id, e))?
+        {
+            let ours = existing
+                .metadata
+                .annotations
+                .as_ref()
+                .and_then(|a| a.get(URN_ANNOTATION))
+                .is_some_and(|u| u == &ctx.urn);
+            if !ours {
+                return Err(ResourceError::backend(
+                    format!("create {} {id}", K::KIND),
+                    "AlreadyExists: an object with this name exists and was not created by this resource; pick another name or `pulumi import` it",
+                ));
+            }
+            ctx.info(format!(
+                "adopting {id}, created by this resource in an earlier interrupted run"
+            ));
+        }
+        let body = apply_body::<K>(&object, namespace.as_deref(), &ctx.urn)?;
+        let live = api
+            .patch(
+                &name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(&body),
+            )
+            .await
+            .map_err(|e| api_error::<K>("create", &id, e))?;
+        Ok(Created {
+            id,
+            outputs: from_live::<K>(&live)?,
+        })
+    }
+
+    async fn read(
+        &self,
+        ctx: &Ctx,
+        id: String,
+        inputs: Option<K::Object>,
+        _outputs: Option<K::Object>,
+    ) -> Result<ReadOutcome<K::Object, K::Object>, ResourceError> {
+        let kube = ctx.config.kube().await?;
+        let (namespace, name) = parse_id(&id, K::NAMESPACED, &kube.default_namespace);
+        let api = api::<K>(&kube.client, namespace.as_deref());
+        let Some(live) = api
+            .get_opt(&name)
+            .await
+            .map_err(|e| api_error::<K>("read", &id, e))?
+        else {
+            return Ok(ReadOutcome::Gone);
+        };
+        let outputs = from_live::<K>(&live)?;
+        let live_json = plain_json(
+            serde_json::to_value(&outputs)
+                .map_err(|e| ResourceError::Internal(format!("encoding {}: {e}", K::KIND)))?,
+        );
+        let inputs_json = match inputs {
+            // Refresh: the recorded inputs, brought up to date with the server.
+            Some(recorded) => {
+                let recorded =
+                    plain_json(serde_json::to_value(&recorded).map_err(|e| {
+                        ResourceError::Internal(format!("encoding {}: {e}", K::KIND))
+                    })?);
+                project(&recorded, &live_json, K::WRITE_ONLY)
+            }
+            // Import: everything the object says, less what only the server sets.
+            None => {
+                let mut json = live_json;
+                if let Some(meta) = json.pointer_mut("/metadata").and_then(Json::as_object_mut) {
+                    for output_only in ["uid", "resourceVersion", "creationTimestamp", "generation"]
+                    {
+                        meta.remove(output_only);
+                    }
+                }
+                json
+            }
+        };
+        let inputs = serde_json::from_value(inputs_json)
+            .map_err(|e| ResourceError::Internal(format!("decoding {} inputs: {e}", K::KIND)))?;
+        Ok(ReadOutcome::Found {
+            id: object_id(namespace.as_deref(), &name),
+            inputs,
+            outputs,
+        })
+    }
+
+    async fn update(
+        &self,
+        ctx: &Ctx,
+        id: String,
+        _olds: K::Object,
+        news: K::Object,
+    ) -> Result<K::Object, ResourceError> {
+        if ctx.preview {
+            return Ok(news);
+        }
+        let kube = ctx.config.kube().await?;
+        let (namespace, name) = identity::<K>(&news, &kube.default_namespace)?;
+        let api = api::<K>(&kube.client, namespace.as_deref());
+        let body = apply_body::<K>(&news, namespace.as_deref(), &ctx.urn)?;
+        let live = api
+            .patch(
+                &name,
+                &PatchParams::apply(FIELD_MANAGER).force(),
+                &Patch::Apply(&body),
+            )
+            .await
+            .map_err(|e| api_error::<K>("update", &id, e))?;
+        from_live::<K>(&live)
+    }
+
+    async fn delete(&self, ctx: &Ctx, id: String, _olds: K::Object) -> Result<(), ResourceError> {
+        let kube = ctx.config.kube().await?;
+        let (namespace, name) = parse_id(&id, K::NAMESPACED, &kube.default_namespace);
+        let api = api::<K>(&kube.client, namespace.as_deref());
+        match api.delete(&name, &DeleteParams::default()).await {
+            Ok(_) => {}
+            Err(e) if is_not_found(&e) => return Ok(()),
+            Err(e) => return Err(api_error::<K>("delete", &id, e)),
+        }
+        let budget = ctx.timeout.min(DELETE_WAIT);
+        let started = tokio::time::Instant::now();
+        loop {
+            match api.get_opt(&name).await {
+                Ok(None) => return Ok(()),
+                Ok(Some(obj)) if started.elapsed() >= budget => {
+                    let finalizers = obj.metadata.finalizers.unwrap_or_default();
+                    let spec_finalizers = obj
+                        .data
+                        .pointer("/spec/finalizers")
+                        .and_then(Json::as_array)
+                        .map(|f| {
+                            f.iter()
+                                .filter_map(Json::as_str)
+                                .map(str::to_string)
+                                .collect::<Vec<_>>()
+                        })
+                        .unwrap_or_default();
+                    return Err(ResourceError::backend(
+                        format!("delete {} {id}", K::KIND),
+                        format!(
+                            "still present {}s after deletion was requested; finalizers holding it: {:?}{}",
+                            budget.as_secs(),
+                            finalizers,
+                            if spec_finalizers.is_empty() {
+                                String::new()
+                            } else {
+                                format!(", spec.finalizers: {spec_finalizers:?}")
+                            }
+                        ),
+                    ));
+                }
+                Ok(Some(_)) => tokio::time::sleep(Duration::from_millis(300)).await,
+                Err(e) => return Err(api_error::<K>("wait for deletion of", &id, e)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn ids_round_trip() {
+        assert_eq!(object_id(Some("ml"), "tls"), "ml/tls");
+        assert_eq!(
+            parse_id("ml/tls", true, "default"),
+            (Some("ml".into()), "tls".into())
+        );
+        assert_eq!(
+            parse_id("tls", true, "default"),
+            (Some("default".into()), "tls".into())
+        );
+        assert_eq!(parse_id("ml", false, "default"), (None, "ml".into()));
+    }
+
+    #[test]
+    fn projection_shows_drift_and_keeps_write_only_fields() {
+        let recorded = json!({
+            "metadata": {"name": "s", "labels": {"app": "a", "team": "ml"}},
+            "stringData": {"k": "v"},
+            "type": "Opaque",
+        });
+        let live = json!({
+            "metadata": {"name": "s", "labels": {"app": "b", "extra": "x"}, "uid": "u"},
+            "data": {"k": "dg=="},
+            "type": "Opaque",
+        });
+        assert_eq!(
+            project(&recorded, &live, &["stringData"]),
+            json!({
+                "metadata": {"name": "s", "labels": {"app": "b"}},
+                "stringData": {"k": "v"},
+                "type": "Opaque",
+            })
+        );
+    }
+
+    #[test]
+    fn our_annotation_is_hidden_from_outputs() {
+        let live = json!({"metadata": {"name": "n", "annotations": {URN_ANNOTATION: "urn:x"}}});
+        assert_eq!(
+            without_our_annotation(live),
+            json!({"metadata": {"name": "n"}})
+        );
+    }
+}
