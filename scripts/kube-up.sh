@@ -42,9 +42,11 @@ pid_alive() {
 }
 
 # api PATH [CURL_ARGS...]: authenticated request to the apiserver; prints the body.
+# The user agent matters: the apiserver pretty-prints JSON for curl's default
+# one, and the greps below expect compact JSON.
 api() {
   local path=$1; shift
-  curl -sS --fail-with-body --max-time 10 --cacert "$ca" -H "Authorization: Bearer $TOKEN" \
+  curl -sS --fail-with-body --max-time 10 --cacert "$ca" -H "Authorization: Bearer $TOKEN" -A zerotrust-kube-up \
     "$@" "$server$path"
 }
 

@@ -947,3 +947,205 @@ async fn get_certificate_fetches_a_loopback_chain_with_verification() {
     let err = c.invoke(invoke(true)).await.unwrap_err();
     assert!(err.message().contains("TLS handshake"), "{err}");
 }
+
+const K8S_SECRET: &str = "zerotrust:kubernetes/core/v1:Secret";
+const K8S_NS: &str = "zerotrust:kubernetes/core/v1:Namespace";
+const K8S_NETPOL: &str = "zerotrust:kubernetes/networking/v1:NetworkPolicy";
+const K8S_PEER: &str = "zerotrust:kubernetes/istio/security/v1:PeerAuthentication";
+
+fn obj(pairs: Vec<(&str, PropertyValue)>) -> PropertyValue {
+    PropertyValue::Object(pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect())
+}
+
+#[tokio::test]
+async fn kubernetes_bad_input_is_rejected_by_check_without_a_cluster() {
+    let mut c = start().await;
+    let bad_secret = check(
+        &mut c,
+        K8S_SECRET,
+        props(vec![
+            (
+                "metadata",
+                obj(vec![("name", s("Not_Valid")), ("namespace", s("ML"))]),
+            ),
+            ("type", s("kubernetes.io/tls")),
+            (
+                "stringData",
+                PropertyValue::secret(obj(vec![("tls.crt", s("plain text"))])),
+            ),
+        ]),
+    )
+    .await;
+    let paths: Vec<&str> = bad_secret
+        .failures
+        .iter()
+        .map(|f| f.property.as_str())
+        .collect();
+    assert_eq!(
+        paths,
+        vec![
+            "metadata.name",
+            "metadata.namespace",
+            "type",
+            "stringData[\"tls.crt\"]"
+        ]
+    );
+    assert!(
+        bad_secret
+            .failures
+            .iter()
+            .all(|f| !f.reason.contains("plain text"))
+    );
+
+    let ns = check(
+        &mut c,
+        K8S_NS,
+        props(vec![("metadata", obj(vec![("namespace", s("x"))]))]),
+    )
+    .await;
+    assert_eq!(ns.failures.len(), 1, "{:?}", ns.failures);
+    assert_eq!(ns.failures[0].property, "metadata.namespace");
+
+    let netpol = check(
+        &mut c,
+        K8S_NETPOL,
+        props(vec![(
+            "spec",
+            obj(vec![(
+                "podSelector",
+                obj(vec![(
+                    "matchExpressions",
+                    PropertyValue::Array(vec![obj(vec![
+                        ("key", s("app")),
+                        ("operator", s("Near")),
+                    ])]),
+                )]),
+            )]),
+        )]),
+    )
+    .await;
+    assert_eq!(
+        netpol
+            .failures
+            .iter()
+            .map(|f| f.property.as_str())
+            .collect::<Vec<_>>(),
+        vec!["spec.podSelector.matchExpressions[0].operator"]
+    );
+
+    let peer = check(
+        &mut c,
+        K8S_PEER,
+        props(vec![(
+            "spec",
+            obj(vec![("mtls", obj(vec![("mode", s("MOSTLY"))]))]),
+        )]),
+    )
+    .await;
+    assert_eq!(peer.failures[0].property, "spec.mtls.mode");
+    assert!(peer.failures[0].reason.contains("STRICT"));
+}
+
+#[tokio::test]
+async fn kubernetes_names_are_generated_from_the_seed_and_kept() {
+    let mut c = start().await;
+    let first = c
+        .check(pb::CheckRequest {
+            urn: urn(K8S_SECRET, "tls"),
+            news: props(vec![("type", s("Opaque"))]),
+            random_seed: vec![1, 2, 3],
+            r#type: K8S_SECRET.into(),
+            name: "tls".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(first.failures.is_empty(), "{:?}", first.failures);
+    let PropertyValue::Object(meta) = &decode(&first.inputs)["metadata"] else {
+        panic!("metadata filled in")
+    };
+    let PropertyValue::String(name) = &meta["name"] else {
+        panic!("name generated")
+    };
+    assert!(name.starts_with("tls-") && name.len() == 12, "{name}");
+    // On update the old name is kept even with another seed.
+    let again = c
+        .check(pb::CheckRequest {
+            urn: urn(K8S_SECRET, "tls"),
+            olds: first.inputs.clone(),
+            news: props(vec![("type", s("Opaque"))]),
+            random_seed: vec![9, 9, 9],
+            r#type: K8S_SECRET.into(),
+            name: "tls".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        decode(&again.inputs)["metadata"],
+        decode(&first.inputs)["metadata"]
+    );
+}
+
+#[tokio::test]
+async fn kubernetes_secret_data_stays_secret_and_name_changes_replace() {
+    let mut c = start().await;
+    let checked = check(
+        &mut c,
+        K8S_SECRET,
+        props(vec![
+            (
+                "metadata",
+                obj(vec![
+                    ("name", s("a")),
+                    ("labels", obj(vec![("team", s("x"))])),
+                ]),
+            ),
+            ("data", obj(vec![("k", s("dg=="))])),
+        ]),
+    )
+    .await;
+    assert!(checked.failures.is_empty(), "{:?}", checked.failures);
+    let inputs = decode(&checked.inputs);
+    assert!(
+        matches!(inputs["data"], PropertyValue::Secret(_)),
+        "schema-secret field wrapped"
+    );
+
+    let mut relabeled = inputs.clone();
+    relabeled.insert(
+        "metadata".into(),
+        obj(vec![
+            ("name", s("a")),
+            ("labels", obj(vec![("team", s("y"))])),
+        ]),
+    );
+    let mut renamed = inputs.clone();
+    renamed.insert(
+        "metadata".into(),
+        obj(vec![
+            ("name", s("b")),
+            ("labels", obj(vec![("team", s("x"))])),
+        ]),
+    );
+    let diff = |news: &PropertyMap| pb::DiffRequest {
+        id: "default/a".into(),
+        urn: urn(K8S_SECRET, "r"),
+        olds: checked.inputs.clone(),
+        old_inputs: checked.inputs.clone(),
+        news: Some(codec::encode_map(news)),
+        r#type: K8S_SECRET.into(),
+        ..Default::default()
+    };
+    let update = c.diff(diff(&relabeled)).await.unwrap().into_inner();
+    assert!(update.replaces.is_empty(), "{update:?}");
+    assert!(update.detailed_diff.contains_key("metadata.labels.team"));
+    let replace = c.diff(diff(&renamed)).await.unwrap().into_inner();
+    assert_eq!(replace.replaces, vec!["metadata"]);
+    assert_eq!(
+        replace.detailed_diff["metadata.name"].kind,
+        pb::property_diff::Kind::UpdateReplace as i32
+    );
+}
