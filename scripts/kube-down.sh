@@ -20,14 +20,14 @@ flock 9
 # running PID: the process exists and is not a zombie waiting to be reaped.
 running() { [[ -r "/proc/$1/stat" ]] && [[ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]]; }
 
-# stop NAME: SIGTERM the recorded pid if it still runs our binary for this
-# run dir (never a recycled pid), wait up to 15s, then SIGKILL.
+# stop NAME GRACE: SIGTERM the recorded pid if it still runs our binary for
+# this run dir (never a recycled pid), wait up to GRACE seconds, then SIGKILL.
 stop() {
-  local name=$1 pidfile="$dir/$1.pid" pid i
+  local name=$1 grace=$2 pidfile="$dir/$1.pid" pid i
   pid="$(cat "$pidfile" 2>/dev/null)" || return 0
   if [[ -n "$pid" && -r "/proc/$pid/cmdline" ]] && tr '\0' ' ' < "/proc/$pid/cmdline" | grep -q -- "$dir"; then
     kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 75; i++)); do
+    for ((i = 0; i < grace * 5; i++)); do
       running "$pid" || break
       sleep 0.2
     done
@@ -40,10 +40,11 @@ stop() {
   fi
   rm -f "$pidfile"
 }
-# Clients first, storage last.
-stop kube-controller-manager
-stop kube-apiserver
-stop etcd
+# Clients first, storage last. The controller manager keeps no state and has
+# once been seen to sit on SIGTERM, so it gets a short grace.
+stop kube-controller-manager 3
+stop kube-apiserver 15
+stop etcd 10
 
 rm -rf "$dir/etcd-data" "$dir/pki" "$dir/kubeconfig" "$dir/kubeconfig.tmp" "$dir/env" "$dir/env.tmp" \
   "$dir/ports" "$dir/crds.applied"

@@ -104,6 +104,7 @@ if [[ -f "$envfile" ]] && pid_alive etcd && pid_alive kube-apiserver && pid_aliv
 fi
 # Anything half-started (or left from a crash) goes before a clean start.
 if compgen -G "$dir/*.pid" > /dev/null || [[ -e "$dir/etcd-data" ]]; then
+  log "cleaning up what is left in $dir from an earlier run"
   flock -u 9
   bash "$ZT_ROOT/scripts/kube-down.sh"
   flock 9
@@ -126,7 +127,8 @@ for _ in range(int(sys.argv[1])):
 print(" ".join(str(s.getsockname()[1]) for s in socks))
 PY
 }
-read -r p1 p2 p3 < <(pick_ports 3)
+read -r p1 p2 p3 < <(pick_ports 3) || true
+[[ -n "${p3:-}" ]] || { log "could not pick free ports (python3 failed)"; exit 1; }
 etcd_port="${ZT_KUBE_ETCD_PORT:-$p1}"
 etcd_peer_port="${ZT_KUBE_ETCD_PEER_PORT:-$p2}"
 api_port="${ZT_KUBE_APISERVER_PORT:-$p3}"
@@ -164,20 +166,25 @@ mkdir -p "$pki" "$dir/logs"
 
 # start NAME BINARY ARGS...: run detached in its own session (so the caller's
 # Ctrl-C or job control does not reach it), log to logs/NAME.log, record the pid.
+# fd 9 (the run-dir lock) is closed for it, or the server would hold the lock.
 # In a non-interactive shell the background child is no group leader, so
 # setsid execs in place and $! is the server's own pid.
 start_server() {
   local name=$1; shift
-  setsid "$@" > "$dir/logs/$name.log" 2>&1 < /dev/null &
+  setsid "$@" > "$dir/logs/$name.log" 2>&1 < /dev/null 9>&- &
   echo $! > "$dir/$name.pid"
 }
 
 # wait_for NAME SECONDS CHECK...: until CHECK succeeds; fail early if NAME died.
+# Only existence is checked here (a zombie counts as dead): right after the
+# fork the child's command line is still this script's, until it execs.
 wait_for() {
-  local name=$1 limit=$2 deadline; shift 2
+  local name=$1 limit=$2 deadline pid state; shift 2
   deadline=$((SECONDS + limit))
+  pid="$(cat "$dir/$name.pid")"
   until "$@" > /dev/null 2>&1; do
-    if ! pid_alive "$name"; then
+    state="$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null || true)"
+    if [[ -z "$state" || "$state" == Z ]]; then
       log "$name exited during startup; last lines of $dir/logs/$name.log:"
       tail -n 20 "$dir/logs/$name.log" >&2
       return 1
@@ -188,10 +195,19 @@ wait_for() {
 }
 
 # On failure stop everything again but keep the logs for a look.
+# A port picked above can be taken by someone else before our server binds
+# it; when that is why it failed and the ports were not fixed by the caller,
+# start over with new ports (twice at most).
 fail() {
   log "kube-up failed; stopping what was started"
   flock -u 9
   bash "$ZT_ROOT/scripts/kube-down.sh" --keep-logs || true
+  local tries="${ZT_KUBE_UP_TRIES:-0}"
+  if grep -qs 'address already in use' "$dir"/logs/*.log && (( tries < 2 )) \
+       && [[ -z "${ZT_KUBE_APISERVER_PORT:-}${ZT_KUBE_ETCD_PORT:-}${ZT_KUBE_ETCD_PEER_PORT:-}" ]]; then
+    log "a picked port was taken meanwhile; retrying with new ports"
+    ZT_KUBE_UP_TRIES=$((tries + 1)) exec bash "$ZT_ROOT/scripts/kube-up.sh"
+  fi
   exit 1
 }
 
@@ -261,12 +277,17 @@ mv -f "$kubeconfig.tmp" "$kubeconfig"
 # Only what namespace deletion needs: the namespace controller empties and
 # finalizes Terminating namespaces; the garbage collector honours
 # ownerReferences and foreground/background propagation. No serving port.
+# Its default client limit (20 qps) throttled the startup discovery, so it is
+# raised. Deletion still takes ~5s: the namespace controller waits a fixed,
+# not configurable 5s after the delete before emptying the namespace.
 log "starting kube-controller-manager (namespace, garbagecollector)"
 start_server kube-controller-manager "$ZT_KUBE_BIN/kube-controller-manager" \
   --kubeconfig="$kubeconfig" \
   --controllers=namespace,garbagecollector \
   --leader-elect=false \
   --secure-port=0 \
+  --kube-api-qps=500 \
+  --kube-api-burst=1000 \
   --concurrent-namespace-syncs=5 \
   --namespace-sync-period=1m
 kcm_started() { grep -q 'Started controller.*namespace' "$dir/logs/kube-controller-manager.log"; }

@@ -7,6 +7,7 @@ source "$here/lib.sh"
 
 start=$SECONDS
 bash "$here/install-pulumi.sh"   # pulumi + Python language host, built from Go modules
+bash "$here/install-kube.sh"     # kube-apiserver + kube-controller-manager from Go modules, etcd
 
 # The provider binary that examples' Pulumi.yaml point at (target/debug). Cargo's own
 # fingerprints make this a no-op when nothing changed.

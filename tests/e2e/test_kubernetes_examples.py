@@ -1,0 +1,191 @@
+"""The Kubernetes examples through the real CLI against a real kube-apiserver on loopback."""
+
+import base64
+import json
+import os
+import re
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from kube import Kube, cluster_env
+
+PEM_B64 = "LS0tLS1CRUdJTi"  # base64 of "-----BEGIN", as Secret data carries PEM
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    env = cluster_env()
+    os.environ.update(env)
+    return Kube(env["KUBECONFIG"])
+
+
+def unique_namespace(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:6]}"
+
+
+def wait_gone(kube: Kube, path: str, seconds: int = 120) -> bool:
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if not kube.exists(path):
+            return True
+        time.sleep(1)
+    return False
+
+
+def no_plaintext_secrets(text: str, *needles: str) -> None:
+    assert "PRIVATE KEY" not in text, "a private key in plaintext"
+    assert PEM_B64 not in text, "base64 PEM (Secret data) in plaintext"
+    for needle in needles:
+        assert needle not in text
+
+
+def test_seed_001_tls_secret_lifecycle(stack_factory, cluster):
+    stack = stack_factory("seed-001-tls-secret")
+    ns = unique_namespace("ai")
+    stack.pulumi("config", "set", "namespace", ns)
+    up = stack.pulumi("up", "--yes", "--skip-preview", "--logtostderr", "--logflow", "-v=9")
+    outputs = stack.outputs()
+    secret = outputs["secret_name"]
+    secret_path = f"/api/v1/namespaces/{ns}/secrets/{secret}"
+    live = cluster.get(secret_path)
+    assert live["type"] == "kubernetes.io/tls"
+    assert base64.b64decode(live["data"]["tls.crt"]).startswith(b"-----BEGIN CERTIFICATE")
+    assert any(f["manager"] == "zerotrust" for f in live["metadata"]["managedFields"])
+
+    # Secret data stays out of state and out of the provider's logs.
+    no_plaintext_secrets(json.dumps(stack.export()))
+    no_plaintext_secrets(up.stderr)
+
+    stack.pulumi("preview", "--expect-no-changes")
+
+    # A label change updates in place: same uid afterwards.
+    uid = live["metadata"]["uid"]
+    stack.pulumi("config", "set", "team", "inference")
+    ops = {s["urn"].rsplit("::", 1)[-1]: s["op"] for s in stack.preview_json()["steps"]}
+    assert ops.get("tls-secret") == "update" and ops.get("namespace") == "update", ops
+    stack.up()
+    live = cluster.get(secret_path)
+    assert live["metadata"]["labels"]["team"] == "inference"
+    assert live["metadata"]["uid"] == uid
+
+    # Out-of-band edit: refresh shows the drift, the next up restores the label.
+    cluster.patch_merge(secret_path, {"metadata": {"labels": {"team": "intruder"}}})
+    refresh = stack.pulumi("refresh", "--yes", "--diff")
+    assert "intruder" in refresh.stdout, refresh.stdout
+    stack.up()
+    assert cluster.get(secret_path)["metadata"]["labels"]["team"] == "inference"
+    stack.pulumi("preview", "--expect-no-changes")
+
+    # Out-of-band delete: refresh drops it from state, up recreates it.
+    cluster.delete(secret_path)
+    assert wait_gone(cluster, secret_path)
+    stack.pulumi("refresh", "--yes")
+    types = [r["type"] for r in stack.export()["deployment"]["resources"]]
+    assert "zerotrust:kubernetes/core/v1:Secret" not in types
+    stack.up()
+    assert cluster.exists(secret_path)
+
+    # An immutable field (the name, from the domain) replaces the Secret.
+    stack.pulumi("config", "set", "domainName", "renamed.example.com")
+    ops = {s["urn"].rsplit("::", 1)[-1]: s["op"] for s in stack.preview_json()["steps"]}
+    assert ops.get("tls-secret") == "replace", ops
+    stack.up()
+    assert wait_gone(cluster, secret_path)
+    assert cluster.exists(f"/api/v1/namespaces/{ns}/secrets/{stack.outputs()['secret_name']}")
+
+    # Import of an existing Secret by namespace/name.
+    cluster.create(
+        f"/api/v1/namespaces/{ns}/secrets",
+        {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "preexisting"},
+         "type": "Opaque", "data": {"token": base64.b64encode(b"s3cr3t-value").decode()}},
+    )
+    stack.pulumi(
+        "import", "zerotrust:kubernetes/core/v1:Secret", "imported", f"{ns}/preexisting",
+        "--yes", "--generate-code=false",
+    )
+    exported = stack.export()
+    imported = [r for r in exported["deployment"]["resources"] if r["urn"].endswith("::imported")]
+    assert imported and imported[0]["id"] == f"{ns}/preexisting"
+    no_plaintext_secrets(json.dumps(exported), base64.b64encode(b"s3cr3t-value").decode())
+    # The imported object is not in the program: remove it from state, then delete it ourselves.
+    stack.pulumi("state", "delete", imported[0]["urn"], "--yes", "--force")  # imports are protected
+    cluster.delete(f"/api/v1/namespaces/{ns}/secrets/preexisting")
+
+    # Destroy leaves nothing behind, the namespace included.
+    stack.pulumi("destroy", "--yes", "--skip-preview")
+    assert wait_gone(cluster, f"/api/v1/namespaces/{ns}")
+
+
+def test_seed_002_network_policy_and_ingress(stack_factory, cluster):
+    stack = stack_factory("seed-002-network-policy")
+    ns = unique_namespace("serving")
+    stack.pulumi("config", "set", "namespace", ns)
+    stack.up()
+    out = stack.outputs()
+    netpol = cluster.get(f"/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies/{out['network_policy_name']}")
+    ingress = cluster.get(f"/apis/networking.k8s.io/v1/namespaces/{ns}/ingresses/{out['ingress_name']}")
+    assert netpol["spec"]["policyTypes"]
+    assert ingress["spec"]["tls"][0]["secretName"] == out["tls_secret_name"]
+    stack.pulumi("preview", "--expect-no-changes")
+    stack.pulumi("refresh", "--yes", "--expect-no-changes")
+    stack.pulumi("destroy", "--yes", "--skip-preview")
+    assert wait_gone(cluster, f"/api/v1/namespaces/{ns}")
+
+
+def test_seed_000_mesh_mtls_policies(stack_factory, cluster):
+    stack = stack_factory("seed-000-mesh-mtls")
+    ns = unique_namespace("mesh")
+    stack.pulumi("config", "set", "namespace", ns)
+    stack.up()
+    peer = cluster.get(f"/apis/security.istio.io/v1/namespaces/{ns}/peerauthentications")
+    assert [p["spec"]["mtls"]["mode"] for p in peer["items"]] == ["STRICT"]
+    rules = cluster.get(f"/apis/networking.istio.io/v1/namespaces/{ns}/destinationrules")["items"]
+    assert rules[0]["spec"]["trafficPolicy"]["tls"]["mode"] == "MUTUAL"
+    assert rules[0]["spec"]["trafficPolicy"]["tls"]["subjectAltNames"][0].startswith("spiffe://")
+    no_plaintext_secrets(json.dumps(stack.export()))
+    stack.pulumi("preview", "--expect-no-changes")
+    stack.pulumi("destroy", "--yes", "--skip-preview")
+    assert wait_gone(cluster, f"/api/v1/namespaces/{ns}")
+
+
+def test_apiserver_errors_name_the_resource_and_reason(stack_factory, cluster):
+    """The server's own validation (not ours) rejects the object; the error says who and why."""
+    stack = stack_factory("seed-002-network-policy")
+    ns = unique_namespace("bad")
+    stack.pulumi("config", "set", "namespace", ns)
+    # An ingress class name the server refuses (not a DNS subdomain) but Check lets through.
+    stack.pulumi("config", "set", "ingressClassName", "Not_A_Class")
+    failed = stack.pulumi("up", "--yes", "--skip-preview", check=False)
+    assert failed.returncode != 0
+    text = failed.stdout + failed.stderr
+    assert "Ingress" in text and "Invalid" in text, text
+    stack.pulumi("config", "rm", "ingressClassName")
+    stack.up()
+    stack.pulumi("destroy", "--yes", "--skip-preview")
+
+
+def test_apiserver_down_loses_nothing(stack_factory, cluster):
+    """With the API server unreachable the up fails cleanly; once it is back, a rerun converges
+    and state and cluster agree."""
+    stack = stack_factory("seed-001-tls-secret")
+    ns = unique_namespace("outage")
+    stack.pulumi("config", "set", "namespace", ns)
+    good = stack.env["KUBECONFIG"]
+    # Point the provider at a dead endpoint: same cluster identity, nothing listening.
+    dead = subprocess.run(["mktemp"], capture_output=True, text=True).stdout.strip()
+    text = open(good).read()
+    text = re.sub(r"server: https://127\.0\.0\.1:\d+", "server: https://127.0.0.1:9", text)
+    open(dead, "w").write(text)
+    stack.env["KUBECONFIG"] = dead
+    failed = stack.pulumi("up", "--yes", "--skip-preview", check=False)
+    assert failed.returncode != 0
+    assert not cluster.exists(f"/api/v1/namespaces/{ns}")
+    stack.env["KUBECONFIG"] = good
+    stack.up()
+    stack.pulumi("preview", "--expect-no-changes")
+    assert cluster.exists(f"/api/v1/namespaces/{ns}")
+    stack.pulumi("destroy", "--yes", "--skip-preview")
+    assert wait_gone(cluster, f"/api/v1/namespaces/{ns}")
