@@ -9,7 +9,8 @@
 # certificates, logs, pids, and the two files clients use:
 #   $ZT_KUBE_DIR/kubeconfig  context zerotrust-test, CA data and a bearer token
 #   $ZT_KUBE_DIR/env         `source` it: KUBECONFIG, ZT_KUBE_SERVER,
-#                            ZT_KUBE_TOKEN, ZT_KUBE_CA_FILE, ZT_KUBE_ETCD_URL
+#                            ZT_KUBE_TOKEN, ZT_KUBE_UNPRIVILEGED_TOKEN (no
+#                            RBAC grants), ZT_KUBE_CA_FILE, ZT_KUBE_ETCD_URL
 #
 # Ports are free loopback ports picked at start (so two run dirs never
 # collide); ZT_KUBE_APISERVER_PORT, ZT_KUBE_ETCD_PORT and ZT_KUBE_ETCD_PEER_PORT
@@ -20,6 +21,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 source "$ZT_ROOT/tools/k8s/kube-env.sh"
 
 TOKEN=zerotrust-test-token
+# A second identity with no RBAC grants at all, so tests can see how Forbidden errors read.
+VIEWER_TOKEN=zerotrust-unprivileged-token
 CONTEXT=zerotrust-test
 FIELD_MANAGER=zerotrust-kube-up
 CRD_DIR="$ZT_ROOT/tests/k8s/crds"
@@ -160,7 +163,8 @@ mkdir -p "$pki" "$dir/logs"
   openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out sa.key 2>/dev/null
   openssl pkey -in sa.key -pubout -out sa.pub
   # Static token file: token,user,uid,"group1,group2"
-  echo "$TOKEN,admin,admin,\"system:masters\"" > tokens.csv
+  { echo "$TOKEN,admin,admin,\"system:masters\""
+    echo "$VIEWER_TOKEN,nobody,nobody"; } > tokens.csv
   chmod 644 ca.crt
 )
 
@@ -300,6 +304,7 @@ apply_crds || fail
   printf 'export KUBECONFIG=%q\n' "$kubeconfig"
   printf 'export ZT_KUBE_SERVER=%q\n' "$server"
   printf 'export ZT_KUBE_TOKEN=%q\n' "$TOKEN"
+  printf 'export ZT_KUBE_UNPRIVILEGED_TOKEN=%q\n' "$VIEWER_TOKEN"
   printf 'export ZT_KUBE_CA_FILE=%q\n' "$ca"
   printf 'export ZT_KUBE_ETCD_URL=%q\n' "$etcd_url"
 } > "$envfile.tmp"

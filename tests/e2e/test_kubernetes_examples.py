@@ -189,3 +189,46 @@ def test_apiserver_down_loses_nothing(stack_factory, cluster):
     assert cluster.exists(f"/api/v1/namespaces/{ns}")
     stack.pulumi("destroy", "--yes", "--skip-preview")
     assert wait_gone(cluster, f"/api/v1/namespaces/{ns}")
+
+
+def test_explicit_providers_from_path_and_content(stack_factory, cluster):
+    stack = stack_factory("../tests/e2e/programs/explicit-providers")
+    first, second = unique_namespace("first"), unique_namespace("second")
+    stack.pulumi("config", "set", "kubeconfigPath", stack.env["KUBECONFIG"])
+    stack.pulumi("config", "set", "firstNamespace", first)
+    stack.pulumi("config", "set", "secondNamespace", second)
+    stack.up()
+    for ns, label in [(first, "path"), (second, "content")]:
+        cm = cluster.get(f"/api/v1/namespaces/{ns}/configmaps/trust-bundle")
+        assert cm and cm["data"]["source"] == label, (ns, cm)
+    # The kubeconfig content holds a token: it must be secret in state.
+    assert stack.env.get("ZT_KUBE_TOKEN", "zerotrust-test-token") not in json.dumps(stack.export())
+    stack.pulumi("preview", "--expect-no-changes")
+    stack.pulumi("destroy", "--yes", "--skip-preview")
+    assert wait_gone(cluster, f"/api/v1/namespaces/{first}")
+    assert wait_gone(cluster, f"/api/v1/namespaces/{second}")
+
+
+def test_conflict_and_forbidden_errors_name_resource_and_reason(stack_factory, cluster):
+    stack = stack_factory("seed-001-tls-secret")
+    ns = unique_namespace("taken")
+    # Someone else already owns the namespace: create must refuse rather than adopt it.
+    cluster.create("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}})
+    stack.pulumi("config", "set", "namespace", ns)
+    failed = stack.pulumi("up", "--yes", "--skip-preview", check=False)
+    assert failed.returncode != 0
+    assert re.search(rf"create Namespace {ns}.*AlreadyExists", failed.stdout + failed.stderr), failed.stdout
+    cluster.delete(f"/api/v1/namespaces/{ns}")
+    assert wait_gone(cluster, f"/api/v1/namespaces/{ns}")
+
+    # An identity without RBAC grants: the server's Forbidden comes back with who and what.
+    token = os.environ["ZT_KUBE_UNPRIVILEGED_TOKEN"]
+    text = open(stack.env["KUBECONFIG"]).read()
+    text = re.sub(r"token: .*", f"token: {token}", text)
+    weak = subprocess.run(["mktemp"], capture_output=True, text=True).stdout.strip()
+    open(weak, "w").write(text)
+    stack.env["KUBECONFIG"] = weak
+    denied = stack.pulumi("up", "--yes", "--skip-preview", check=False)
+    assert denied.returncode != 0
+    assert re.search(r"Namespace.*Forbidden \(403\)", denied.stdout + denied.stderr), denied.stdout
+    assert token not in denied.stdout + denied.stderr
