@@ -130,6 +130,13 @@ def test_seed_002_network_policy_and_ingress(stack_factory, cluster):
     assert netpol["spec"]["policyTypes"]
     assert ingress["spec"]["tls"][0]["secretName"] == out["tls_secret_name"]
     stack.pulumi("preview", "--expect-no-changes")
+    uid = netpol["metadata"]["uid"]
+    stack.pulumi("config", "set", "team", "serving")
+    ops = {s["urn"].rsplit("::", 1)[-1]: s["op"] for s in stack.preview_json()["steps"]}
+    assert ops.get("secure-network-policy") == "update" and ops.get("secure-ingress") == "update", ops
+    stack.up()
+    netpol = cluster.get(f"/apis/networking.k8s.io/v1/namespaces/{ns}/networkpolicies/{out['network_policy_name']}")
+    assert netpol["metadata"]["labels"]["team"] == "serving" and netpol["metadata"]["uid"] == uid
     stack.pulumi("refresh", "--yes", "--expect-no-changes")
     stack.pulumi("destroy", "--yes", "--skip-preview")
     assert wait_gone(cluster, f"/api/v1/namespaces/{ns}")
@@ -147,6 +154,13 @@ def test_seed_000_mesh_mtls_policies(stack_factory, cluster):
     assert rules[0]["spec"]["trafficPolicy"]["tls"]["subjectAltNames"][0].startswith("spiffe://")
     no_plaintext_secrets(json.dumps(stack.export()))
     stack.pulumi("preview", "--expect-no-changes")
+    stack.pulumi("config", "set", "team", "mesh-ops")
+    ops = {s["urn"].rsplit("::", 1)[-1]: s["op"] for s in stack.preview_json()["steps"]}
+    assert ops.get("namespace-mtls-strict") == "update" and ops.get("backend-mtls") == "update", ops
+    stack.up()
+    peer = cluster.get(f"/apis/security.istio.io/v1/namespaces/{ns}/peerauthentications")["items"][0]
+    assert peer["metadata"]["labels"]["team"] == "mesh-ops"
+    stack.pulumi("refresh", "--yes", "--expect-no-changes")
     stack.pulumi("destroy", "--yes", "--skip-preview")
     assert wait_gone(cluster, f"/api/v1/namespaces/{ns}")
 
@@ -184,7 +198,17 @@ def test_apiserver_down_loses_nothing(stack_factory, cluster):
     assert failed.returncode != 0
     assert not cluster.exists(f"/api/v1/namespaces/{ns}")
     stack.env["KUBECONFIG"] = good
-    stack.up()
+    # The worst case of an outage: the namespace was created but the answer never came back.
+    # Our URN annotation lets the rerun adopt it instead of failing with AlreadyExists.
+    urn = f"urn:pulumi:{stack.name}::seed-001-tls-secret::zerotrust:kubernetes/core/v1:Namespace::namespace"
+    cluster.create("/api/v1/namespaces", {
+        "apiVersion": "v1", "kind": "Namespace",
+        "metadata": {"name": ns, "annotations": {"zerotrust.dev/urn": urn}},
+    })
+    uid = cluster.get(f"/api/v1/namespaces/{ns}")["metadata"]["uid"]
+    rerun = stack.up()
+    assert "adopting" in rerun.stdout, rerun.stdout
+    assert cluster.get(f"/api/v1/namespaces/{ns}")["metadata"]["uid"] == uid
     stack.pulumi("preview", "--expect-no-changes")
     assert cluster.exists(f"/api/v1/namespaces/{ns}")
     stack.pulumi("destroy", "--yes", "--skip-preview")
@@ -204,6 +228,15 @@ def test_explicit_providers_from_path_and_content(stack_factory, cluster):
     # The kubeconfig content holds a token: it must be secret in state.
     assert stack.env.get("ZT_KUBE_TOKEN", "zerotrust-test-token") not in json.dumps(stack.export())
     stack.pulumi("preview", "--expect-no-changes")
+
+    # A finalizer nobody removes holds the object: destroy stops after the resource's delete
+    # timeout and names the finalizer, then succeeds once it is gone.
+    held = f"/api/v1/namespaces/{first}/configmaps/trust-bundle"
+    cluster.patch_merge(held, {"metadata": {"finalizers": ["example.com/hold"]}})
+    stuck = stack.pulumi("destroy", "--yes", "--skip-preview", check=False)
+    assert stuck.returncode != 0
+    assert "example.com/hold" in stuck.stdout + stuck.stderr, stuck.stdout
+    cluster.patch_merge(held, {"metadata": {"finalizers": None}})
     stack.pulumi("destroy", "--yes", "--skip-preview")
     assert wait_gone(cluster, f"/api/v1/namespaces/{first}")
     assert wait_gone(cluster, f"/api/v1/namespaces/{second}")

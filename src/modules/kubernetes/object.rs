@@ -426,7 +426,12 @@ impl<K: KubeKind> Resource for KubeResource<K> {
             Err(e) if is_not_found(&e) => return Ok(()),
             Err(e) => return Err(api_error::<K>("delete", &id, e)),
         }
-        let budget = ctx.timeout.min(DELETE_WAIT);
+        // Stop waiting a little before the operation's own timeout, so the user gets our
+        // explanation (which finalizers hold it) instead of a bare "timed out".
+        let budget = ctx
+            .timeout
+            .saturating_sub(Duration::from_secs(1))
+            .min(DELETE_WAIT);
         let started = tokio::time::Instant::now();
         loop {
             match api.get_opt(&name).await {

@@ -26,5 +26,10 @@ for provider, label in [(by_path, "path"), (by_content, "content")]:
         f"bundle-from-{label}",
         metadata=meta.ObjectMetaArgs(name="trust-bundle", labels={"configured-by": label}),
         data={"source": label},
-        opts=pulumi.ResourceOptions(provider=provider, depends_on=namespaces),
+        # A short delete budget, so a test can show how a stuck finalizer is reported.
+        opts=pulumi.ResourceOptions(
+            provider=provider,
+            depends_on=namespaces,
+            custom_timeouts=pulumi.CustomTimeouts(delete="8s"),
+        ),
     )
