@@ -21,7 +21,6 @@ macro_rules! has_meta {
         }
     };
 }
-pub(crate) use has_meta;
 
 /// A Namespace.
 #[derive(Debug, Default, Serialize, Deserialize, JsonSchema)]

@@ -2,9 +2,8 @@
 //! workload accepts, `DestinationRule` (networking.istio.io/v1) how clients connect to it. Only
 //! the fields that matter for mTLS are modelled.
 
-use super::core_v1::has_meta;
-use super::meta::{ObjectMeta, is_label_value, is_qualified_name};
-use super::object::{HasMeta, KubeKind};
+use super::meta::{is_label_value, is_qualified_name};
+use super::object::{KubeKind, SpecObject};
 use crate::codec::PropertyPath;
 use crate::typed::{Failures, Value};
 use schemars::JsonSchema;
@@ -56,17 +55,6 @@ pub struct PeerAuthenticationSpec {
     pub port_level_mtls: Option<BTreeMap<String, PeerAuthenticationMutualTls>>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PeerAuthenticationObject {
-    /// Standard object metadata.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Value<ObjectMeta>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spec: Option<Value<PeerAuthenticationSpec>>,
-}
-has_meta!(PeerAuthenticationObject);
-
 pub struct PeerAuthentication;
 
 fn check_mode(mode: &Option<String>, allowed: &[&str], at: PropertyPath, failures: &mut Failures) {
@@ -81,7 +69,7 @@ fn check_mode(mode: &Option<String>, allowed: &[&str], at: PropertyPath, failure
 }
 
 impl KubeKind for PeerAuthentication {
-    type Object = PeerAuthenticationObject;
+    type Object = SpecObject<PeerAuthenticationSpec>;
     const TOKEN: &'static str = "zerotrust:kubernetes/istio/security/v1:PeerAuthentication";
     const DESCRIPTION: &'static str = "Istio PeerAuthentication (security.istio.io/v1): the mTLS mode workloads accept. `STRICT` refuses plaintext, which is how a namespace of ML services is closed to anything without a mesh identity.";
     const API_VERSION: &'static str = "security.istio.io/v1";
@@ -89,7 +77,7 @@ impl KubeKind for PeerAuthentication {
     const PLURAL: &'static str = "peerauthentications";
     const NAMESPACED: bool = true;
 
-    fn check_object(object: &mut PeerAuthenticationObject, failures: &mut Failures) {
+    fn check_object(object: &mut SpecObject<PeerAuthenticationSpec>, failures: &mut Failures) {
         let Some(Value::Known(spec)) = &object.spec else {
             return;
         };
@@ -212,21 +200,10 @@ pub struct DestinationRuleSpec {
     pub traffic_policy: Option<TrafficPolicy>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct DestinationRuleObject {
-    /// Standard object metadata.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Value<ObjectMeta>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spec: Option<Value<DestinationRuleSpec>>,
-}
-has_meta!(DestinationRuleObject);
-
 pub struct DestinationRule;
 
 impl KubeKind for DestinationRule {
-    type Object = DestinationRuleObject;
+    type Object = SpecObject<DestinationRuleSpec>;
     const TOKEN: &'static str = "zerotrust:kubernetes/istio/networking/v1:DestinationRule";
     const DESCRIPTION: &'static str = "Istio DestinationRule (networking.istio.io/v1): how clients reach a service, here its TLS settings: `ISTIO_MUTUAL` for mesh identities or `MUTUAL` with certificates, verified against a CA and expected SANs.";
     const API_VERSION: &'static str = "networking.istio.io/v1";
@@ -234,7 +211,7 @@ impl KubeKind for DestinationRule {
     const PLURAL: &'static str = "destinationrules";
     const NAMESPACED: bool = true;
 
-    fn check_object(object: &mut DestinationRuleObject, failures: &mut Failures) {
+    fn check_object(object: &mut SpecObject<DestinationRuleSpec>, failures: &mut Failures) {
         let Some(Value::Known(spec)) = &object.spec else {
             return;
         };
@@ -274,7 +251,7 @@ mod tests {
 
     #[test]
     fn unknown_modes_and_incomplete_mutual_tls_are_rejected() {
-        let mut pa = PeerAuthenticationObject {
+        let mut pa = SpecObject {
             spec: Some(Value::Known(PeerAuthenticationSpec {
                 mtls: Some(PeerAuthenticationMutualTls {
                     mode: Some("STRICTEST".into()),
@@ -305,7 +282,7 @@ mod tests {
             ]
         );
 
-        let mut dr = DestinationRuleObject {
+        let mut dr = SpecObject {
             spec: Some(Value::Known(DestinationRuleSpec {
                 host: "inference.ml.svc.cluster.local".into(),
                 traffic_policy: Some(TrafficPolicy {

@@ -1,9 +1,8 @@
 //! `kubernetes/networking/v1`: NetworkPolicy and Ingress, in pulumi-kubernetes shapes (the
 //! fields that matter for isolating and exposing services).
 
-use super::core_v1::has_meta;
-use super::meta::{ObjectMeta, is_label_value, is_qualified_name};
-use super::object::{HasMeta, KubeKind};
+use super::meta::{is_label_value, is_qualified_name};
+use super::object::{KubeKind, SpecObject};
 use crate::codec::PropertyPath;
 use crate::typed::{Failures, Value};
 use schemars::JsonSchema;
@@ -153,18 +152,6 @@ pub struct NetworkPolicySpec {
     pub egress: Option<Vec<NetworkPolicyEgressRule>>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct NetworkPolicyObject {
-    /// Standard object metadata.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Value<ObjectMeta>>,
-    /// The policy.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spec: Option<Value<NetworkPolicySpec>>,
-}
-has_meta!(NetworkPolicyObject);
-
 pub struct NetworkPolicy;
 
 fn check_peers(peers: &[NetworkPolicyPeer], at: &PropertyPath, failures: &mut Failures) {
@@ -230,7 +217,7 @@ fn check_ports(ports: &[NetworkPolicyPort], at: &PropertyPath, failures: &mut Fa
 }
 
 impl KubeKind for NetworkPolicy {
-    type Object = NetworkPolicyObject;
+    type Object = SpecObject<NetworkPolicySpec>;
     const TOKEN: &'static str = "zerotrust:kubernetes/networking/v1:NetworkPolicy";
     const DESCRIPTION: &'static str = "A Kubernetes NetworkPolicy, as pulumi-kubernetes `networking/v1.NetworkPolicy`: which pods may talk to which, the network half of zero trust.";
     const API_VERSION: &'static str = "networking.k8s.io/v1";
@@ -238,7 +225,7 @@ impl KubeKind for NetworkPolicy {
     const PLURAL: &'static str = "networkpolicies";
     const NAMESPACED: bool = true;
 
-    fn check_object(object: &mut NetworkPolicyObject, failures: &mut Failures) {
+    fn check_object(object: &mut SpecObject<NetworkPolicySpec>, failures: &mut Failures) {
         let Some(Value::Known(spec)) = &object.spec else {
             return;
         };
@@ -359,22 +346,10 @@ pub struct IngressSpec {
     pub rules: Option<Vec<IngressRule>>,
 }
 
-#[derive(Debug, Default, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct IngressObject {
-    /// Standard object metadata.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub metadata: Option<Value<ObjectMeta>>,
-    /// Hosts, paths, backends and TLS.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub spec: Option<Value<IngressSpec>>,
-}
-has_meta!(IngressObject);
-
 pub struct Ingress;
 
 impl KubeKind for Ingress {
-    type Object = IngressObject;
+    type Object = SpecObject<IngressSpec>;
     const TOKEN: &'static str = "zerotrust:kubernetes/networking/v1:Ingress";
     const DESCRIPTION: &'static str = "A Kubernetes Ingress, as pulumi-kubernetes `networking/v1.Ingress`, typically terminating TLS with a certificate kept in a `kubernetes.io/tls` Secret.";
     const API_VERSION: &'static str = "networking.k8s.io/v1";
@@ -382,7 +357,7 @@ impl KubeKind for Ingress {
     const PLURAL: &'static str = "ingresses";
     const NAMESPACED: bool = true;
 
-    fn check_object(object: &mut IngressObject, failures: &mut Failures) {
+    fn check_object(object: &mut SpecObject<IngressSpec>, failures: &mut Failures) {
         let Some(Value::Known(spec)) = &object.spec else {
             return;
         };

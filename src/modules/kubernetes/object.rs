@@ -34,6 +34,27 @@ pub trait HasMeta {
     fn meta_mut(&mut self) -> &mut Option<Value<ObjectMeta>>;
 }
 
+/// The shape most kinds share: metadata plus a `spec`.
+#[derive(Debug, Default, Serialize, serde::Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase", bound(deserialize = "S: DeserializeOwned"))]
+pub struct SpecObject<S> {
+    /// Standard object metadata.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Value<ObjectMeta>>,
+    /// The desired state.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spec: Option<Value<S>>,
+}
+
+impl<S> HasMeta for SpecObject<S> {
+    fn meta(&self) -> Option<&Value<ObjectMeta>> {
+        self.metadata.as_ref()
+    }
+    fn meta_mut(&mut self) -> &mut Option<Value<ObjectMeta>> {
+        &mut self.metadata
+    }
+}
+
 /// What a Kubernetes kind declares; `KubeResource<K>` does the rest.
 pub trait KubeKind: Send + Sync + 'static {
     /// The object as programs write it and as it is read back.

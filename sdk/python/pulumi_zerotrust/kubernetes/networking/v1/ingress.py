@@ -28,7 +28,7 @@ class IngressArgs:
         The set of arguments for constructing a Ingress resource.
 
         :param pulumi.Input['_kubernetes.meta.v1.ObjectMetaArgs'] metadata: Standard object metadata.
-        :param pulumi.Input['IngressSpecArgs'] spec: Hosts, paths, backends and TLS.
+        :param pulumi.Input['IngressSpecArgs'] spec: The desired state.
         """
         if metadata is not None:
             pulumi.set(__self__, "metadata", metadata)
@@ -51,7 +51,7 @@ class IngressArgs:
     @pulumi.getter
     def spec(self) -> pulumi.Input[Optional['IngressSpecArgs']]:
         """
-        Hosts, paths, backends and TLS.
+        The desired state.
         """
         return pulumi.get(self, "spec")
 
@@ -75,7 +75,7 @@ class Ingress(pulumi.CustomResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[Union['_kubernetes.meta.v1.ObjectMetaArgs', '_kubernetes.meta.v1.ObjectMetaArgsDict', '_kubernetes.meta.v1.outputs.ObjectMeta']] metadata: Standard object metadata.
-        :param pulumi.Input[Union['IngressSpecArgs', 'IngressSpecArgsDict', 'outputs.IngressSpec']] spec: Hosts, paths, backends and TLS.
+        :param pulumi.Input[Union['IngressSpecArgs', 'IngressSpecArgsDict', 'outputs.IngressSpec']] spec: The desired state.
         """
         ...
     @overload
@@ -158,7 +158,7 @@ class Ingress(pulumi.CustomResource):
     @pulumi.getter
     def spec(self) -> pulumi.Output[Optional['outputs.IngressSpec']]:
         """
-        Hosts, paths, backends and TLS.
+        The desired state.
         """
         return pulumi.get(self, "spec")
 

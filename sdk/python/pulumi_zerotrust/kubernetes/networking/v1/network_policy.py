@@ -28,7 +28,7 @@ class NetworkPolicyArgs:
         The set of arguments for constructing a NetworkPolicy resource.
 
         :param pulumi.Input['_kubernetes.meta.v1.ObjectMetaArgs'] metadata: Standard object metadata.
-        :param pulumi.Input['NetworkPolicySpecArgs'] spec: The policy.
+        :param pulumi.Input['NetworkPolicySpecArgs'] spec: The desired state.
         """
         if metadata is not None:
             pulumi.set(__self__, "metadata", metadata)
@@ -51,7 +51,7 @@ class NetworkPolicyArgs:
     @pulumi.getter
     def spec(self) -> pulumi.Input[Optional['NetworkPolicySpecArgs']]:
         """
-        The policy.
+        The desired state.
         """
         return pulumi.get(self, "spec")
 
@@ -75,7 +75,7 @@ class NetworkPolicy(pulumi.CustomResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[Union['_kubernetes.meta.v1.ObjectMetaArgs', '_kubernetes.meta.v1.ObjectMetaArgsDict', '_kubernetes.meta.v1.outputs.ObjectMeta']] metadata: Standard object metadata.
-        :param pulumi.Input[Union['NetworkPolicySpecArgs', 'NetworkPolicySpecArgsDict', 'outputs.NetworkPolicySpec']] spec: The policy.
+        :param pulumi.Input[Union['NetworkPolicySpecArgs', 'NetworkPolicySpecArgsDict', 'outputs.NetworkPolicySpec']] spec: The desired state.
         """
         ...
     @overload
@@ -158,7 +158,7 @@ class NetworkPolicy(pulumi.CustomResource):
     @pulumi.getter
     def spec(self) -> pulumi.Output[Optional['outputs.NetworkPolicySpec']]:
         """
-        The policy.
+        The desired state.
         """
         return pulumi.get(self, "spec")
 

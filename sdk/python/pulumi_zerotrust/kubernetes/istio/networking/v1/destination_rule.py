@@ -28,6 +28,7 @@ class DestinationRuleArgs:
         The set of arguments for constructing a DestinationRule resource.
 
         :param pulumi.Input['_kubernetes.meta.v1.ObjectMetaArgs'] metadata: Standard object metadata.
+        :param pulumi.Input['DestinationRuleSpecArgs'] spec: The desired state.
         """
         if metadata is not None:
             pulumi.set(__self__, "metadata", metadata)
@@ -49,6 +50,9 @@ class DestinationRuleArgs:
     @_builtins.property
     @pulumi.getter
     def spec(self) -> pulumi.Input[Optional['DestinationRuleSpecArgs']]:
+        """
+        The desired state.
+        """
         return pulumi.get(self, "spec")
 
     @spec.setter
@@ -71,6 +75,7 @@ class DestinationRule(pulumi.CustomResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[Union['_kubernetes.meta.v1.ObjectMetaArgs', '_kubernetes.meta.v1.ObjectMetaArgsDict', '_kubernetes.meta.v1.outputs.ObjectMeta']] metadata: Standard object metadata.
+        :param pulumi.Input[Union['DestinationRuleSpecArgs', 'DestinationRuleSpecArgsDict', 'outputs.DestinationRuleSpec']] spec: The desired state.
         """
         ...
     @overload
@@ -152,5 +157,8 @@ class DestinationRule(pulumi.CustomResource):
     @_builtins.property
     @pulumi.getter
     def spec(self) -> pulumi.Output[Optional['outputs.DestinationRuleSpec']]:
+        """
+        The desired state.
+        """
         return pulumi.get(self, "spec")
 

@@ -28,6 +28,7 @@ class PeerAuthenticationArgs:
         The set of arguments for constructing a PeerAuthentication resource.
 
         :param pulumi.Input['_kubernetes.meta.v1.ObjectMetaArgs'] metadata: Standard object metadata.
+        :param pulumi.Input['PeerAuthenticationSpecArgs'] spec: The desired state.
         """
         if metadata is not None:
             pulumi.set(__self__, "metadata", metadata)
@@ -49,6 +50,9 @@ class PeerAuthenticationArgs:
     @_builtins.property
     @pulumi.getter
     def spec(self) -> pulumi.Input[Optional['PeerAuthenticationSpecArgs']]:
+        """
+        The desired state.
+        """
         return pulumi.get(self, "spec")
 
     @spec.setter
@@ -71,6 +75,7 @@ class PeerAuthentication(pulumi.CustomResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[Union['_kubernetes.meta.v1.ObjectMetaArgs', '_kubernetes.meta.v1.ObjectMetaArgsDict', '_kubernetes.meta.v1.outputs.ObjectMeta']] metadata: Standard object metadata.
+        :param pulumi.Input[Union['PeerAuthenticationSpecArgs', 'PeerAuthenticationSpecArgsDict', 'outputs.PeerAuthenticationSpec']] spec: The desired state.
         """
         ...
     @overload
@@ -152,5 +157,8 @@ class PeerAuthentication(pulumi.CustomResource):
     @_builtins.property
     @pulumi.getter
     def spec(self) -> pulumi.Output[Optional['outputs.PeerAuthenticationSpec']]:
+        """
+        The desired state.
+        """
         return pulumi.get(self, "spec")
 
