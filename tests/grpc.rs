@@ -413,7 +413,8 @@ async fn unknowns_at_every_level_pass_check_and_preview_as_unknown() {
         })
         .await
         .unwrap_err();
-    assert_ne!(err.code(), tonic::Code::Ok);
+    assert_eq!(err.code(), tonic::Code::Internal, "{err}");
+    assert!(err.message().contains("unknown outside preview"), "{err}");
 }
 
 #[tokio::test]
@@ -1148,4 +1149,96 @@ async fn kubernetes_secret_data_stays_secret_and_name_changes_replace() {
         replace.detailed_diff["metadata.name"].kind,
         pb::property_diff::Kind::UpdateReplace as i32
     );
+}
+
+#[tokio::test]
+async fn kubernetes_same_name_replacement_deletes_first_and_compares_inputs() {
+    let mut c = start().await;
+    let old_inputs = check(
+        &mut c,
+        K8S_SECRET,
+        props(vec![
+            (
+                "metadata",
+                obj(vec![("name", s("creds")), ("namespace", s("ml"))]),
+            ),
+            ("type", s("Opaque")),
+            ("immutable", PropertyValue::Bool(true)),
+            (
+                "stringData",
+                PropertyValue::secret(obj(vec![("token", s("t"))])),
+            ),
+        ]),
+    )
+    .await;
+    assert!(old_inputs.failures.is_empty(), "{:?}", old_inputs.failures);
+    // Outputs in the server's shape: base64 data, no stringData, server metadata.
+    let live_outputs = props(vec![
+        (
+            "metadata",
+            obj(vec![
+                ("name", s("creds")),
+                ("namespace", s("ml")),
+                ("uid", s("u-1")),
+            ]),
+        ),
+        ("type", s("Opaque")),
+        ("immutable", PropertyValue::Bool(true)),
+        (
+            "data",
+            PropertyValue::secret(obj(vec![("token", s("dA=="))])),
+        ),
+    ]);
+    let diff = |news: Option<Struct>| pb::DiffRequest {
+        id: "ml/creds".into(),
+        urn: urn(K8S_SECRET, "creds"),
+        olds: live_outputs.clone(),
+        old_inputs: old_inputs.inputs.clone(),
+        news,
+        r#type: K8S_SECRET.into(),
+        ..Default::default()
+    };
+    // Unchanged immutable stringData is not a change, although outputs only have `data`.
+    let same = c
+        .diff(diff(old_inputs.inputs.clone()))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        same.changes,
+        pb::diff_response::DiffChanges::DiffNone as i32,
+        "{same:?}"
+    );
+
+    // A type change keeps the name: the old Secret must go first.
+    let mut retyped = decode(&old_inputs.inputs);
+    retyped.insert("type".into(), s("kubernetes.io/basic-auth"));
+    retyped.insert(
+        "stringData".into(),
+        PropertyValue::secret(obj(vec![("username", s("u"))])),
+    );
+    let replace = c
+        .diff(diff(Some(codec::encode_map(&retyped))))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(
+        replace.replaces.contains(&"type".to_string()),
+        "{replace:?}"
+    );
+    assert!(replace.delete_before_replace);
+
+    // A rename can create the new object before deleting the old one.
+    let mut renamed = decode(&old_inputs.inputs);
+    renamed.insert(
+        "metadata".into(),
+        obj(vec![("name", s("creds-2")), ("namespace", s("ml"))]),
+    );
+    let rename = c
+        .diff(diff(Some(codec::encode_map(&renamed))))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(rename.replaces, vec!["metadata"]);
+    assert!(!rename.delete_before_replace);
 }

@@ -29,6 +29,8 @@ pub struct DiffResult {
     pub replaces: BTreeSet<String>,
     /// Rendered path -> change.
     pub detailed: BTreeMap<String, Change>,
+    /// The old resource must go before the new one is created (same name).
+    pub delete_before_replace: bool,
 }
 
 impl DiffResult {

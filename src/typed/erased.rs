@@ -4,7 +4,8 @@
 //! look-aside secret bookkeeping, the structural diff, and the "no unknowns outside preview" rule.
 
 use super::{
-    CheckCtx, CheckFailure, Created, Ctx, Failures, Function, ReadOutcome, Resource, ResourceError,
+    CheckCtx, CheckFailure, Created, Ctx, DiffInput, Failures, Function, ReadOutcome, Resource,
+    ResourceError,
 };
 use crate::codec::typed_json::{SecretPaths, json_to_map, map_to_json, mark_secret_paths};
 use crate::codec::{PropertyMap, PropertyPath, PropertyValue, contains_unknowns};
@@ -46,6 +47,7 @@ pub struct DiffArgs<'a> {
     pub olds: &'a PropertyMap,
     pub news: &'a PropertyMap,
     pub old_inputs: Option<&'a PropertyMap>,
+    /// The engine's ignoreChanges paths, as written by the user.
     pub ignore: &'a BTreeSet<String>,
     pub now: OffsetDateTime,
 }
@@ -142,6 +144,17 @@ fn serde_path(path: &serde_path_to_error::Path) -> PropertyPath {
         Segment::Map { key } => p.key(key.as_str()),
         Segment::Enum { variant } => p.key(variant.as_str()),
         Segment::Unknown => p,
+    })
+}
+
+/// Whether `path` is covered by one of the engine's ignoreChanges paths (itself or below it).
+fn is_ignored(path: &PropertyPath, ignore: &BTreeSet<String>) -> bool {
+    let rendered = path.to_string();
+    ignore.iter().any(|i| {
+        rendered == *i
+            || rendered
+                .strip_prefix(i.as_str())
+                .is_some_and(|rest| rest.starts_with('.') || rest.starts_with('['))
     })
 }
 
@@ -262,20 +275,27 @@ impl<R: Resource> DynResource for TypedResource<R> {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         };
-        let mut result = diff_inputs(&base, args.news, &self.replace_keys, args.ignore);
+        // The engine has already reset ignored paths in `news`; only output-derived entries
+        // (such as readyForRenewal) need filtering here.
+        let mut result = diff_inputs(&base, args.news, &self.replace_keys, &BTreeSet::new());
         if let (Ok((olds, _)), Ok((news, _))) = (
             decode::<R::Outputs>(args.olds),
             decode::<R::Inputs>(args.news),
         ) {
-            for extra in self.inner.diff_extra(&olds, &news, args.now) {
-                // ignoreChanges on an output such as readyForRenewal pins the resource.
-                let ignored = extra
-                    .property
-                    .top_level_key()
-                    .is_some_and(|k| args.ignore.contains(k));
-                if !ignored {
+            let old_inputs = decode::<R::Inputs>(&base).ok().map(|(i, _)| i);
+            let input = DiffInput {
+                olds: &olds,
+                old_inputs: old_inputs.as_ref(),
+                news: &news,
+                now: args.now,
+            };
+            for extra in self.inner.diff_extra(&input) {
+                if !is_ignored(&extra.property, args.ignore) {
                     result.record(&extra.property, ChangeKind::Update, extra.replace);
                 }
+            }
+            if !result.replaces.is_empty() {
+                result.delete_before_replace = self.inner.delete_before_replace(&input);
             }
         }
         result

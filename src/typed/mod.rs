@@ -161,6 +161,17 @@ pub enum ReadOutcome<I, O> {
     },
 }
 
+/// What a typed diff compares.
+pub struct DiffInput<'a, I, O> {
+    /// The recorded outputs.
+    pub olds: &'a O,
+    /// The recorded inputs, when state has them and they still decode.
+    pub old_inputs: Option<&'a I>,
+    /// The new checked inputs.
+    pub news: &'a I,
+    pub now: OffsetDateTime,
+}
+
 /// An extra diff entry a resource reports beyond the structural input diff.
 pub struct ExtraDiff {
     pub property: PropertyPath,
@@ -197,14 +208,16 @@ pub trait Resource: Send + Sync + 'static {
     }
 
     /// Changes the structural input diff cannot see, such as a certificate due for renewal.
-    fn diff_extra(
-        &self,
-        olds: &Self::Outputs,
-        news: &Self::Inputs,
-        now: OffsetDateTime,
-    ) -> Vec<ExtraDiff> {
-        let _ = (olds, news, now);
+    fn diff_extra(&self, diff: &DiffInput<'_, Self::Inputs, Self::Outputs>) -> Vec<ExtraDiff> {
+        let _ = diff;
         Vec::new()
+    }
+
+    /// Whether a replacement must delete the old resource first, e.g. because the new one
+    /// would have the same name (asked only when the diff replaces).
+    fn delete_before_replace(&self, diff: &DiffInput<'_, Self::Inputs, Self::Outputs>) -> bool {
+        let _ = diff;
+        false
     }
 
     /// Create the resource. In preview (`ctx.preview`), predict outputs without side effects and

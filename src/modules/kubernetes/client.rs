@@ -66,8 +66,10 @@ async fn build(config: &ProviderConfig) -> Result<KubeClient, String> {
         KubeconfigSource::Path(p) => Kubeconfig::read_from(&p)
             .map_err(|e| format!("cannot read kubeconfig file {p}: {e}"))?,
         // Never echo the content: it may hold credentials.
-        KubeconfigSource::Content(text) => Kubeconfig::from_yaml(&text)
-            .map_err(|e| format!("the kubeconfig content does not parse: {e}"))?,
+        KubeconfigSource::Content(text) => Kubeconfig::from_yaml(&text).map_err(|_| {
+            "the kubeconfig content does not parse (its text is not shown: it may hold credentials)"
+                .to_string()
+        })?,
     };
     let options = KubeConfigOptions {
         context: known_str(&config.context),

@@ -8,9 +8,10 @@ use super::meta::{ObjectMeta, check_metadata};
 use crate::codec::PropertyPath;
 use crate::codec::typed_json::plain_json;
 use crate::typed::{
-    CheckCtx, Created, Ctx, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError, Value,
+    CheckCtx, Created, Ctx, DiffInput, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError,
+    Value,
 };
-use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
+use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, Preconditions};
 use kube::core::{ApiResource, GroupVersionKind};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -18,13 +19,15 @@ use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 use std::marker::PhantomData;
 use std::time::Duration;
-use time::OffsetDateTime;
 
 /// The field manager for every apply, so ownership of fields is stable across runs.
 pub const FIELD_MANAGER: &str = "zerotrust";
 /// Records which Pulumi resource created an object, so a create whose answer was lost (API
 /// server stopped mid-`up`) adopts its own object on the rerun instead of failing.
 pub const URN_ANNOTATION: &str = "zerotrust.dev/urn";
+/// Metadata the server sets: never sent, never part of imported inputs.
+const OUTPUT_ONLY_METADATA: [&str; 4] =
+    ["uid", "resourceVersion", "creationTimestamp", "generation"];
 /// Longest wait for a deleted object to disappear when the resource sets no timeout.
 const DELETE_WAIT: Duration = Duration::from_secs(5 * 60);
 
@@ -189,7 +192,7 @@ fn apply_body<K: KubeKind>(
         if let Some(ns) = namespace {
             meta.insert("namespace".into(), Json::String(ns.into()));
         }
-        for output_only in ["uid", "resourceVersion", "creationTimestamp", "generation"] {
+        for output_only in OUTPUT_ONLY_METADATA {
             meta.remove(output_only);
         }
         let annotations = meta
@@ -200,6 +203,21 @@ fn apply_body<K: KubeKind>(
         }
     }
     Ok(body)
+}
+
+/// Server-side apply under our field manager; `force` takes over fields other managers own,
+/// which is right for our own object (update, adoption) and wrong for a fresh create.
+async fn apply(
+    api: &Api<DynamicObject>,
+    name: &str,
+    body: &Json,
+    force: bool,
+) -> Result<DynamicObject, kube::Error> {
+    let mut params = PatchParams::apply(FIELD_MANAGER);
+    if force {
+        params = params.force();
+    }
+    api.patch(name, &params, &Patch::Apply(body)).await
 }
 
 /// Decode a live object into the kind's type (unknown fields such as status are dropped).
@@ -243,6 +261,13 @@ pub fn project(recorded: &Json, live: &Json, write_only: &[&str]) -> Json {
                 })
                 .collect(),
         ),
+        // Same length: element by element, so server defaults inside items are not drift.
+        (Json::Array(rec), Json::Array(lv)) if rec.len() == lv.len() => Json::Array(
+            rec.iter()
+                .zip(lv)
+                .map(|(r, l)| project(r, l, &[]))
+                .collect(),
+        ),
         (_, l) => l.clone(),
     }
 }
@@ -277,14 +302,12 @@ impl<K: KubeKind> Resource for KubeResource<K> {
         object
     }
 
-    fn diff_extra(
-        &self,
-        olds: &K::Object,
-        news: &K::Object,
-        _now: OffsetDateTime,
-    ) -> Vec<ExtraDiff> {
+    fn diff_extra(&self, diff: &DiffInput<'_, K::Object, K::Object>) -> Vec<ExtraDiff> {
+        // Compare inputs with inputs: outputs carry server-side shapes (base64 data, defaults).
+        let olds = diff.old_inputs.unwrap_or(diff.olds);
         let mut extra = Vec::new();
-        if let (Some(Value::Known(old)), Some(Value::Known(new))) = (olds.meta(), news.meta()) {
+        if let (Some(Value::Known(old)), Some(Value::Known(new))) = (olds.meta(), diff.news.meta())
+        {
             let meta = PropertyPath::root().key("metadata");
             if new.name.is_some() && old.name != new.name {
                 extra.push(ExtraDiff {
@@ -300,7 +323,7 @@ impl<K: KubeKind> Resource for KubeResource<K> {
             }
         }
         extra.extend(
-            K::replace_paths(olds, news)
+            K::replace_paths(olds, diff.news)
                 .into_iter()
                 .map(|property| ExtraDiff {
                     property,
@@ -308,6 +331,19 @@ impl<K: KubeKind> Resource for KubeResource<K> {
                 }),
         );
         extra
+    }
+
+    /// Kubernetes names are unique: a replacement that keeps the name must delete first.
+    fn delete_before_replace(&self, diff: &DiffInput<'_, K::Object, K::Object>) -> bool {
+        let name_of = |o: &K::Object| {
+            o.meta()
+                .and_then(Value::known)
+                .map(|m| (m.name.clone(), m.namespace.clone()))
+        };
+        let old = name_of(diff.old_inputs.unwrap_or(diff.olds));
+        let new = name_of(diff.news);
+        // Unknown new metadata (preview) may keep the name: be safe.
+        new.is_none() || old == new
     }
 
     async fn create(
@@ -325,11 +361,12 @@ impl<K: KubeKind> Resource for KubeResource<K> {
         let (namespace, name) = identity::<K>(&object, &kube.default_namespace)?;
         let id = object_id(namespace.as_deref(), &name);
         let api = api::<K>(&kube.client, namespace.as_deref());
-        if let Some(existing) = api
+        let existing = api
             .get_opt(&name)
             .await
-            .map_err(|e| api_error::<K>("get", &id, e))?
-        {
+            .map_err(|e| api_error::<K>("get", &id, e))?;
+        let adopting = existing.is_some();
+        if let Some(existing) = existing {
             let ours = existing
                 .metadata
                 .annotations
@@ -346,13 +383,10 @@ impl<K: KubeKind> Resource for KubeResource<K> {
                 "adopting {id}, created by this resource in an earlier interrupted run"
             ));
         }
+        // Only an adoption takes fields over; a fresh create must not silently win a race with
+        // someone creating the same object in between.
         let body = apply_body::<K>(&object, namespace.as_deref(), &ctx.urn)?;
-        let live = api
-            .patch(
-                &name,
-                &PatchParams::apply(FIELD_MANAGER).force(),
-                &Patch::Apply(&body),
-            )
+        let live = apply(&api, &name, &body, adopting)
             .await
             .map_err(|e| api_error::<K>("create", &id, e))?;
         Ok(Created {
@@ -396,8 +430,7 @@ impl<K: KubeKind> Resource for KubeResource<K> {
             None => {
                 let mut json = live_json;
                 if let Some(meta) = json.pointer_mut("/metadata").and_then(Json::as_object_mut) {
-                    for output_only in ["uid", "resourceVersion", "creationTimestamp", "generation"]
-                    {
+                    for output_only in OUTPUT_ONLY_METADATA {
                         meta.remove(output_only);
                     }
                 }
@@ -424,27 +457,48 @@ impl<K: KubeKind> Resource for KubeResource<K> {
             return Ok(news);
         }
         let kube = ctx.config.kube().await?;
-        let (namespace, name) = identity::<K>(&news, &kube.default_namespace)?;
+        // The object is where its id says, even if the provider's default namespace changed.
+        let (namespace, name) = parse_id(&id, K::NAMESPACED, &kube.default_namespace);
+        let (wanted_ns, wanted_name) = identity::<K>(&news, namespace.as_deref().unwrap_or(""))?;
+        if wanted_name != name || (K::NAMESPACED && wanted_ns != namespace) {
+            return Err(ResourceError::Internal(format!(
+                "an update of {id} would move it to {}, which needs a replacement",
+                object_id(wanted_ns.as_deref(), &wanted_name)
+            )));
+        }
         let api = api::<K>(&kube.client, namespace.as_deref());
         let body = apply_body::<K>(&news, namespace.as_deref(), &ctx.urn)?;
-        let live = api
-            .patch(
-                &name,
-                &PatchParams::apply(FIELD_MANAGER).force(),
-                &Patch::Apply(&body),
-            )
+        let live = apply(&api, &name, &body, true)
             .await
             .map_err(|e| api_error::<K>("update", &id, e))?;
         from_live::<K>(&live)
     }
 
-    async fn delete(&self, ctx: &Ctx, id: String, _olds: K::Object) -> Result<(), ResourceError> {
+    async fn delete(&self, ctx: &Ctx, id: String, olds: K::Object) -> Result<(), ResourceError> {
         let kube = ctx.config.kube().await?;
         let (namespace, name) = parse_id(&id, K::NAMESPACED, &kube.default_namespace);
         let api = api::<K>(&kube.client, namespace.as_deref());
-        match api.delete(&name, &DeleteParams::default()).await {
+        // Only delete the object we made: one re-created under the same name since is not ours.
+        let uid = olds
+            .meta()
+            .and_then(Value::known)
+            .and_then(|m| m.uid.clone());
+        let params = DeleteParams {
+            preconditions: uid.map(|uid| Preconditions {
+                uid: Some(uid),
+                resource_version: None,
+            }),
+            ..DeleteParams::default()
+        };
+        match api.delete(&name, &params).await {
             Ok(_) => {}
             Err(e) if is_not_found(&e) => return Ok(()),
+            Err(kube::Error::Api(status)) if status.code == 409 => {
+                ctx.warn(format!(
+                    "{id} was re-created outside Pulumi (its uid changed); the new object is left alone"
+                ));
+                return Ok(());
+            }
             Err(e) => return Err(api_error::<K>("delete", &id, e)),
         }
         // Stop waiting a little before the operation's own timeout, so the user gets our

@@ -245,7 +245,9 @@ pub fn known_i64(v: &Option<Value<i64>>, default: i64) -> i64 {
 /// Unparsable times count as due: better a new certificate than a silently expired one.
 pub fn ready_for_renewal(end: &str, early_renewal_hours: i64, now: OffsetDateTime) -> bool {
     match OffsetDateTime::parse(end, &Rfc3339) {
-        Ok(end) => now >= end - time::Duration::hours(early_renewal_hours.max(0)),
+        Ok(end) => end
+            .checked_sub(time::Duration::hours(early_renewal_hours.max(0)))
+            .is_none_or(|window| now >= window),
         Err(_) => true,
     }
 }

@@ -269,8 +269,13 @@ fn parse_endpoint(url: &str) -> Result<(String, u16), String> {
         }
     };
     let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let (host, port) = match authority.rsplit_once(':') {
-        Some((h, p)) if !h.ends_with(']') || authority.starts_with('[') => {
+    // A bracketed IPv6 host carries colons of its own; the port follows the bracket.
+    let port_sep = match authority.rfind(']') {
+        Some(close) => authority[close..].rfind(':').map(|i| close + i),
+        None => authority.rfind(':'),
+    };
+    let (host, port) = match port_sep.map(|i| (&authority[..i], &authority[i + 1..])) {
+        Some((h, p)) => {
             let port = p
                 .parse::<u16>()
                 .map_err(|_| format!("'{p}' is not a valid port"))?;
@@ -406,6 +411,10 @@ mod tests {
         assert_eq!(
             parse_endpoint("https://[::1]:9443").unwrap(),
             ("::1".into(), 9443)
+        );
+        assert_eq!(
+            parse_endpoint("https://[::1]").unwrap(),
+            ("::1".into(), 443)
         );
         assert!(parse_endpoint("tls://127.0.0.1").is_err());
         assert!(parse_endpoint("ftp://x").is_err());

@@ -8,12 +8,11 @@ use super::issuing::{
 };
 use crate::pki;
 use crate::typed::{
-    CheckCtx, Created, Ctx, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError, Secret,
-    Value,
+    CheckCtx, Created, Ctx, DiffInput, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError,
+    Secret, Value,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 
 pub struct LocallySignedCert;
 
@@ -115,11 +114,13 @@ impl Resource for LocallySignedCert {
 
     fn diff_extra(
         &self,
-        olds: &LocallySignedCertOutputs,
-        news: &LocallySignedCertInputs,
-        now: OffsetDateTime,
+        diff: &DiffInput<'_, LocallySignedCertInputs, LocallySignedCertOutputs>,
     ) -> Vec<ExtraDiff> {
-        renewal_diff(&olds.times, news.early_renewal_hours.as_ref(), now)
+        renewal_diff(
+            &diff.olds.times,
+            diff.news.early_renewal_hours.as_ref(),
+            diff.now,
+        )
     }
 
     async fn create(

@@ -146,7 +146,12 @@ impl Resource for PrivateKey {
             inputs.rsa_bits.as_ref().and_then(Value::known),
         ) {
             (Some("RSA"), _, bits) => KeyAlgorithm::Rsa {
-                bits: bits.copied().unwrap_or(2048) as u32,
+                bits: u32::try_from(bits.copied().unwrap_or(2048)).map_err(|_| {
+                    ResourceError::InvalidInput {
+                        property: crate::codec::PropertyPath::root().key("rsaBits"),
+                        reason: "must be 2048, 3072 or 4096".into(),
+                    }
+                })?,
             },
             (Some("ECDSA"), c, _) => {
                 KeyAlgorithm::Ecdsa(c.and_then(|c| curve(c)).unwrap_or(EcdsaCurve::P256))

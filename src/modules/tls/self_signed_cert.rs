@@ -11,12 +11,11 @@ use super::issuing::{
 };
 use crate::pki;
 use crate::typed::{
-    CheckCtx, Created, Ctx, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError, Secret,
-    Value,
+    CheckCtx, Created, Ctx, DiffInput, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError,
+    Secret, Value,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 
 pub struct SelfSignedCert;
 
@@ -143,11 +142,13 @@ impl Resource for SelfSignedCert {
 
     fn diff_extra(
         &self,
-        olds: &SelfSignedCertOutputs,
-        news: &SelfSignedCertInputs,
-        now: OffsetDateTime,
+        diff: &DiffInput<'_, SelfSignedCertInputs, SelfSignedCertOutputs>,
     ) -> Vec<ExtraDiff> {
-        renewal_diff(&olds.times, news.early_renewal_hours.as_ref(), now)
+        renewal_diff(
+            &diff.olds.times,
+            diff.news.early_renewal_hours.as_ref(),
+            diff.now,
+        )
     }
 
     async fn create(
