@@ -1,7 +1,7 @@
 //! What both certificate resources share: validity outputs, option checks, renewal in Diff.
 
 use super::common::{
-    MAX_BACKDATE_MINUTES, MAX_VALIDITY_HOURS, check_range, normalize_allowed_uses,
+    MAX_BACKDATE_MINUTES, MAX_VALIDITY_HOURS, check_range, known_i64, normalize_allowed_uses,
     ready_for_renewal,
 };
 use crate::codec::PropertyPath;
@@ -70,7 +70,7 @@ pub fn read_recorded<I, O: RenewableOutputs>(
         )));
     };
     let (early, times) = outputs.renewal_parts();
-    let early = known_hours(early);
+    let early = known_i64(early, 0);
     times.refresh(early, now);
     Ok(ReadOutcome::Found {
         id,
@@ -85,18 +85,11 @@ pub fn update_early_renewal<O: RenewableOutputs>(
     early_renewal_hours: Option<Value<i64>>,
     now: OffsetDateTime,
 ) -> O {
-    let hours = known_hours(&early_renewal_hours);
+    let hours = known_i64(&early_renewal_hours, 0);
     let (early, times) = olds.renewal_parts();
     *early = early_renewal_hours;
     times.refresh(hours, now);
     olds
-}
-
-fn known_hours(v: &Option<Value<i64>>) -> i64 {
-    match v {
-        Some(Value::Known(h)) => *h,
-        _ => 0,
-    }
 }
 
 /// The key algorithm, predictable in preview whenever the key is known.
