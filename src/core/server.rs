@@ -4,7 +4,7 @@
 //! answer. Every handler runs inside a panic guard, so a bug becomes an Internal error instead of
 //! a dead plugin; long operations race the resource timeout and the Cancel signal.
 
-use super::cancel::{self, CancelSignal, Canceller};
+use super::cancel::{self, CancelSource, Canceller};
 use super::config::normalize_config;
 use super::diff::DiffResult;
 use super::log::EngineLog;
@@ -47,7 +47,7 @@ pub struct Provider {
     schema_text: String,
     log: EngineLog,
     canceller: Canceller,
-    cancel: CancelSignal,
+    cancel: CancelSource,
 }
 
 impl Provider {
@@ -97,7 +97,7 @@ impl Provider {
             log: self.log.clone(),
             now: OffsetDateTime::now_utc(),
             config: self.config(),
-            cancel: self.cancel.clone(),
+            cancel: self.cancel.signal(),
         }
     }
 
@@ -665,7 +665,7 @@ mod tests {
 
     #[tokio::test]
     async fn operations_stop_at_their_timeout() {
-        let (_canceller, cancel) = cancel::channel();
+        let (_canceller, source) = cancel::channel();
         let ctx = Ctx {
             urn: String::new(),
             name: String::new(),
@@ -674,7 +674,7 @@ mod tests {
             log: EngineLog::default(),
             now: OffsetDateTime::now_utc(),
             config: Arc::default(),
-            cancel,
+            cancel: source.signal(),
         };
         let slow = async {
             tokio::time::sleep(Duration::from_secs(60)).await;

@@ -131,3 +131,23 @@ def test_seed_001_tls(stack_factory):
     text = cert_text(pems[0])
     assert "Subject:" in text
     stack.pulumi("destroy", "--yes", "--skip-preview")
+
+
+def test_attach_mode_with_the_real_engine(stack_factory):
+    """PULUMI_DEBUG_PROVIDERS: the engine uses an already running provider instead of starting one."""
+    from conftest import ROOT
+
+    binary = ROOT / "target" / "debug" / "pulumi-resource-zerotrust"
+    provider = subprocess.Popen([str(binary)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        port = int(provider.stdout.readline().strip())
+        stack = stack_factory("seed-001-tls")
+        stack.env["PULUMI_DEBUG_PROVIDERS"] = f"zerotrust:{port}"
+        stack.up()
+        stack.pulumi("preview", "--expect-no-changes")
+        stack.pulumi("destroy", "--yes", "--skip-preview")
+        # The engine talked to our process: it is still serving after the engine is done.
+        assert provider.poll() is None
+    finally:
+        provider.terminate()
+        provider.wait(timeout=10)
