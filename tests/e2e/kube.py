@@ -6,7 +6,7 @@ import json
 import os
 import ssl
 import subprocess
-import tempfile
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -77,3 +77,32 @@ class Kube:
         status, body = self.request("POST", path, obj)
         assert status == 201, body
         return body
+
+
+def restart_apiserver_after(kube: Kube, stop, wait_seconds: int = 60) -> None:
+    """Kill the running kube-apiserver, call `stop()` while it is down, then start it again with
+    the same command line (etcd keeps the data), and wait until it is ready."""
+    kube_dir = Path(os.environ.get("ZT_KUBE_DIR", ROOT / ".cache" / "kube"))
+    pid_file = kube_dir / "kube-apiserver.pid"
+    pid = int(pid_file.read_text().strip())
+    argv = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
+    os.kill(pid, 9)
+    deadline = time.time() + 30
+    while Path(f"/proc/{pid}").exists() and time.time() < deadline:
+        time.sleep(0.1)
+    stop()
+    log = open(kube_dir / "logs" / "kube-apiserver.log", "ab")
+    proc = subprocess.Popen([a.decode() for a in argv], stdout=log, stderr=log,
+                            stdin=subprocess.DEVNULL, start_new_session=True)
+    pid_file.write_text(f"{proc.pid}\n")
+    deadline = time.time() + wait_seconds
+    while time.time() < deadline:
+        try:
+            # A list answers only once storage is reachable again.
+            status, _ = kube.request("GET", "/api/v1/namespaces?limit=1")
+            if status == 200:
+                return
+        except (OSError, ValueError):
+            pass
+        time.sleep(0.5)
+    raise AssertionError("kube-apiserver did not come back")

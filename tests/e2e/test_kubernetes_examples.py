@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from kube import Kube, cluster_env
+from kube import Kube, cluster_env, restart_apiserver_after
 
 PEM_B64 = "LS0tLS1CRUdJTi"  # base64 of "-----BEGIN", as Secret data carries PEM
 
@@ -265,3 +265,34 @@ def test_conflict_and_forbidden_errors_name_resource_and_reason(stack_factory, c
     assert denied.returncode != 0
     assert re.search(r"Namespace.*Forbidden \(403\)", denied.stdout + denied.stderr), denied.stdout
     assert token not in denied.stdout + denied.stderr
+
+
+def test_apiserver_killed_mid_up_loses_nothing(stack_factory, cluster):
+    """The API server is killed while `pulumi up` runs (as soon as the first object exists) and
+    restarted with its data; a rerun then converges, and state and cluster agree."""
+    stack = stack_factory("seed-001-tls-secret")
+    ns = unique_namespace("killed")
+    stack.pulumi("config", "set", "namespace", ns)
+    cmd = ["pulumi", "up", "--yes", "--skip-preview", "--stack", stack.name, "--non-interactive"]
+    running = subprocess.Popen(cmd, cwd=stack.dir, env=stack.env, stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 120
+    while not cluster.exists(f"/api/v1/namespaces/{ns}") and time.time() < deadline:
+        time.sleep(0.05)
+    first_run = {}
+
+    def while_down():
+        first_run["out"], _ = running.communicate(timeout=300)
+        first_run["rc"] = running.returncode
+
+    restart_apiserver_after(cluster, while_down)
+    print(f"first up exited {first_run['rc']} with the API server killed mid-run")
+    # Wherever the kill landed, the rerun must converge with nothing lost or duplicated.
+    stack.up()
+    stack.pulumi("preview", "--expect-no-changes")
+    state = {r["urn"].rsplit("::", 1)[-1]: r for r in stack.export()["deployment"]["resources"]}
+    secret_id = state["tls-secret"]["id"]
+    assert cluster.exists(f"/api/v1/namespaces/{secret_id.split('/')[0]}/secrets/{secret_id.split('/')[1]}")
+    assert state["namespace"]["id"] == ns and cluster.exists(f"/api/v1/namespaces/{ns}")
+    stack.pulumi("destroy", "--yes", "--skip-preview")
+    assert wait_gone(cluster, f"/api/v1/namespaces/{ns}")
