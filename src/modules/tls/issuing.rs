@@ -1,8 +1,8 @@
 //! What both certificate resources share: validity outputs, option checks, renewal in Diff.
 
 use super::common::{
-    MAX_BACKDATE_MINUTES, MAX_VALIDITY_HOURS, check_range, known_i64, normalize_allowed_uses,
-    ready_for_renewal,
+    MAX_BACKDATE_MINUTES, MAX_VALIDITY_HOURS, allowed_uses, check_range, known_bool, known_i64,
+    normalize_allowed_uses, ready_for_renewal,
 };
 use crate::codec::PropertyPath;
 use crate::typed::{ExtraDiff, Failures, ReadOutcome, ResourceError, Secret, Value};
@@ -99,6 +99,91 @@ pub fn predicted_key_algorithm(key: &Value<Secret<String>>) -> Value<String> {
             .map(|k| Value::Known(k.algorithm().name().to_string()))
             .unwrap_or(Value::Unknown),
         Value::Unknown => Value::Unknown,
+    }
+}
+
+/// The issuance inputs both certificate resources take (flattened into their inputs).
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IssueInputs {
+    /// List of key usages allowed for the issued certificate, in snake_case (e.g.
+    /// `digital_signature`, `key_encipherment`, `cert_signing`, `server_auth`, `client_auth`).
+    /// camelCase spellings are accepted and stored as snake_case.
+    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    pub allowed_uses: Value<Vec<String>>,
+    /// Number of hours, after initial issuing, that the certificate will remain valid for.
+    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    pub validity_period_hours: Value<i64>,
+    /// Is the generated certificate representing a Certificate Authority (CA) (default: `false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    pub is_ca_certificate: Option<Value<bool>>,
+    /// Maximum number of intermediate certificates that may follow this certificate in a valid
+    /// certification path. If `isCaCertificate` is `false`, this value is ignored. -1 means no
+    /// limit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    pub max_path_length: Option<Value<i64>>,
+    /// Should the generated certificate include a subject key identifier (default: `false`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    pub set_subject_key_id: Option<Value<bool>>,
+    /// The resource will consider the certificate to have expired the given number of hours
+    /// before its actual expiry time. Unlike pulumi-tls, the next `pulumi up` inside that window
+    /// replaces the certificate without needing a refresh. Changing it updates in place.
+    /// (default: `0`)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_renewal_hours: Option<Value<i64>>,
+    /// Minutes by which the certificate's validity starts before its creation, to tolerate
+    /// clock skew between machines (0 to 10080; default: the provider's
+    /// `defaultBackdateMinutes`, else 0). Not in pulumi-tls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    pub backdate_minutes: Option<Value<i64>>,
+}
+
+impl IssueInputs {
+    /// Check and normalise (allowed uses to snake_case), reporting every problem.
+    pub fn check(&mut self, failures: &mut Failures) {
+        check_cert_options(
+            &mut self.allowed_uses,
+            &self.validity_period_hours,
+            self.early_renewal_hours.as_ref(),
+            self.max_path_length.as_ref(),
+            self.backdate_minutes.as_ref(),
+            failures,
+        );
+    }
+
+    pub fn is_ca(&self) -> bool {
+        known_bool(&self.is_ca_certificate)
+    }
+
+    /// The options for the pki library; `default_backdate` comes from the provider config.
+    pub fn options(&self, now: OffsetDateTime, default_backdate: i64) -> crate::pki::IssueOptions {
+        crate::pki::IssueOptions {
+            allowed_uses: allowed_uses(
+                self.allowed_uses
+                    .known()
+                    .map(Vec::as_slice)
+                    .unwrap_or_default(),
+            ),
+            is_ca: self.is_ca(),
+            max_path_length: self
+                .max_path_length
+                .as_ref()
+                .and_then(Value::known)
+                .copied(),
+            set_subject_key_id: known_bool(&self.set_subject_key_id),
+            validity_hours: self.validity_period_hours.known().copied().unwrap_or(0),
+            backdate_minutes: known_i64(&self.backdate_minutes, default_backdate),
+            now,
+            serial: None,
+        }
+    }
+
+    pub fn early_renewal(&self) -> i64 {
+        known_i64(&self.early_renewal_hours, 0)
     }
 }
 

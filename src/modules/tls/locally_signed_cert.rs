@@ -1,9 +1,9 @@
 //! `zerotrust:tls:LocallySignedCert`, as pulumi-tls `LocallySignedCert`: a certificate issued
 //! from a CSR by a CA whose key and certificate the program holds.
 
-use super::common::{allowed_uses, check_pem, check_private_key, known_bool, known_i64};
+use super::common::{check_pem, check_private_key};
 use super::issuing::{
-    CertTimes, RenewableOutputs, check_cert_options, read_recorded, renewal_diff, unknown_times,
+    CertTimes, IssueInputs, RenewableOutputs, read_recorded, renewal_diff, unknown_times,
     update_early_renewal,
 };
 use crate::pki;
@@ -29,36 +29,9 @@ pub struct LocallySignedCertInputs {
     /// (RFC 1421) format.
     #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
     pub ca_private_key_pem: Value<Secret<String>>,
-    /// List of key usages allowed for the issued certificate, in snake_case (e.g.
-    /// `digital_signature`, `key_encipherment`, `server_auth`, `client_auth`).
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
-    pub allowed_uses: Value<Vec<String>>,
-    /// Number of hours, after initial issuing, that the certificate will remain valid for.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
-    pub validity_period_hours: Value<i64>,
-    /// Is the generated certificate representing a Certificate Authority (CA) (default: `false`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
-    pub is_ca_certificate: Option<Value<bool>>,
-    /// Maximum number of intermediate certificates that may follow this certificate in a valid
-    /// certification path. Ignored unless `isCaCertificate`. -1 means no limit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
-    pub max_path_length: Option<Value<i64>>,
-    /// Should the generated certificate include a subject key identifier (default: `false`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
-    pub set_subject_key_id: Option<Value<bool>>,
-    /// The resource will consider the certificate to have expired the given number of hours
-    /// before its actual expiry time; the next `pulumi up` inside that window replaces it.
-    /// Changing it updates in place. (default: `0`)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub early_renewal_hours: Option<Value<i64>>,
-    /// Minutes by which the certificate's validity starts before its creation, to tolerate
-    /// clock skew (0 to 10080; default: the provider's `defaultBackdateMinutes`, else 0).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
-    pub backdate_minutes: Option<Value<i64>>,
+    /// Issuance options.
+    #[serde(flatten)]
+    pub issue: IssueInputs,
 }
 
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
@@ -101,14 +74,7 @@ impl Resource for LocallySignedCert {
             failures,
         );
         check_private_key(&mut inputs.ca_private_key_pem, "caPrivateKeyPem", failures);
-        check_cert_options(
-            &mut inputs.allowed_uses,
-            &inputs.validity_period_hours,
-            inputs.early_renewal_hours.as_ref(),
-            inputs.max_path_length.as_ref(),
-            inputs.backdate_minutes.as_ref(),
-            failures,
-        );
+        inputs.issue.check(failures);
         inputs
     }
 
@@ -118,7 +84,7 @@ impl Resource for LocallySignedCert {
     ) -> Vec<ExtraDiff> {
         renewal_diff(
             &diff.olds.times,
-            diff.news.early_renewal_hours.as_ref(),
+            diff.news.issue.early_renewal_hours.as_ref(),
             diff.now,
         )
     }
@@ -156,35 +122,13 @@ impl Resource for LocallySignedCert {
                 "inputs unknown outside preview".into(),
             ));
         };
-        let options = pki::IssueOptions {
-            allowed_uses: allowed_uses(
-                inputs
-                    .allowed_uses
-                    .known()
-                    .map(Vec::as_slice)
-                    .unwrap_or_default(),
-            ),
-            is_ca: known_bool(&inputs.is_ca_certificate),
-            max_path_length: inputs
-                .max_path_length
-                .as_ref()
-                .and_then(Value::known)
-                .copied(),
-            set_subject_key_id: known_bool(&inputs.set_subject_key_id),
-            validity_hours: match inputs.validity_period_hours {
-                Value::Known(h) => h,
-                Value::Unknown => 0,
-            },
-            backdate_minutes: known_i64(&inputs.backdate_minutes, ctx.config.backdate_minutes()),
-            now: ctx.now,
-            serial: None,
-        };
+        let options = inputs.issue.options(ctx.now, ctx.config.backdate_minutes());
         let issued = pki::locally_signed(csr, ca_cert, &ca_key, &options)
             .map_err(|e| ResourceError::backend("sign certificate", e))?;
         if issued.issuer_not_ca {
             ctx.warn("caCertPem is not a CA certificate (no CA:TRUE basic constraint); the certificate was signed anyway, as pulumi-tls does, but verifiers will reject its chain");
         }
-        let early = known_i64(&inputs.early_renewal_hours, 0);
+        let early = inputs.issue.early_renewal();
         Ok(Created {
             id: issued.serial_decimal.clone(),
             outputs: LocallySignedCertOutputs {
@@ -220,7 +164,7 @@ impl Resource for LocallySignedCert {
     ) -> Result<LocallySignedCertOutputs, ResourceError> {
         Ok(update_early_renewal(
             olds,
-            news.early_renewal_hours,
+            news.issue.early_renewal_hours,
             ctx.now,
         ))
     }
@@ -228,6 +172,6 @@ impl Resource for LocallySignedCert {
 
 impl RenewableOutputs for LocallySignedCertOutputs {
     fn renewal_parts(&mut self) -> (&mut Option<Value<i64>>, &mut CertTimes) {
-        (&mut self.inputs.early_renewal_hours, &mut self.times)
+        (&mut self.inputs.issue.early_renewal_hours, &mut self.times)
     }
 }

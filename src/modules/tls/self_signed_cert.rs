@@ -2,12 +2,11 @@
 //! Diff time and optional backdating.
 
 use super::common::{
-    SelfSignedCertSubject, allowed_uses, check_private_key, check_sans, known_bool, known_i64,
-    known_list, parse_ips,
+    SelfSignedCertSubject, check_private_key, check_sans, known_bool, known_list, parse_ips,
 };
 use super::issuing::{
-    CertTimes, RenewableOutputs, check_cert_options, predicted_key_algorithm, read_recorded,
-    renewal_diff, unknown_times, update_early_renewal,
+    CertTimes, IssueInputs, RenewableOutputs, predicted_key_algorithm, read_recorded, renewal_diff,
+    unknown_times, update_early_renewal,
 };
 use crate::pki;
 use crate::typed::{
@@ -25,14 +24,6 @@ pub struct SelfSignedCertInputs {
     /// Private key in PEM (RFC 1421) format, that the certificate will belong to.
     #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
     pub private_key_pem: Value<Secret<String>>,
-    /// List of key usages allowed for the issued certificate, in snake_case (e.g.
-    /// `digital_signature`, `key_encipherment`, `cert_signing`, `server_auth`, `client_auth`).
-    /// camelCase spellings are accepted and stored as snake_case.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
-    pub allowed_uses: Value<Vec<String>>,
-    /// Number of hours, after initial issuing, that the certificate will remain valid for.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
-    pub validity_period_hours: Value<i64>,
     /// The subject for which a certificate is being requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
@@ -49,37 +40,14 @@ pub struct SelfSignedCertInputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
     pub uris: Option<Value<Vec<String>>>,
-    /// Is the generated certificate representing a Certificate Authority (CA) (default: `false`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
-    pub is_ca_certificate: Option<Value<bool>>,
-    /// Maximum number of intermediate certificates that may follow this certificate in a valid
-    /// certification path. If `isCaCertificate` is `false`, this value is ignored. -1 means no
-    /// limit.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
-    pub max_path_length: Option<Value<i64>>,
-    /// Should the generated certificate include a subject key identifier (default: `false`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
-    pub set_subject_key_id: Option<Value<bool>>,
     /// Should the generated certificate include an authority key identifier: for self-signed
     /// certificates this is the same value as the subject key identifier (default: `false`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
     pub set_authority_key_id: Option<Value<bool>>,
-    /// The resource will consider the certificate to have expired the given number of hours
-    /// before its actual expiry time. Unlike pulumi-tls, the next `pulumi up` inside that window
-    /// replaces the certificate without needing a refresh. Changing it updates in place.
-    /// (default: `0`)
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub early_renewal_hours: Option<Value<i64>>,
-    /// Minutes by which the certificate's validity starts before its creation, to tolerate
-    /// clock skew between machines (0 to 10080; default: the provider's
-    /// `defaultBackdateMinutes`, else 0). Not in pulumi-tls.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
-    pub backdate_minutes: Option<Value<i64>>,
+    /// Issuance options.
+    #[serde(flatten)]
+    pub issue: IssueInputs,
 }
 
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
@@ -110,21 +78,14 @@ impl Resource for SelfSignedCert {
         failures: &mut Failures,
     ) -> SelfSignedCertInputs {
         check_private_key(&mut inputs.private_key_pem, "privateKeyPem", failures);
-        check_cert_options(
-            &mut inputs.allowed_uses,
-            &inputs.validity_period_hours,
-            inputs.early_renewal_hours.as_ref(),
-            inputs.max_path_length.as_ref(),
-            inputs.backdate_minutes.as_ref(),
-            failures,
-        );
+        inputs.issue.check(failures);
         check_sans(
             inputs.dns_names.as_ref(),
             inputs.ip_addresses.as_ref(),
             inputs.uris.as_ref(),
             failures,
         );
-        if known_bool(&inputs.is_ca_certificate) {
+        if inputs.issue.is_ca() {
             let empty = match &inputs.subject {
                 None => true,
                 Some(Value::Known(s)) => s.is_empty(),
@@ -146,7 +107,7 @@ impl Resource for SelfSignedCert {
     ) -> Vec<ExtraDiff> {
         renewal_diff(
             &diff.olds.times,
-            diff.news.early_renewal_hours.as_ref(),
+            diff.news.issue.early_renewal_hours.as_ref(),
             diff.now,
         )
     }
@@ -185,33 +146,11 @@ impl Resource for SelfSignedCert {
             ip_addresses: parse_ips(&known_list(&inputs.ip_addresses)),
             uris: known_list(&inputs.uris),
             set_authority_key_id: known_bool(&inputs.set_authority_key_id),
-            options: pki::IssueOptions {
-                allowed_uses: allowed_uses(
-                    inputs
-                        .allowed_uses
-                        .known()
-                        .map(Vec::as_slice)
-                        .unwrap_or_default(),
-                ),
-                is_ca: known_bool(&inputs.is_ca_certificate),
-                max_path_length: inputs
-                    .max_path_length
-                    .as_ref()
-                    .and_then(Value::known)
-                    .copied(),
-                set_subject_key_id: known_bool(&inputs.set_subject_key_id),
-                validity_hours: inputs.validity_period_hours.known().copied().unwrap_or(0),
-                backdate_minutes: known_i64(
-                    &inputs.backdate_minutes,
-                    ctx.config.backdate_minutes(),
-                ),
-                now: ctx.now,
-                serial: None,
-            },
+            options: inputs.issue.options(ctx.now, ctx.config.backdate_minutes()),
         };
         let issued = pki::self_signed(&key, &spec)
             .map_err(|e| ResourceError::backend("sign certificate", e))?;
-        let early = known_i64(&inputs.early_renewal_hours, 0);
+        let early = inputs.issue.early_renewal();
         Ok(Created {
             id: issued.serial_decimal.clone(),
             outputs: SelfSignedCertOutputs {
@@ -247,7 +186,7 @@ impl Resource for SelfSignedCert {
     ) -> Result<SelfSignedCertOutputs, ResourceError> {
         Ok(update_early_renewal(
             olds,
-            news.early_renewal_hours,
+            news.issue.early_renewal_hours,
             ctx.now,
         ))
     }
@@ -255,6 +194,6 @@ impl Resource for SelfSignedCert {
 
 impl RenewableOutputs for SelfSignedCertOutputs {
     fn renewal_parts(&mut self) -> (&mut Option<Value<i64>>, &mut CertTimes) {
-        (&mut self.inputs.early_renewal_hours, &mut self.times)
+        (&mut self.inputs.issue.early_renewal_hours, &mut self.times)
     }
 }

@@ -33,20 +33,24 @@ class LocallySignedCertArgs:
         The set of arguments for constructing a LocallySignedCert resource.
 
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] allowed_uses: List of key usages allowed for the issued certificate, in snake_case (e.g.
-               `digital_signature`, `key_encipherment`, `server_auth`, `client_auth`).
+               `digital_signature`, `key_encipherment`, `cert_signing`, `server_auth`, `client_auth`).
+               camelCase spellings are accepted and stored as snake_case.
         :param pulumi.Input[_builtins.str] ca_cert_pem: Certificate data of the Certificate Authority (CA) in PEM (RFC 1421) format.
         :param pulumi.Input[_builtins.str] ca_private_key_pem: Private key of the Certificate Authority (CA) used to sign the certificate, in PEM
                (RFC 1421) format.
         :param pulumi.Input[_builtins.str] cert_request_pem: Certificate request data in PEM (RFC 1421) format.
         :param pulumi.Input[_builtins.int] validity_period_hours: Number of hours, after initial issuing, that the certificate will remain valid for.
         :param pulumi.Input[_builtins.int] backdate_minutes: Minutes by which the certificate's validity starts before its creation, to tolerate
-               clock skew (0 to 10080; default: the provider's `defaultBackdateMinutes`, else 0).
+               clock skew between machines (0 to 10080; default: the provider's
+               `defaultBackdateMinutes`, else 0). Not in pulumi-tls.
         :param pulumi.Input[_builtins.int] early_renewal_hours: The resource will consider the certificate to have expired the given number of hours
-               before its actual expiry time; the next `pulumi up` inside that window replaces it.
-               Changing it updates in place. (default: `0`)
+               before its actual expiry time. Unlike pulumi-tls, the next `pulumi up` inside that window
+               replaces the certificate without needing a refresh. Changing it updates in place.
+               (default: `0`)
         :param pulumi.Input[_builtins.bool] is_ca_certificate: Is the generated certificate representing a Certificate Authority (CA) (default: `false`).
         :param pulumi.Input[_builtins.int] max_path_length: Maximum number of intermediate certificates that may follow this certificate in a valid
-               certification path. Ignored unless `isCaCertificate`. -1 means no limit.
+               certification path. If `isCaCertificate` is `false`, this value is ignored. -1 means no
+               limit.
         :param pulumi.Input[_builtins.bool] set_subject_key_id: Should the generated certificate include a subject key identifier (default: `false`).
         """
         pulumi.set(__self__, "allowed_uses", allowed_uses)
@@ -70,7 +74,8 @@ class LocallySignedCertArgs:
     def allowed_uses(self) -> pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]:
         """
         List of key usages allowed for the issued certificate, in snake_case (e.g.
-        `digital_signature`, `key_encipherment`, `server_auth`, `client_auth`).
+        `digital_signature`, `key_encipherment`, `cert_signing`, `server_auth`, `client_auth`).
+        camelCase spellings are accepted and stored as snake_case.
         """
         return pulumi.get(self, "allowed_uses")
 
@@ -132,7 +137,8 @@ class LocallySignedCertArgs:
     def backdate_minutes(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Minutes by which the certificate's validity starts before its creation, to tolerate
-        clock skew (0 to 10080; default: the provider's `defaultBackdateMinutes`, else 0).
+        clock skew between machines (0 to 10080; default: the provider's
+        `defaultBackdateMinutes`, else 0). Not in pulumi-tls.
         """
         return pulumi.get(self, "backdate_minutes")
 
@@ -145,8 +151,9 @@ class LocallySignedCertArgs:
     def early_renewal_hours(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         The resource will consider the certificate to have expired the given number of hours
-        before its actual expiry time; the next `pulumi up` inside that window replaces it.
-        Changing it updates in place. (default: `0`)
+        before its actual expiry time. Unlike pulumi-tls, the next `pulumi up` inside that window
+        replaces the certificate without needing a refresh. Changing it updates in place.
+        (default: `0`)
         """
         return pulumi.get(self, "early_renewal_hours")
 
@@ -171,7 +178,8 @@ class LocallySignedCertArgs:
     def max_path_length(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         Maximum number of intermediate certificates that may follow this certificate in a valid
-        certification path. Ignored unless `isCaCertificate`. -1 means no limit.
+        certification path. If `isCaCertificate` is `false`, this value is ignored. -1 means no
+        limit.
         """
         return pulumi.get(self, "max_path_length")
 
@@ -218,19 +226,23 @@ class LocallySignedCert(pulumi.CustomResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] allowed_uses: List of key usages allowed for the issued certificate, in snake_case (e.g.
-               `digital_signature`, `key_encipherment`, `server_auth`, `client_auth`).
+               `digital_signature`, `key_encipherment`, `cert_signing`, `server_auth`, `client_auth`).
+               camelCase spellings are accepted and stored as snake_case.
         :param pulumi.Input[_builtins.int] backdate_minutes: Minutes by which the certificate's validity starts before its creation, to tolerate
-               clock skew (0 to 10080; default: the provider's `defaultBackdateMinutes`, else 0).
+               clock skew between machines (0 to 10080; default: the provider's
+               `defaultBackdateMinutes`, else 0). Not in pulumi-tls.
         :param pulumi.Input[_builtins.str] ca_cert_pem: Certificate data of the Certificate Authority (CA) in PEM (RFC 1421) format.
         :param pulumi.Input[_builtins.str] ca_private_key_pem: Private key of the Certificate Authority (CA) used to sign the certificate, in PEM
                (RFC 1421) format.
         :param pulumi.Input[_builtins.str] cert_request_pem: Certificate request data in PEM (RFC 1421) format.
         :param pulumi.Input[_builtins.int] early_renewal_hours: The resource will consider the certificate to have expired the given number of hours
-               before its actual expiry time; the next `pulumi up` inside that window replaces it.
-               Changing it updates in place. (default: `0`)
+               before its actual expiry time. Unlike pulumi-tls, the next `pulumi up` inside that window
+               replaces the certificate without needing a refresh. Changing it updates in place.
+               (default: `0`)
         :param pulumi.Input[_builtins.bool] is_ca_certificate: Is the generated certificate representing a Certificate Authority (CA) (default: `false`).
         :param pulumi.Input[_builtins.int] max_path_length: Maximum number of intermediate certificates that may follow this certificate in a valid
-               certification path. Ignored unless `isCaCertificate`. -1 means no limit.
+               certification path. If `isCaCertificate` is `false`, this value is ignored. -1 means no
+               limit.
         :param pulumi.Input[_builtins.bool] set_subject_key_id: Should the generated certificate include a subject key identifier (default: `false`).
         :param pulumi.Input[_builtins.int] validity_period_hours: Number of hours, after initial issuing, that the certificate will remain valid for.
         """
@@ -357,7 +369,8 @@ class LocallySignedCert(pulumi.CustomResource):
     def allowed_uses(self) -> pulumi.Output[Sequence[_builtins.str]]:
         """
         List of key usages allowed for the issued certificate, in snake_case (e.g.
-        `digital_signature`, `key_encipherment`, `server_auth`, `client_auth`).
+        `digital_signature`, `key_encipherment`, `cert_signing`, `server_auth`, `client_auth`).
+        camelCase spellings are accepted and stored as snake_case.
         """
         return pulumi.get(self, "allowed_uses")
 
@@ -366,7 +379,8 @@ class LocallySignedCert(pulumi.CustomResource):
     def backdate_minutes(self) -> pulumi.Output[Optional[_builtins.int]]:
         """
         Minutes by which the certificate's validity starts before its creation, to tolerate
-        clock skew (0 to 10080; default: the provider's `defaultBackdateMinutes`, else 0).
+        clock skew between machines (0 to 10080; default: the provider's
+        `defaultBackdateMinutes`, else 0). Not in pulumi-tls.
         """
         return pulumi.get(self, "backdate_minutes")
 
@@ -417,8 +431,9 @@ class LocallySignedCert(pulumi.CustomResource):
     def early_renewal_hours(self) -> pulumi.Output[Optional[_builtins.int]]:
         """
         The resource will consider the certificate to have expired the given number of hours
-        before its actual expiry time; the next `pulumi up` inside that window replaces it.
-        Changing it updates in place. (default: `0`)
+        before its actual expiry time. Unlike pulumi-tls, the next `pulumi up` inside that window
+        replaces the certificate without needing a refresh. Changing it updates in place.
+        (default: `0`)
         """
         return pulumi.get(self, "early_renewal_hours")
 
@@ -435,7 +450,8 @@ class LocallySignedCert(pulumi.CustomResource):
     def max_path_length(self) -> pulumi.Output[Optional[_builtins.int]]:
         """
         Maximum number of intermediate certificates that may follow this certificate in a valid
-        certification path. Ignored unless `isCaCertificate`. -1 means no limit.
+        certification path. If `isCaCertificate` is `false`, this value is ignored. -1 means no
+        limit.
         """
         return pulumi.get(self, "max_path_length")
 
