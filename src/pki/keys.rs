@@ -400,6 +400,52 @@ fn parse_sec1(body: &[u8], curve: Option<EcdsaCurve>) -> Result<Secret> {
     ec_secret(curve, ec.private_key)
 }
 
+/// Length-prefixed fields of the SSH wire format.
+struct SshReader<'a>(&'a [u8]);
+
+impl<'a> SshReader<'a> {
+    fn u32(&mut self) -> Option<u32> {
+        let (head, rest) = self.0.split_first_chunk::<4>()?;
+        self.0 = rest;
+        Some(u32::from_be_bytes(*head))
+    }
+
+    fn string(&mut self) -> Option<&'a [u8]> {
+        let len = usize::try_from(self.u32()?).ok()?;
+        if len > self.0.len() {
+            return None;
+        }
+        let (field, rest) = self.0.split_at(len);
+        self.0 = rest;
+        Some(field)
+    }
+}
+
+/// Read the scalar of an unencrypted openssh-key-v1 ECDSA key directly. `None` when the body is
+/// anything else, so the caller reports its original error.
+fn openssh_ecdsa_scalar(body: &[u8]) -> Option<Result<Secret>> {
+    let mut r = SshReader(body.strip_prefix(b"openssh-key-v1\0")?);
+    let (cipher, kdf, _kdf_options) = (r.string()?, r.string()?, r.string()?);
+    if cipher != b"none" || kdf != b"none" || r.u32()? != 1 {
+        return None;
+    }
+    let _public = r.string()?;
+    let mut p = SshReader(r.string()?);
+    if p.u32()? != p.u32()? {
+        return None;
+    }
+    let curve = match (p.string()?, p.string()?) {
+        (b"ecdsa-sha2-nistp256", b"nistp256") => EcdsaCurve::P256,
+        (b"ecdsa-sha2-nistp384", b"nistp384") => EcdsaCurve::P384,
+        (b"ecdsa-sha2-nistp521", b"nistp521") => EcdsaCurve::P521,
+        _ => return None,
+    };
+    let _point = p.string()?;
+    let mpint = p.string()?;
+    let first_nonzero = mpint.iter().position(|b| *b != 0).unwrap_or(mpint.len());
+    Some(ec_secret(curve, &mpint[first_nonzero..]))
+}
+
 fn ec_secret(curve: EcdsaCurve, scalar: &[u8]) -> Result<Secret> {
     let bad = |_| PkiError::InvalidPrivateKey(format!("invalid {curve} private scalar"));
     if scalar.len() > curve.scalar_len() {
@@ -453,10 +499,17 @@ fn parse_pkcs8(body: &[u8]) -> Result<Secret> {
 }
 
 fn parse_openssh(body: &[u8]) -> Result<Secret> {
-    let key = ssh_key::PrivateKey::from_bytes(body).map_err(|e| match e {
-        ssh_key::Error::Encrypted => PkiError::EncryptedKey,
-        other => PkiError::InvalidPrivateKey(format!("not a valid OpenSSH private key: {other}")),
-    })?;
+    let key = match ssh_key::PrivateKey::from_bytes(body) {
+        Ok(key) => key,
+        Err(ssh_key::Error::Encrypted) => return Err(PkiError::EncryptedKey),
+        Err(other) => {
+            // ssh-key 0.6 insists on a full-width ECDSA scalar, but OpenSSH writes it as an
+            // mpint, which drops leading zero bytes: about one P-521 key in eight.
+            return openssh_ecdsa_scalar(body).ok_or_else(|| {
+                PkiError::InvalidPrivateKey(format!("not a valid OpenSSH private key: {other}"))
+            })?;
+        }
+    };
     if key.is_encrypted() {
         return Err(PkiError::EncryptedKey);
     }
