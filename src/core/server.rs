@@ -102,14 +102,19 @@ impl Provider {
     }
 
     fn resource(&self, token: &str) -> Result<&Arc<dyn DynResource>, Status> {
-        self.registry.get_resource(token).ok_or_else(|| {
-            let known: Vec<&str> = self.registry.resource_tokens().copied().collect();
-            Status::not_found(format!(
-                "unknown resource type '{token}': zerotrust v{VERSION} provides {}",
-                known.join(", ")
-            ))
-        })
+        self.registry
+            .get_resource(token)
+            .ok_or_else(|| not_found("resource type", token, self.registry.resource_tokens()))
     }
+}
+
+/// NotFound for a token this provider does not serve, listing the ones it does.
+fn not_found<'a>(what: &str, token: &str, known: impl Iterator<Item = &'a &'static str>) -> Status {
+    let known: Vec<&str> = known.copied().collect();
+    Status::not_found(format!(
+        "unknown {what} '{token}': zerotrust v{VERSION} provides {}",
+        known.join(", ")
+    ))
 }
 
 /// The token of a resource from its URN's last type segment, for requests without `type`.
@@ -390,14 +395,10 @@ impl ResourceProvider for Arc<Provider> {
     ) -> Result<Response<pb::InvokeResponse>, Status> {
         guarded("Invoke", async {
             let req = request.into_inner();
-            let function = self.registry.get_function(&req.tok).ok_or_else(|| {
-                let known: Vec<&str> = self.registry.function_tokens().copied().collect();
-                Status::not_found(format!(
-                    "unknown function '{}': zerotrust v{VERSION} provides {}",
-                    req.tok,
-                    known.join(", ")
-                ))
-            })?;
+            let function = self
+                .registry
+                .get_function(&req.tok)
+                .ok_or_else(|| not_found("function", &req.tok, self.registry.function_tokens()))?;
             let args = decode_props(req.args.as_ref(), "args")?;
             let ctx = self.ctx("", "", req.preview, 0.0);
             let result = bounded(&ctx, function.invoke(&ctx, &args))

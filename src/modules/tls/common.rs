@@ -97,16 +97,21 @@ pub fn canonical_pem(text: &str) -> Result<String, String> {
         .collect::<String>())
 }
 
+/// Canonical PEM of `text`, if it also passes `parse`; the error never quotes the input.
+fn canonical_checked<T, E: std::fmt::Display>(
+    text: &str,
+    parse: impl Fn(&str) -> Result<T, E>,
+) -> Result<String, String> {
+    let canonical = canonical_pem(text)?;
+    parse(&canonical).map_err(|e| e.to_string())?;
+    Ok(canonical)
+}
+
 /// Normalise a secret private-key PEM input and check that it holds a usable key, reporting at
 /// most one failure at `key`.
 pub fn check_private_key(value: &mut Value<Secret<String>>, key: &str, failures: &mut Failures) {
     let Value::Known(secret) = value else { return };
-    let result = canonical_pem(secret.expose()).and_then(|canonical| {
-        crate::pki::parse_private_key(&canonical)
-            .map(|_| canonical)
-            .map_err(|e| e.to_string())
-    });
-    match result {
+    match canonical_checked(secret.expose(), crate::pki::parse_private_key) {
         Ok(canonical) => *secret = Secret::new(canonical),
         Err(reason) => failures.at(key, reason),
     }
@@ -120,12 +125,7 @@ pub fn check_pem<T, E: std::fmt::Display>(
     failures: &mut Failures,
 ) {
     let Value::Known(text) = value else { return };
-    let result = canonical_pem(text).and_then(|canonical| {
-        parse(&canonical)
-            .map(|_| canonical)
-            .map_err(|e| e.to_string())
-    });
-    match result {
+    match canonical_checked(text, parse) {
         Ok(canonical) => *text = canonical,
         Err(reason) => failures.at(key, reason),
     }
@@ -267,12 +267,28 @@ mod tests {
 
     #[test]
     fn malformed_pem_failure_does_not_echo_the_input() {
-        let mut f = Failures::default();
-        let mut v = Value::Known(Secret::new("SECRET-KEY-MATERIAL".to_string()));
-        check_private_key(&mut v, "privateKeyPem", &mut f);
-        let failures = f.into_vec();
-        assert_eq!(failures.len(), 1);
-        assert!(!failures[0].reason.contains("SECRET-KEY-MATERIAL"));
+        // Both a non-PEM text and a PEM frame around a body that is not a key: the parser sees
+        // the bytes in the second case, and its error must still not quote them.
+        for text in [
+            "SECRETKEYMATERIAL",
+            "-----BEGIN PRIVATE KEY-----\nU0VDUkVUS0VZTUFURVJJQUw=\n-----END PRIVATE KEY-----\n",
+        ] {
+            let mut f = Failures::default();
+            let mut v = Value::Known(Secret::new(text.to_string()));
+            check_private_key(&mut v, "privateKeyPem", &mut f);
+            let failures = f.into_vec();
+            assert_eq!(failures.len(), 1, "{text}");
+            assert!(
+                !failures[0].reason.contains("SECRETKEYMATERIAL"),
+                "{}",
+                failures[0].reason
+            );
+            assert!(
+                !failures[0].reason.contains("U0VDUkVU"),
+                "{}",
+                failures[0].reason
+            );
+        }
     }
 
     #[test]
