@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Create the Python venv that Pulumi programs and the e2e tests run in
-# ($ZT_CACHE/venv): the Pulumi Python SDK, pytest, and our generated SDK.
+# ($ZT_CACHE/venv): the Pulumi Python SDK, pytest, moto (the AWS test backend,
+# started by scripts/moto-up.sh) with boto3 for the tests, and our generated SDK.
 # Idempotent: pip only runs when the requirement set (recorded in a stamp file
 # inside the venv) changes.
 set -euo pipefail
@@ -8,7 +9,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 # 3.272.0 is the newest `pulumi` on PyPI; 3.274 (our CLI) is not published there.
 # The SDK talks to the CLI over gRPC, and two minor releases apart is fine.
-reqs=("pulumi==3.272.0" "pytest==9.2.0")
+# moto[server] 5.2.5 is the AWS backend of the tests; boto3 is pinned to the version pip
+# resolves for it, so the tests' own AWS calls cannot drift from moto's.
+reqs=("pulumi==3.272.0" "pytest==9.2.0" "moto[server]==5.2.5" "boto3==1.44.8")
 
 # Our generated SDK, when present, is installed editable: the language host finds
 # its pulumi-plugin.json through the import system, and `pulumi package gen-sdk`
