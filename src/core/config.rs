@@ -12,12 +12,13 @@ pub fn normalize_config(map: &PropertyMap, spec: &ObjectSpec) -> (PropertyMap, V
     let mut out = PropertyMap::new();
     let mut failures = Vec::new();
     for (key, value) in map {
-        let declared = spec
-            .properties
-            .get(key)
-            .and_then(|p| p.get("type"))
-            .and_then(Json::as_str);
-        let wants_text = key == "version" || matches!(declared, Some("string") | None);
+        let property = spec.properties.get(key);
+        let declared = property.and_then(|p| p.get("type")).and_then(Json::as_str);
+        // Object settings are declared by reference to a type, not by `type`.
+        let is_object = property.is_some_and(|p| p.get("$ref").is_some());
+        let wants_text = key == "version"
+            || matches!(declared, Some("string"))
+            || (declared.is_none() && !is_object);
         let (inner, secret) = match value {
             PropertyValue::Secret(inner) => (inner.as_ref(), true),
             other => (other, false),

@@ -30,6 +30,8 @@ use tonic::{Code, Request, Response, Status};
 
 /// The budget for an operation whose resource sets no custom timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
+/// Budget of the backend lookups a Check may make: a Check must not hold up a preview.
+const CHECK_LIVE_TIMEOUT: Duration = Duration::from_secs(15);
 /// gRPC message limit, matching the engine's.
 pub const MAX_MESSAGE: usize = 400 << 20;
 
@@ -436,12 +438,16 @@ impl ResourceProvider for Arc<Provider> {
             let news = decode_props(req.news.as_ref(), "news")?;
             let olds = decode_props(req.olds.as_ref(), "olds")?;
             let name = name_of(&req.name, &req.urn);
-            let (inputs, failures) = resource.check(CheckArgs {
+            let (inputs, mut failures) = resource.check(CheckArgs {
                 name: &name,
                 random_seed: &req.random_seed,
                 olds: &olds,
                 news: &news,
             });
+            if failures.is_empty() {
+                let ctx = self.ctx(&req.urn, &name, false, CHECK_LIVE_TIMEOUT.as_secs_f64());
+                failures = resource.check_live(&ctx, &inputs).await;
+            }
             Ok(Response::new(pb::CheckResponse {
                 inputs: Some(codec::encode_map(&inputs)),
                 failures: failures_to_proto(failures),

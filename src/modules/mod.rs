@@ -1,5 +1,6 @@
 //! The resource modules, and the provider configuration they share.
 
+pub mod aws;
 pub mod kubernetes;
 pub mod tls;
 
@@ -9,6 +10,8 @@ use crate::core::server::ConfigSchema;
 use crate::typed::{Secret, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::fmt;
+use tokio::sync::OnceCell;
 
 /// Provider configuration (`zerotrust:<key>` in stack config, or arguments of an explicit
 /// `zerotrust.Provider`). Every setting is optional.
@@ -31,10 +34,26 @@ pub struct ProviderConfig {
     /// context's namespace, else `default`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace: Option<Value<String>>,
+    /// AWS settings for the `aws/*` modules, as pulumi-aws's provider settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aws: Option<Value<aws::client::AwsSettings>>,
     /// Backend clients, built on first use from the settings above.
     #[serde(skip)]
     #[schemars(skip)]
-    pub clients: kubernetes::client::Clients,
+    pub clients: Clients,
+}
+
+/// Backend clients, each built on first use, so a program pays only for the backends it uses.
+#[derive(Default)]
+pub struct Clients {
+    pub(crate) kube: OnceCell<Result<kubernetes::client::KubeClient, String>>,
+    pub(crate) aws: OnceCell<Result<aws::client::AwsClients, String>>,
+}
+
+impl fmt::Debug for Clients {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Clients")
+    }
 }
 
 impl ProviderConfig {
@@ -49,7 +68,7 @@ impl ProviderConfig {
 
 /// Every resource and function of the package.
 pub fn registry() -> Registry {
-    kubernetes::register(tls::register(Registry::default()))
+    aws::register(kubernetes::register(tls::register(Registry::default())))
 }
 
 /// The provider configuration's schema.

@@ -256,6 +256,24 @@ pub fn cert_info(pem_text: &str) -> Result<Vec<CertificateInfo>> {
         .collect()
 }
 
+/// The serial of the first certificate in `cert_pem` as lower-case, colon-separated hex bytes
+/// (`0a:1b:...`), the form ACM PCA's RevokeCertificate documents. The sign byte DER adds to
+/// serials with the top bit set is dropped.
+pub fn serial_colon_hex(cert_pem: &str) -> Result<String> {
+    let der_bytes = single_block(cert_pem, "CERTIFICATE", &[])?;
+    let (_, cert) = x509_parser::certificate::X509Certificate::from_der(&der_bytes)
+        .map_err(|e| PkiError::InvalidCertificate(format!("cannot parse the certificate: {e}")))?;
+    let mut raw = cert.tbs_certificate.raw_serial();
+    while raw.len() > 1 && raw[0] == 0 {
+        raw = &raw[1..];
+    }
+    Ok(raw
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":"))
+}
+
 /// Checks that the first PEM block is a parsable certificate.
 pub fn validate_cert_pem(cert_pem: &str) -> Result<()> {
     let der_bytes = single_block(cert_pem, "CERTIFICATE", &[])?;

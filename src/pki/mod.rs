@@ -25,8 +25,8 @@ pub use certs::{
 };
 pub use error::{PkiError, Result};
 pub use inspect::{
-    CertificateInfo, CsrInfo, cert_info, cert_info_der, csr_info, normalize_pem, validate_cert_pem,
-    validate_csr_pem,
+    CertificateInfo, CsrInfo, cert_info, cert_info_der, csr_info, normalize_pem, serial_colon_hex,
+    validate_cert_pem, validate_csr_pem,
 };
 pub use keys::{
     EcdsaCurve, KeyAlgorithm, KeyMaterial, ParsedKey, PrivateKeyFormat, PublicKeyInfo,

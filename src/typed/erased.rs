@@ -73,6 +73,12 @@ pub trait DynResource: Send + Sync {
     fn specs(&self) -> &Specs;
     fn schema_json(&self) -> Json;
     fn check(&self, args: CheckArgs<'_>) -> (PropertyMap, Vec<CheckFailure>);
+    /// The resource's backend checks of already checked inputs.
+    fn check_live<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        inputs: &'a PropertyMap,
+    ) -> BoxFuture<'a, Vec<CheckFailure>>;
     fn diff(&self, args: DiffArgs<'_>) -> DiffResult;
     fn create<'a>(
         &'a self,
@@ -261,6 +267,21 @@ impl<R: Resource> DynResource for TypedResource<R> {
                 }],
             ),
         }
+    }
+
+    fn check_live<'a>(
+        &'a self,
+        ctx: &'a Ctx,
+        inputs: &'a PropertyMap,
+    ) -> BoxFuture<'a, Vec<CheckFailure>> {
+        Box::pin(async move {
+            let Ok((decoded, _)) = decode::<R::Inputs>(inputs) else {
+                return Vec::new();
+            };
+            let mut failures = Failures::default();
+            self.inner.check_live(ctx, &decoded, &mut failures).await;
+            failures.into_vec()
+        })
     }
 
     fn diff(&self, args: DiffArgs<'_>) -> DiffResult {

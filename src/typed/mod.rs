@@ -207,6 +207,19 @@ pub trait Resource: Send + Sync + 'static {
         inputs
     }
 
+    /// Checks that need the backend, such as a DNS record's name against its zone's name. Run
+    /// after `check` passed, with inputs that may still hold unknowns. Report only definite
+    /// answers: when the backend cannot be asked, stay silent and let the operation fail.
+    fn check_live(
+        &self,
+        ctx: &Ctx,
+        inputs: &Self::Inputs,
+        failures: &mut Failures,
+    ) -> impl Future<Output = ()> + Send {
+        let _ = (ctx, inputs, failures);
+        async {}
+    }
+
     /// Changes the structural input diff cannot see, such as a certificate due for renewal.
     fn diff_extra(&self, diff: &DiffInput<'_, Self::Inputs, Self::Outputs>) -> Vec<ExtraDiff> {
         let _ = diff;

@@ -10,6 +10,8 @@ from .provider import *
 
 # Make subpackages available:
 if typing.TYPE_CHECKING:
+    import pulumi_zerotrust.aws as __aws
+    aws = __aws
     import pulumi_zerotrust.config as __config
     config = __config
     import pulumi_zerotrust.kubernetes as __kubernetes
@@ -17,6 +19,7 @@ if typing.TYPE_CHECKING:
     import pulumi_zerotrust.tls as __tls
     tls = __tls
 else:
+    aws = _utilities.lazy_import('pulumi_zerotrust.aws')
     config = _utilities.lazy_import('pulumi_zerotrust.config')
     kubernetes = _utilities.lazy_import('pulumi_zerotrust.kubernetes')
     tls = _utilities.lazy_import('pulumi_zerotrust.tls')
@@ -24,6 +27,18 @@ else:
 _utilities.register(
     resource_modules="""
 [
+ {
+  "pkg": "zerotrust",
+  "mod": "aws/acmpca",
+  "fqn": "pulumi_zerotrust.aws.acmpca",
+  "classes": {
+   "zerotrust:aws/acmpca:Certificate": "Certificate",
+   "zerotrust:aws/acmpca:CertificateAuthority": "CertificateAuthority",
+   "zerotrust:aws/acmpca:CertificateAuthorityCertificate": "CertificateAuthorityCertificate",
+   "zerotrust:aws/acmpca:Permission": "Permission",
+   "zerotrust:aws/acmpca:Policy": "Policy"
+  }
+ },
  {
   "pkg": "zerotrust",
   "mod": "kubernetes/core/v1",

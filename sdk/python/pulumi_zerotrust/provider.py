@@ -13,12 +13,14 @@ if sys.version_info >= (3, 11):
 else:
     from typing_extensions import NotRequired, TypedDict, TypeAlias
 from . import _utilities
+from . import config as _config
 
 __all__ = ['ProviderArgs', 'Provider']
 
 @pulumi.input_type
 class ProviderArgs:
     def __init__(__self__, *,
+                 aws: pulumi.Input[Optional['_config.AwsSettingsArgs']] = None,
                  context: pulumi.Input[Optional[_builtins.str]] = None,
                  default_backdate_minutes: pulumi.Input[Optional[_builtins.int]] = None,
                  kubeconfig: pulumi.Input[Optional[_builtins.str]] = None,
@@ -26,6 +28,7 @@ class ProviderArgs:
         """
         The set of arguments for constructing a Provider resource.
 
+        :param pulumi.Input['_config.AwsSettingsArgs'] aws: AWS settings for the `aws/*` modules, as pulumi-aws's provider settings.
         :param pulumi.Input[_builtins.str] context: The kubeconfig context to use (default: the current context).
         :param pulumi.Input[_builtins.int] default_backdate_minutes: Minutes by which certificates created through this provider start before their creation
                time, unless a resource sets `backdateMinutes` itself. Absorbs clock skew between the
@@ -35,6 +38,8 @@ class ProviderArgs:
         :param pulumi.Input[_builtins.str] namespace: The namespace for namespaced Kubernetes resources that set none (default: the
                context's namespace, else `default`).
         """
+        if aws is not None:
+            pulumi.set(__self__, "aws", aws)
         if context is not None:
             pulumi.set(__self__, "context", context)
         if default_backdate_minutes is not None:
@@ -43,6 +48,18 @@ class ProviderArgs:
             pulumi.set(__self__, "kubeconfig", kubeconfig)
         if namespace is not None:
             pulumi.set(__self__, "namespace", namespace)
+
+    @_builtins.property
+    @pulumi.getter
+    def aws(self) -> pulumi.Input[Optional['_config.AwsSettingsArgs']]:
+        """
+        AWS settings for the `aws/*` modules, as pulumi-aws's provider settings.
+        """
+        return pulumi.get(self, "aws")
+
+    @aws.setter
+    def aws(self, value: pulumi.Input[Optional['_config.AwsSettingsArgs']]):
+        pulumi.set(self, "aws", value)
 
     @_builtins.property
     @pulumi.getter
@@ -103,6 +120,7 @@ class Provider(pulumi.ProviderResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 aws: pulumi.Input[Optional[Union['_config.AwsSettingsArgs', '_config.AwsSettingsArgsDict', '_config.outputs.AwsSettings']]] = None,
                  context: pulumi.Input[Optional[_builtins.str]] = None,
                  default_backdate_minutes: pulumi.Input[Optional[_builtins.int]] = None,
                  kubeconfig: pulumi.Input[Optional[_builtins.str]] = None,
@@ -113,6 +131,7 @@ class Provider(pulumi.ProviderResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param pulumi.Input[Union['_config.AwsSettingsArgs', '_config.AwsSettingsArgsDict', '_config.outputs.AwsSettings']] aws: AWS settings for the `aws/*` modules, as pulumi-aws's provider settings.
         :param pulumi.Input[_builtins.str] context: The kubeconfig context to use (default: the current context).
         :param pulumi.Input[_builtins.int] default_backdate_minutes: Minutes by which certificates created through this provider start before their creation
                time, unless a resource sets `backdateMinutes` itself. Absorbs clock skew between the
@@ -146,6 +165,7 @@ class Provider(pulumi.ProviderResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
+                 aws: pulumi.Input[Optional[Union['_config.AwsSettingsArgs', '_config.AwsSettingsArgsDict', '_config.outputs.AwsSettings']]] = None,
                  context: pulumi.Input[Optional[_builtins.str]] = None,
                  default_backdate_minutes: pulumi.Input[Optional[_builtins.int]] = None,
                  kubeconfig: pulumi.Input[Optional[_builtins.str]] = None,
@@ -159,6 +179,7 @@ class Provider(pulumi.ProviderResource):
                 raise TypeError('__props__ is only valid when passed in combination with a valid opts.id to get an existing resource')
             __props__ = ProviderArgs.__new__(ProviderArgs)
 
+            __props__.__dict__["aws"] = pulumi.Output.from_input(aws).apply(pulumi.runtime.to_json) if aws is not None else None
             __props__.__dict__["context"] = context
             __props__.__dict__["default_backdate_minutes"] = pulumi.Output.from_input(default_backdate_minutes).apply(pulumi.runtime.to_json) if default_backdate_minutes is not None else None
             __props__.__dict__["kubeconfig"] = None if kubeconfig is None else pulumi.Output.secret(kubeconfig)

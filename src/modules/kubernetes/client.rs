@@ -4,20 +4,6 @@
 use crate::modules::ProviderConfig;
 use crate::typed::{ResourceError, Value};
 use kube::config::{KubeConfigOptions, Kubeconfig};
-use std::fmt;
-use tokio::sync::OnceCell;
-
-/// Lazily built backend clients.
-#[derive(Default)]
-pub struct Clients {
-    kube: OnceCell<Result<KubeClient, String>>,
-}
-
-impl fmt::Debug for Clients {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Clients")
-    }
-}
 
 /// A client and the namespace that namespaced resources default to.
 #[derive(Clone)]

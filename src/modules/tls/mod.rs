@@ -1,7 +1,7 @@
 //! The `tls` module: pulumi-tls v5 shapes over rcgen on aws-lc-rs.
 
 mod cert_request;
-mod common;
+pub mod common;
 mod functions;
 mod issuing;
 mod locally_signed_cert;

@@ -13,6 +13,12 @@ if sys.version_info >= (3, 11):
 else:
     from typing_extensions import NotRequired, TypedDict, TypeAlias
 from .. import _utilities
+from . import outputs
+
+aws: Optional[str]
+"""
+AWS settings for the `aws/*` modules, as pulumi-aws's provider settings.
+"""
 
 context: Optional[str]
 """

@@ -13,6 +13,7 @@ if sys.version_info >= (3, 11):
 else:
     from typing_extensions import NotRequired, TypedDict, TypeAlias
 from .. import _utilities
+from . import outputs
 
 import types
 
@@ -20,6 +21,13 @@ __config__ = pulumi.Config('zerotrust')
 
 
 class _ExportableConfig(types.ModuleType):
+    @_builtins.property
+    def aws(self) -> Optional[str]:
+        """
+        AWS settings for the `aws/*` modules, as pulumi-aws's provider settings.
+        """
+        return __config__.get('aws')
+
     @_builtins.property
     def context(self) -> Optional[str]:
         """
