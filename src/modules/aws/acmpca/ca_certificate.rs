@@ -132,8 +132,18 @@ impl Resource for CertificateAuthorityCertificate {
         .await
         {
             Ok(out) => out,
-            Err(e) if e.is("ResourceNotFoundException") || e.is("InvalidStateException") => {
-                return Ok(ReadOutcome::Gone);
+            Err(e) if e.is("ResourceNotFoundException") => return Ok(ReadOutcome::Gone),
+            // Some backends only hand out the certificate of an ACTIVE CA; a disabled CA still
+            // has it installed, so keep what was recorded.
+            Err(e) if e.is("InvalidStateException") => {
+                return Ok(match inputs {
+                    Some(i) => ReadOutcome::Found {
+                        id,
+                        inputs: i.clone(),
+                        outputs: i,
+                    },
+                    None => ReadOutcome::Gone,
+                });
             }
             Err(e) => return Err(e.into()),
         };

@@ -17,6 +17,7 @@ pub struct Certificate;
 /// How long the certificate is valid.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "CertificateValidity")]
 pub struct Validity {
     /// `DAYS`, `MONTHS`, `YEARS` (a count in `value`), `ABSOLUTE` (a Unix time in seconds) or
     /// `END_DATE` (`YYYYMMDDHHMMSS`, UTC).

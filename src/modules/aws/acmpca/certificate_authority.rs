@@ -19,6 +19,7 @@ pub struct CertificateAuthority;
 /// The CA's key, signing algorithm and subject.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "CertificateAuthorityCertificateAuthorityConfiguration")]
 pub struct CaConfiguration {
     /// Type of the public key algorithm and size, in bits, of the key pair that your CA creates
     /// when it issues a certificate: `RSA_2048`, `RSA_3072`, `RSA_4096`, `EC_prime256v1`,
@@ -35,6 +36,7 @@ pub struct CaConfiguration {
 /// X.500 distinguished name fields of the CA certificate's subject.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "CertificateAuthorityCertificateAuthorityConfigurationSubject")]
 pub struct CaSubject {
     /// Fully qualified domain name (FQDN) associated with the certificate subject (at most 64
     /// characters).
@@ -81,6 +83,7 @@ pub struct CaSubject {
 /// Certificate revocation: a CRL, OCSP, or both.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "CertificateAuthorityRevocationConfiguration")]
 pub struct RevocationConfiguration {
     /// Certificate revocation list settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -93,6 +96,7 @@ pub struct RevocationConfiguration {
 /// Where and how often the CA publishes its CRL.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "CertificateAuthorityRevocationConfigurationCrlConfiguration")]
 pub struct CrlConfiguration {
     /// Name inserted into the certificate CRL Distribution Points extension instead of the S3
     /// bucket's name.
@@ -118,6 +122,9 @@ pub struct CrlConfiguration {
 /// The CRL Distribution Points extension setting.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(
+    rename = "CertificateAuthorityRevocationConfigurationCrlConfigurationCrlDistributionPointExtensionConfiguration"
+)]
 pub struct CrlDistributionPoint {
     /// Leave the extension out of issued certificates.
     pub omit_extension: bool,
@@ -126,6 +133,7 @@ pub struct CrlDistributionPoint {
 /// OCSP settings.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
+#[schemars(rename = "CertificateAuthorityRevocationConfigurationOcspConfiguration")]
 pub struct OcspConfiguration {
     /// Whether the CA answers OCSP queries.
     pub enabled: bool,
@@ -595,7 +603,13 @@ fn live_inputs(
         // Refresh: keep what the program wrote where AWS agrees or cannot tell; take the live
         // enabled flag and tags, the fields that drift out of band.
         Some(old) => CertificateAuthorityInputs {
-            enabled: Some(Value::Known(enabled)),
+            // Unset means enabled: leave it unset while AWS agrees, or every refresh would
+            // show a diff against a program that never mentions it.
+            enabled: if old.enabled.is_none() && enabled {
+                None
+            } else {
+                Some(Value::Known(enabled))
+            },
             tags: if live.tags.is_empty() && old.tags.is_none() {
                 None
             } else {
