@@ -31,6 +31,8 @@ use tonic::{Code, Request, Response, Status};
 /// The budget for an operation whose resource sets no custom timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 /// Budget of the backend lookups a Check may make: a Check must not hold up a preview.
+/// How long a cancelled operation may take to report what it created before it is dropped.
+const CANCEL_GRACE: Duration = Duration::from_secs(5);
 const CHECK_LIVE_TIMEOUT: Duration = Duration::from_secs(15);
 /// gRPC message limit, matching the engine's.
 pub const MAX_MESSAGE: usize = 400 << 20;
@@ -219,9 +221,18 @@ async fn bounded<T>(
     ctx: &Ctx,
     fut: impl Future<Output = Result<T, ResourceError>>,
 ) -> Result<T, ResourceError> {
+    let operation = tokio::time::timeout(ctx.timeout, fut);
+    tokio::pin!(operation);
     tokio::select! {
-        r = tokio::time::timeout(ctx.timeout, fut) => r.unwrap_or(Err(ResourceError::Timeout(ctx.timeout))),
-        () = ctx.cancelled() => Err(ResourceError::Cancelled),
+        biased;
+        r = &mut operation => return r.unwrap_or(Err(ResourceError::Timeout(ctx.timeout))),
+        () = ctx.cancelled() => {}
+    }
+    // Operations that watch for cancellation stop promptly and report what they already
+    // created (an init failure with its id); give them a moment before dropping them.
+    match tokio::time::timeout(CANCEL_GRACE, &mut operation).await {
+        Ok(r) => r.unwrap_or(Err(ResourceError::Timeout(ctx.timeout))),
+        Err(_) => Err(ResourceError::Cancelled),
     }
 }
 

@@ -315,9 +315,16 @@ impl From<AwsError> for ResourceError {
     }
 }
 
+/// How long before the operation's deadline [`call`] gives up. The server drops an operation
+/// that reaches its timeout, so a resource that has already created something (an issued
+/// certificate, a CA) needs this moment to report it as an init failure that keeps its id.
+fn deadline_reserve(timeout: Duration) -> Duration {
+    (timeout / 10).min(Duration::from_secs(5))
+}
+
 /// Call an AWS operation, retrying throttling, in-progress answers and transport failures with
-/// backoff until the policy's limits, the operation's deadline (`ctx.timeout` from `started`)
-/// or cancellation.
+/// backoff until the policy's limits, the operation's deadline (`ctx.timeout` from `started`,
+/// less a small reserve; an attempt still unanswered then is abandoned) or cancellation.
 pub async fn call<T, E, F, Fut>(
     ctx: &Ctx,
     started: Instant,
@@ -330,13 +337,43 @@ where
     Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let deadline = started + ctx.timeout;
+    let deadline = started + ctx.timeout.saturating_sub(deadline_reserve(ctx.timeout));
     let mut retries = 0u32;
     let mut transport_retries = 0u32;
+    let mut last: Option<AwsError> = None;
     loop {
-        let err = match send().await {
-            Ok(v) => return Ok(v),
-            Err(e) => AwsError::from_sdk(operation, &e),
+        let attempt = tokio::select! {
+            r = tokio::time::timeout_at(deadline, send()) => r,
+            () = ctx.cancelled() => {
+                let cancelled = AwsError {
+                    operation,
+                    code: None,
+                    message: "cancelled while waiting for AWS".into(),
+                    http_status: None,
+                    kind: FailureKind::Transient,
+                    ended: None,
+                };
+                return Err(AwsError { ended: Some(Ended::Cancelled), ..last.unwrap_or(cancelled) });
+            }
+        };
+        let err = match attempt {
+            Ok(Ok(v)) => return Ok(v),
+            Ok(Err(e)) => AwsError::from_sdk(operation, &e),
+            // Out of time mid-attempt: report what AWS said last, if anything.
+            Err(_) => {
+                let unanswered = AwsError {
+                    operation,
+                    code: None,
+                    message: "the request was still unanswered".into(),
+                    http_status: None,
+                    kind: FailureKind::Transient,
+                    ended: None,
+                };
+                return Err(AwsError {
+                    ended: Some(Ended::Deadline(ctx.timeout)),
+                    ..last.unwrap_or(unanswered)
+                });
+            }
         };
         let allowed = match err.kind {
             FailureKind::Refused => false,
@@ -372,6 +409,7 @@ where
                 return Err(AwsError { ended: Some(Ended::Cancelled), ..err });
             }
         }
+        last = Some(err);
     }
 }
 
