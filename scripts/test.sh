@@ -16,6 +16,6 @@ cargo clippy --all-targets --quiet -- -D warnings
 log "cargo tests (unit, gRPC, descriptors, openssl, schema)"
 ZT_PYTHON="$ZT_VENV/bin/python" cargo test --lib --bins --tests 2>&1
 
-log "end-to-end tests through the pulumi CLI (the local apiserver and moto start on first use)"
-trap 'bash scripts/kube-down.sh || true; bash scripts/moto-down.sh || true' EXIT
+log "end-to-end tests through the pulumi CLI (the local apiserver, moto and OpenBao start on first use)"
+trap 'bash scripts/kube-down.sh || true; bash scripts/moto-down.sh || true; bash scripts/bao-down.sh || true' EXIT
 "$ZT_VENV/bin/python" -m pytest -v tests/e2e
