@@ -91,6 +91,8 @@ impl Registry {
                     "respectSchemaVersion": true,
                     "pyproject": {"enabled": true},
                     "requires": {"pulumi": ">=3.165.0,<4.0.0"},
+                    // pulumi-vault's Python path is `vault.pkisecret`, not codegen's `pki_secret`.
+                    "moduleNameOverrides": {"vault/pkiSecret": "vault/pkisecret"},
                 },
             },
         })

@@ -3,6 +3,7 @@
 pub mod aws;
 pub mod kubernetes;
 pub mod tls;
+pub mod vault;
 
 use crate::core::Registry;
 use crate::core::schema::{Types, json_schema_of, object_spec};
@@ -37,6 +38,9 @@ pub struct ProviderConfig {
     /// AWS settings for the `aws/*` modules, as pulumi-aws's provider settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aws: Option<Value<aws::client::AwsSettings>>,
+    /// Vault (or OpenBao) settings for the `vault` modules, as pulumi-vault's provider settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vault: Option<Value<vault::client::VaultSettings>>,
     /// Backend clients, built on first use from the settings above.
     #[serde(skip)]
     #[schemars(skip)]
@@ -48,6 +52,7 @@ pub struct ProviderConfig {
 pub struct Clients {
     pub(crate) kube: OnceCell<Result<kubernetes::client::KubeClient, String>>,
     pub(crate) aws: OnceCell<Result<aws::client::AwsClients, String>>,
+    pub(crate) vault: OnceCell<Result<vault::client::VaultClient, String>>,
 }
 
 impl fmt::Debug for Clients {
@@ -68,7 +73,8 @@ impl ProviderConfig {
 
 /// Every resource and function of the package.
 pub fn registry() -> Registry {
-    aws::register(kubernetes::register(tls::register(Registry::default())))
+    let registry = tls::register(Registry::default());
+    vault::register(aws::register(kubernetes::register(registry)))
 }
 
 /// The provider configuration's schema.

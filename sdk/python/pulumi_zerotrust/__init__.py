@@ -18,11 +18,14 @@ if typing.TYPE_CHECKING:
     kubernetes = __kubernetes
     import pulumi_zerotrust.tls as __tls
     tls = __tls
+    import pulumi_zerotrust.vault as __vault
+    vault = __vault
 else:
     aws = _utilities.lazy_import('pulumi_zerotrust.aws')
     config = _utilities.lazy_import('pulumi_zerotrust.config')
     kubernetes = _utilities.lazy_import('pulumi_zerotrust.kubernetes')
     tls = _utilities.lazy_import('pulumi_zerotrust.tls')
+    vault = _utilities.lazy_import('pulumi_zerotrust.vault')
 
 _utilities.register(
     resource_modules="""
@@ -37,6 +40,15 @@ _utilities.register(
    "zerotrust:aws/acmpca:CertificateAuthorityCertificate": "CertificateAuthorityCertificate",
    "zerotrust:aws/acmpca:Permission": "Permission",
    "zerotrust:aws/acmpca:Policy": "Policy"
+  }
+ },
+ {
+  "pkg": "zerotrust",
+  "mod": "aws/route53",
+  "fqn": "pulumi_zerotrust.aws.route53",
+  "classes": {
+   "zerotrust:aws/route53:Record": "Record",
+   "zerotrust:aws/route53:Zone": "Zone"
   }
  },
  {
@@ -83,6 +95,30 @@ _utilities.register(
    "zerotrust:tls:LocallySignedCert": "LocallySignedCert",
    "zerotrust:tls:PrivateKey": "PrivateKey",
    "zerotrust:tls:SelfSignedCert": "SelfSignedCert"
+  }
+ },
+ {
+  "pkg": "zerotrust",
+  "mod": "vault",
+  "fqn": "pulumi_zerotrust.vault",
+  "classes": {
+   "zerotrust:vault:Mount": "Mount"
+  }
+ },
+ {
+  "pkg": "zerotrust",
+  "mod": "vault/pkiSecret",
+  "fqn": "pulumi_zerotrust.vault.pkisecret",
+  "classes": {
+   "zerotrust:vault/pkiSecret:SecretBackendCert": "SecretBackendCert",
+   "zerotrust:vault/pkiSecret:SecretBackendConfigUrls": "SecretBackendConfigUrls",
+   "zerotrust:vault/pkiSecret:SecretBackendCrlConfig": "SecretBackendCrlConfig",
+   "zerotrust:vault/pkiSecret:SecretBackendIntermediateCertRequest": "SecretBackendIntermediateCertRequest",
+   "zerotrust:vault/pkiSecret:SecretBackendIntermediateSetSigned": "SecretBackendIntermediateSetSigned",
+   "zerotrust:vault/pkiSecret:SecretBackendRole": "SecretBackendRole",
+   "zerotrust:vault/pkiSecret:SecretBackendRootCert": "SecretBackendRootCert",
+   "zerotrust:vault/pkiSecret:SecretBackendRootSignIntermediate": "SecretBackendRootSignIntermediate",
+   "zerotrust:vault/pkiSecret:SecretBackendSign": "SecretBackendSign"
   }
  }
 ]

@@ -24,7 +24,8 @@ class ProviderArgs:
                  context: pulumi.Input[Optional[_builtins.str]] = None,
                  default_backdate_minutes: pulumi.Input[Optional[_builtins.int]] = None,
                  kubeconfig: pulumi.Input[Optional[_builtins.str]] = None,
-                 namespace: pulumi.Input[Optional[_builtins.str]] = None):
+                 namespace: pulumi.Input[Optional[_builtins.str]] = None,
+                 vault: pulumi.Input[Optional['_config.VaultSettingsArgs']] = None):
         """
         The set of arguments for constructing a Provider resource.
 
@@ -37,6 +38,7 @@ class ProviderArgs:
                unset, `KUBECONFIG` or `~/.kube/config` is read, only when a Kubernetes resource is used.
         :param pulumi.Input[_builtins.str] namespace: The namespace for namespaced Kubernetes resources that set none (default: the
                context's namespace, else `default`).
+        :param pulumi.Input['_config.VaultSettingsArgs'] vault: Vault (or OpenBao) settings for the `vault` modules, as pulumi-vault's provider settings.
         """
         if aws is not None:
             pulumi.set(__self__, "aws", aws)
@@ -48,6 +50,8 @@ class ProviderArgs:
             pulumi.set(__self__, "kubeconfig", kubeconfig)
         if namespace is not None:
             pulumi.set(__self__, "namespace", namespace)
+        if vault is not None:
+            pulumi.set(__self__, "vault", vault)
 
     @_builtins.property
     @pulumi.getter
@@ -113,6 +117,18 @@ class ProviderArgs:
     def namespace(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "namespace", value)
 
+    @_builtins.property
+    @pulumi.getter
+    def vault(self) -> pulumi.Input[Optional['_config.VaultSettingsArgs']]:
+        """
+        Vault (or OpenBao) settings for the `vault` modules, as pulumi-vault's provider settings.
+        """
+        return pulumi.get(self, "vault")
+
+    @vault.setter
+    def vault(self, value: pulumi.Input[Optional['_config.VaultSettingsArgs']]):
+        pulumi.set(self, "vault", value)
+
 
 @pulumi.type_token("pulumi:providers:zerotrust")
 class Provider(pulumi.ProviderResource):
@@ -125,6 +141,7 @@ class Provider(pulumi.ProviderResource):
                  default_backdate_minutes: pulumi.Input[Optional[_builtins.int]] = None,
                  kubeconfig: pulumi.Input[Optional[_builtins.str]] = None,
                  namespace: pulumi.Input[Optional[_builtins.str]] = None,
+                 vault: pulumi.Input[Optional[Union['_config.VaultSettingsArgs', '_config.VaultSettingsArgsDict', '_config.outputs.VaultSettings']]] = None,
                  __props__=None):
         """
         The zerotrust provider. Every setting is optional; modules that need a backend read their settings only when first used.
@@ -140,6 +157,7 @@ class Provider(pulumi.ProviderResource):
                unset, `KUBECONFIG` or `~/.kube/config` is read, only when a Kubernetes resource is used.
         :param pulumi.Input[_builtins.str] namespace: The namespace for namespaced Kubernetes resources that set none (default: the
                context's namespace, else `default`).
+        :param pulumi.Input[Union['_config.VaultSettingsArgs', '_config.VaultSettingsArgsDict', '_config.outputs.VaultSettings']] vault: Vault (or OpenBao) settings for the `vault` modules, as pulumi-vault's provider settings.
         """
         ...
     @overload
@@ -170,6 +188,7 @@ class Provider(pulumi.ProviderResource):
                  default_backdate_minutes: pulumi.Input[Optional[_builtins.int]] = None,
                  kubeconfig: pulumi.Input[Optional[_builtins.str]] = None,
                  namespace: pulumi.Input[Optional[_builtins.str]] = None,
+                 vault: pulumi.Input[Optional[Union['_config.VaultSettingsArgs', '_config.VaultSettingsArgsDict', '_config.outputs.VaultSettings']]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -184,6 +203,7 @@ class Provider(pulumi.ProviderResource):
             __props__.__dict__["default_backdate_minutes"] = pulumi.Output.from_input(default_backdate_minutes).apply(pulumi.runtime.to_json) if default_backdate_minutes is not None else None
             __props__.__dict__["kubeconfig"] = None if kubeconfig is None else pulumi.Output.secret(kubeconfig)
             __props__.__dict__["namespace"] = namespace
+            __props__.__dict__["vault"] = pulumi.Output.from_input(vault).apply(pulumi.runtime.to_json) if vault is not None else None
         super(Provider, __self__).__init__(
             'zerotrust',
             resource_name,

@@ -10,6 +10,9 @@ import typing
 if typing.TYPE_CHECKING:
     import pulumi_zerotrust.aws.acmpca as __acmpca
     acmpca = __acmpca
+    import pulumi_zerotrust.aws.route53 as __route53
+    route53 = __route53
 else:
     acmpca = _utilities.lazy_import('pulumi_zerotrust.aws.acmpca')
+    route53 = _utilities.lazy_import('pulumi_zerotrust.aws.route53')
 

@@ -44,3 +44,8 @@ The namespace for namespaced Kubernetes resources that set none (default: the
 context's namespace, else `default`).
 """
 
+vault: Optional[str]
+"""
+Vault (or OpenBao) settings for the `vault` modules, as pulumi-vault's provider settings.
+"""
+

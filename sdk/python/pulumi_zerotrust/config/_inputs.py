@@ -19,6 +19,8 @@ __all__ = [
     'AwsEndpointsArgsDict',
     'AwsSettingsArgs',
     'AwsSettingsArgsDict',
+    'VaultSettingsArgs',
+    'VaultSettingsArgsDict',
 ]
 
 class AwsEndpointsArgsDict(TypedDict):
@@ -231,6 +233,127 @@ class AwsSettingsArgs:
     def token(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         A session token for temporary static credentials.
+        """
+        return pulumi.get(self, "token")
+
+    @token.setter
+    def token(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "token", value)
+
+
+class VaultSettingsArgsDict(TypedDict):
+    """
+    Vault settings, under `zerotrust:vault` (pulumi-vault's provider settings, same names).
+    Unset values come from `VAULT_ADDR`, `VAULT_TOKEN`, `VAULT_NAMESPACE`, `VAULT_CACERT` and
+    `VAULT_SKIP_VERIFY`.
+    """
+    address: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The server's URL, e.g. `https://vault.example.com:8200`.
+    """
+    ca_cert_file: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    A PEM file with the CA certificate(s) to trust for the server's TLS certificate.
+    """
+    namespace: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The namespace requests go to, unless a resource sets its own (Vault Enterprise and
+    OpenBao namespaces).
+    """
+    skip_tls_verify: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Skip verification of the server's TLS certificate (never in production).
+    """
+    token: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The token to authenticate with.
+    """
+
+@pulumi.input_type
+class VaultSettingsArgs:
+    def __init__(__self__, *,
+                 address: pulumi.Input[Optional[_builtins.str]] = None,
+                 ca_cert_file: pulumi.Input[Optional[_builtins.str]] = None,
+                 namespace: pulumi.Input[Optional[_builtins.str]] = None,
+                 skip_tls_verify: pulumi.Input[Optional[_builtins.bool]] = None,
+                 token: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        Vault settings, under `zerotrust:vault` (pulumi-vault's provider settings, same names).
+        Unset values come from `VAULT_ADDR`, `VAULT_TOKEN`, `VAULT_NAMESPACE`, `VAULT_CACERT` and
+        `VAULT_SKIP_VERIFY`.
+
+        :param pulumi.Input[_builtins.str] address: The server's URL, e.g. `https://vault.example.com:8200`.
+        :param pulumi.Input[_builtins.str] ca_cert_file: A PEM file with the CA certificate(s) to trust for the server's TLS certificate.
+        :param pulumi.Input[_builtins.str] namespace: The namespace requests go to, unless a resource sets its own (Vault Enterprise and
+               OpenBao namespaces).
+        :param pulumi.Input[_builtins.bool] skip_tls_verify: Skip verification of the server's TLS certificate (never in production).
+        :param pulumi.Input[_builtins.str] token: The token to authenticate with.
+        """
+        if address is not None:
+            pulumi.set(__self__, "address", address)
+        if ca_cert_file is not None:
+            pulumi.set(__self__, "ca_cert_file", ca_cert_file)
+        if namespace is not None:
+            pulumi.set(__self__, "namespace", namespace)
+        if skip_tls_verify is not None:
+            pulumi.set(__self__, "skip_tls_verify", skip_tls_verify)
+        if token is not None:
+            pulumi.set(__self__, "token", token)
+
+    @_builtins.property
+    @pulumi.getter
+    def address(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The server's URL, e.g. `https://vault.example.com:8200`.
+        """
+        return pulumi.get(self, "address")
+
+    @address.setter
+    def address(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "address", value)
+
+    @_builtins.property
+    @pulumi.getter(name="caCertFile")
+    def ca_cert_file(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        A PEM file with the CA certificate(s) to trust for the server's TLS certificate.
+        """
+        return pulumi.get(self, "ca_cert_file")
+
+    @ca_cert_file.setter
+    def ca_cert_file(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "ca_cert_file", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def namespace(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The namespace requests go to, unless a resource sets its own (Vault Enterprise and
+        OpenBao namespaces).
+        """
+        return pulumi.get(self, "namespace")
+
+    @namespace.setter
+    def namespace(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "namespace", value)
+
+    @_builtins.property
+    @pulumi.getter(name="skipTlsVerify")
+    def skip_tls_verify(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Skip verification of the server's TLS certificate (never in production).
+        """
+        return pulumi.get(self, "skip_tls_verify")
+
+    @skip_tls_verify.setter
+    def skip_tls_verify(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "skip_tls_verify", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def token(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The token to authenticate with.
         """
         return pulumi.get(self, "token")
 

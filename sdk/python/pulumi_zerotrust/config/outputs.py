@@ -18,6 +18,7 @@ from . import outputs
 __all__ = [
     'AwsEndpoints',
     'AwsSettings',
+    'VaultSettings',
 ]
 
 @pulumi.output_type
@@ -156,6 +157,84 @@ class AwsSettings(dict):
     def token(self) -> Optional[_builtins.str]:
         """
         A session token for temporary static credentials.
+        """
+        return pulumi.get(self, "token")
+
+
+@pulumi.output_type
+class VaultSettings(dict):
+    """
+    Vault settings, under `zerotrust:vault` (pulumi-vault's provider settings, same names).
+    Unset values come from `VAULT_ADDR`, `VAULT_TOKEN`, `VAULT_NAMESPACE`, `VAULT_CACERT` and
+    `VAULT_SKIP_VERIFY`.
+    """
+    def __init__(__self__, *,
+                 address: Optional[_builtins.str] = None,
+                 ca_cert_file: Optional[_builtins.str] = None,
+                 namespace: Optional[_builtins.str] = None,
+                 skip_tls_verify: Optional[_builtins.bool] = None,
+                 token: Optional[_builtins.str] = None):
+        """
+        Vault settings, under `zerotrust:vault` (pulumi-vault's provider settings, same names).
+        Unset values come from `VAULT_ADDR`, `VAULT_TOKEN`, `VAULT_NAMESPACE`, `VAULT_CACERT` and
+        `VAULT_SKIP_VERIFY`.
+
+        :param _builtins.str address: The server's URL, e.g. `https://vault.example.com:8200`.
+        :param _builtins.str ca_cert_file: A PEM file with the CA certificate(s) to trust for the server's TLS certificate.
+        :param _builtins.str namespace: The namespace requests go to, unless a resource sets its own (Vault Enterprise and
+               OpenBao namespaces).
+        :param _builtins.bool skip_tls_verify: Skip verification of the server's TLS certificate (never in production).
+        :param _builtins.str token: The token to authenticate with.
+        """
+        if address is not None:
+            pulumi.set(__self__, "address", address)
+        if ca_cert_file is not None:
+            pulumi.set(__self__, "ca_cert_file", ca_cert_file)
+        if namespace is not None:
+            pulumi.set(__self__, "namespace", namespace)
+        if skip_tls_verify is not None:
+            pulumi.set(__self__, "skip_tls_verify", skip_tls_verify)
+        if token is not None:
+            pulumi.set(__self__, "token", token)
+
+    @_builtins.property
+    @pulumi.getter
+    def address(self) -> Optional[_builtins.str]:
+        """
+        The server's URL, e.g. `https://vault.example.com:8200`.
+        """
+        return pulumi.get(self, "address")
+
+    @_builtins.property
+    @pulumi.getter(name="caCertFile")
+    def ca_cert_file(self) -> Optional[_builtins.str]:
+        """
+        A PEM file with the CA certificate(s) to trust for the server's TLS certificate.
+        """
+        return pulumi.get(self, "ca_cert_file")
+
+    @_builtins.property
+    @pulumi.getter
+    def namespace(self) -> Optional[_builtins.str]:
+        """
+        The namespace requests go to, unless a resource sets its own (Vault Enterprise and
+        OpenBao namespaces).
+        """
+        return pulumi.get(self, "namespace")
+
+    @_builtins.property
+    @pulumi.getter(name="skipTlsVerify")
+    def skip_tls_verify(self) -> Optional[_builtins.bool]:
+        """
+        Skip verification of the server's TLS certificate (never in production).
+        """
+        return pulumi.get(self, "skip_tls_verify")
+
+    @_builtins.property
+    @pulumi.getter
+    def token(self) -> Optional[_builtins.str]:
+        """
+        The token to authenticate with.
         """
         return pulumi.get(self, "token")
 

@@ -60,3 +60,10 @@ class _ExportableConfig(types.ModuleType):
         """
         return __config__.get('namespace')
 
+    @_builtins.property
+    def vault(self) -> Optional[str]:
+        """
+        Vault (or OpenBao) settings for the `vault` modules, as pulumi-vault's provider settings.
+        """
+        return __config__.get('vault')
+

@@ -15,23 +15,23 @@ else:
 from ... import _utilities
 
 __all__ = [
-    'CaConfigurationArgs',
-    'CaConfigurationArgsDict',
-    'CaSubjectArgs',
-    'CaSubjectArgsDict',
-    'CrlConfigurationArgs',
-    'CrlConfigurationArgsDict',
-    'CrlDistributionPointArgs',
-    'CrlDistributionPointArgsDict',
-    'OcspConfigurationArgs',
-    'OcspConfigurationArgsDict',
-    'RevocationConfigurationArgs',
-    'RevocationConfigurationArgsDict',
-    'ValidityArgs',
-    'ValidityArgsDict',
+    'CertificateAuthorityCertificateAuthorityConfigurationArgs',
+    'CertificateAuthorityCertificateAuthorityConfigurationArgsDict',
+    'CertificateAuthorityCertificateAuthorityConfigurationSubjectArgs',
+    'CertificateAuthorityCertificateAuthorityConfigurationSubjectArgsDict',
+    'CertificateAuthorityRevocationConfigurationArgs',
+    'CertificateAuthorityRevocationConfigurationArgsDict',
+    'CertificateAuthorityRevocationConfigurationCrlConfigurationArgs',
+    'CertificateAuthorityRevocationConfigurationCrlConfigurationArgsDict',
+    'CertificateAuthorityRevocationConfigurationCrlConfigurationCrlDistributionPointExtensionConfigurationArgs',
+    'CertificateAuthorityRevocationConfigurationCrlConfigurationCrlDistributionPointExtensionConfigurationArgsDict',
+    'CertificateAuthorityRevocationConfigurationOcspConfigurationArgs',
+    'CertificateAuthorityRevocationConfigurationOcspConfigurationArgsDict',
+    'CertificateValidityArgs',
+    'CertificateValidityArgsDict',
 ]
 
-class CaConfigurationArgsDict(TypedDict):
+class CertificateAuthorityCertificateAuthorityConfigurationArgsDict(TypedDict):
     """
     The CA's key, signing algorithm and subject.
     """
@@ -47,17 +47,17 @@ class CaConfigurationArgsDict(TypedDict):
     `SHA256WITHRSA`, `SHA384WITHRSA`, `SHA512WITHRSA` (RSA keys), `SHA256WITHECDSA`,
     `SHA384WITHECDSA`, `SHA512WITHECDSA` (EC keys), `SM3WITHSM2` (SM2 keys).
     """
-    subject: pulumi.Input['CaSubjectArgsDict']
+    subject: pulumi.Input['CertificateAuthorityCertificateAuthorityConfigurationSubjectArgsDict']
     """
     The CA's subject (X.500 distinguished name).
     """
 
 @pulumi.input_type
-class CaConfigurationArgs:
+class CertificateAuthorityCertificateAuthorityConfigurationArgs:
     def __init__(__self__, *,
                  key_algorithm: pulumi.Input[_builtins.str],
                  signing_algorithm: pulumi.Input[_builtins.str],
-                 subject: pulumi.Input['CaSubjectArgs']):
+                 subject: pulumi.Input['CertificateAuthorityCertificateAuthorityConfigurationSubjectArgs']):
         """
         The CA's key, signing algorithm and subject.
 
@@ -67,7 +67,7 @@ class CaConfigurationArgs:
         :param pulumi.Input[_builtins.str] signing_algorithm: Name of the algorithm your private CA uses to sign certificate requests: one of
                `SHA256WITHRSA`, `SHA384WITHRSA`, `SHA512WITHRSA` (RSA keys), `SHA256WITHECDSA`,
                `SHA384WITHECDSA`, `SHA512WITHECDSA` (EC keys), `SM3WITHSM2` (SM2 keys).
-        :param pulumi.Input['CaSubjectArgs'] subject: The CA's subject (X.500 distinguished name).
+        :param pulumi.Input['CertificateAuthorityCertificateAuthorityConfigurationSubjectArgs'] subject: The CA's subject (X.500 distinguished name).
         """
         pulumi.set(__self__, "key_algorithm", key_algorithm)
         pulumi.set(__self__, "signing_algorithm", signing_algorithm)
@@ -103,18 +103,18 @@ class CaConfigurationArgs:
 
     @_builtins.property
     @pulumi.getter
-    def subject(self) -> pulumi.Input['CaSubjectArgs']:
+    def subject(self) -> pulumi.Input['CertificateAuthorityCertificateAuthorityConfigurationSubjectArgs']:
         """
         The CA's subject (X.500 distinguished name).
         """
         return pulumi.get(self, "subject")
 
     @subject.setter
-    def subject(self, value: pulumi.Input['CaSubjectArgs']):
+    def subject(self, value: pulumi.Input['CertificateAuthorityCertificateAuthorityConfigurationSubjectArgs']):
         pulumi.set(self, "subject", value)
 
 
-class CaSubjectArgsDict(TypedDict):
+class CertificateAuthorityCertificateAuthorityConfigurationSubjectArgsDict(TypedDict):
     """
     X.500 distinguished name fields of the CA certificate's subject.
     """
@@ -173,7 +173,7 @@ class CaSubjectArgsDict(TypedDict):
     """
 
 @pulumi.input_type
-class CaSubjectArgs:
+class CertificateAuthorityCertificateAuthorityConfigurationSubjectArgs:
     def __init__(__self__, *,
                  common_name: pulumi.Input[Optional[_builtins.str]] = None,
                  country: pulumi.Input[Optional[_builtins.str]] = None,
@@ -391,11 +391,65 @@ class CaSubjectArgs:
         pulumi.set(self, "title", value)
 
 
-class CrlConfigurationArgsDict(TypedDict):
+class CertificateAuthorityRevocationConfigurationArgsDict(TypedDict):
+    """
+    Certificate revocation: a CRL, OCSP, or both.
+    """
+    crl_configuration: NotRequired[pulumi.Input[Optional['CertificateAuthorityRevocationConfigurationCrlConfigurationArgsDict']]]
+    """
+    Certificate revocation list settings.
+    """
+    ocsp_configuration: NotRequired[pulumi.Input[Optional['CertificateAuthorityRevocationConfigurationOcspConfigurationArgsDict']]]
+    """
+    Online Certificate Status Protocol settings.
+    """
+
+@pulumi.input_type
+class CertificateAuthorityRevocationConfigurationArgs:
+    def __init__(__self__, *,
+                 crl_configuration: pulumi.Input[Optional['CertificateAuthorityRevocationConfigurationCrlConfigurationArgs']] = None,
+                 ocsp_configuration: pulumi.Input[Optional['CertificateAuthorityRevocationConfigurationOcspConfigurationArgs']] = None):
+        """
+        Certificate revocation: a CRL, OCSP, or both.
+
+        :param pulumi.Input['CertificateAuthorityRevocationConfigurationCrlConfigurationArgs'] crl_configuration: Certificate revocation list settings.
+        :param pulumi.Input['CertificateAuthorityRevocationConfigurationOcspConfigurationArgs'] ocsp_configuration: Online Certificate Status Protocol settings.
+        """
+        if crl_configuration is not None:
+            pulumi.set(__self__, "crl_configuration", crl_configuration)
+        if ocsp_configuration is not None:
+            pulumi.set(__self__, "ocsp_configuration", ocsp_configuration)
+
+    @_builtins.property
+    @pulumi.getter(name="crlConfiguration")
+    def crl_configuration(self) -> pulumi.Input[Optional['CertificateAuthorityRevocationConfigurationCrlConfigurationArgs']]:
+        """
+        Certificate revocation list settings.
+        """
+        return pulumi.get(self, "crl_configuration")
+
+    @crl_configuration.setter
+    def crl_configuration(self, value: pulumi.Input[Optional['CertificateAuthorityRevocationConfigurationCrlConfigurationArgs']]):
+        pulumi.set(self, "crl_configuration", value)
+
+    @_builtins.property
+    @pulumi.getter(name="ocspConfiguration")
+    def ocsp_configuration(self) -> pulumi.Input[Optional['CertificateAuthorityRevocationConfigurationOcspConfigurationArgs']]:
+        """
+        Online Certificate Status Protocol settings.
+        """
+        return pulumi.get(self, "ocsp_configuration")
+
+    @ocsp_configuration.setter
+    def ocsp_configuration(self, value: pulumi.Input[Optional['CertificateAuthorityRevocationConfigurationOcspConfigurationArgs']]):
+        pulumi.set(self, "ocsp_configuration", value)
+
+
+class CertificateAuthorityRevocationConfigurationCrlConfigurationArgsDict(TypedDict):
     """
     Where and how often the CA publishes its CRL.
     """
-    crl_distribution_point_extension_configuration: NotRequired[pulumi.Input[Optional['CrlDistributionPointArgsDict']]]
+    crl_distribution_point_extension_configuration: NotRequired[pulumi.Input[Optional['CertificateAuthorityRevocationConfigurationCrlConfigurationCrlDistributionPointExtensionConfigurationArgsDict']]]
     """
     Whether issued certificates carry the CRL Distribution Points extension.
     """
@@ -422,9 +476,9 @@ class CrlConfigurationArgsDict(TypedDict):
     """
 
 @pulumi.input_type
-class CrlConfigurationArgs:
+class CertificateAuthorityRevocationConfigurationCrlConfigurationArgs:
     def __init__(__self__, *,
-                 crl_distribution_point_extension_configuration: pulumi.Input[Optional['CrlDistributionPointArgs']] = None,
+                 crl_distribution_point_extension_configuration: pulumi.Input[Optional['CertificateAuthorityRevocationConfigurationCrlConfigurationCrlDistributionPointExtensionConfigurationArgs']] = None,
                  custom_cname: pulumi.Input[Optional[_builtins.str]] = None,
                  enabled: pulumi.Input[Optional[_builtins.bool]] = None,
                  expiration_in_days: pulumi.Input[Optional[_builtins.int]] = None,
@@ -433,7 +487,7 @@ class CrlConfigurationArgs:
         """
         Where and how often the CA publishes its CRL.
 
-        :param pulumi.Input['CrlDistributionPointArgs'] crl_distribution_point_extension_configuration: Whether issued certificates carry the CRL Distribution Points extension.
+        :param pulumi.Input['CertificateAuthorityRevocationConfigurationCrlConfigurationCrlDistributionPointExtensionConfigurationArgs'] crl_distribution_point_extension_configuration: Whether issued certificates carry the CRL Distribution Points extension.
         :param pulumi.Input[_builtins.str] custom_cname: Name inserted into the certificate CRL Distribution Points extension instead of the S3
                bucket's name.
         :param pulumi.Input[_builtins.bool] enabled: Whether the CA publishes a CRL.
@@ -456,14 +510,14 @@ class CrlConfigurationArgs:
 
     @_builtins.property
     @pulumi.getter(name="crlDistributionPointExtensionConfiguration")
-    def crl_distribution_point_extension_configuration(self) -> pulumi.Input[Optional['CrlDistributionPointArgs']]:
+    def crl_distribution_point_extension_configuration(self) -> pulumi.Input[Optional['CertificateAuthorityRevocationConfigurationCrlConfigurationCrlDistributionPointExtensionConfigurationArgs']]:
         """
         Whether issued certificates carry the CRL Distribution Points extension.
         """
         return pulumi.get(self, "crl_distribution_point_extension_configuration")
 
     @crl_distribution_point_extension_configuration.setter
-    def crl_distribution_point_extension_configuration(self, value: pulumi.Input[Optional['CrlDistributionPointArgs']]):
+    def crl_distribution_point_extension_configuration(self, value: pulumi.Input[Optional['CertificateAuthorityRevocationConfigurationCrlConfigurationCrlDistributionPointExtensionConfigurationArgs']]):
         pulumi.set(self, "crl_distribution_point_extension_configuration", value)
 
     @_builtins.property
@@ -528,7 +582,7 @@ class CrlConfigurationArgs:
         pulumi.set(self, "s3_object_acl", value)
 
 
-class CrlDistributionPointArgsDict(TypedDict):
+class CertificateAuthorityRevocationConfigurationCrlConfigurationCrlDistributionPointExtensionConfigurationArgsDict(TypedDict):
     """
     The CRL Distribution Points extension setting.
     """
@@ -538,7 +592,7 @@ class CrlDistributionPointArgsDict(TypedDict):
     """
 
 @pulumi.input_type
-class CrlDistributionPointArgs:
+class CertificateAuthorityRevocationConfigurationCrlConfigurationCrlDistributionPointExtensionConfigurationArgs:
     def __init__(__self__, *,
                  omit_extension: pulumi.Input[_builtins.bool]):
         """
@@ -561,7 +615,7 @@ class CrlDistributionPointArgs:
         pulumi.set(self, "omit_extension", value)
 
 
-class OcspConfigurationArgsDict(TypedDict):
+class CertificateAuthorityRevocationConfigurationOcspConfigurationArgsDict(TypedDict):
     """
     OCSP settings.
     """
@@ -575,7 +629,7 @@ class OcspConfigurationArgsDict(TypedDict):
     """
 
 @pulumi.input_type
-class OcspConfigurationArgs:
+class CertificateAuthorityRevocationConfigurationOcspConfigurationArgs:
     def __init__(__self__, *,
                  enabled: pulumi.Input[_builtins.bool],
                  ocsp_custom_cname: pulumi.Input[Optional[_builtins.str]] = None):
@@ -614,61 +668,7 @@ class OcspConfigurationArgs:
         pulumi.set(self, "ocsp_custom_cname", value)
 
 
-class RevocationConfigurationArgsDict(TypedDict):
-    """
-    Certificate revocation: a CRL, OCSP, or both.
-    """
-    crl_configuration: NotRequired[pulumi.Input[Optional['CrlConfigurationArgsDict']]]
-    """
-    Certificate revocation list settings.
-    """
-    ocsp_configuration: NotRequired[pulumi.Input[Optional['OcspConfigurationArgsDict']]]
-    """
-    Online Certificate Status Protocol settings.
-    """
-
-@pulumi.input_type
-class RevocationConfigurationArgs:
-    def __init__(__self__, *,
-                 crl_configuration: pulumi.Input[Optional['CrlConfigurationArgs']] = None,
-                 ocsp_configuration: pulumi.Input[Optional['OcspConfigurationArgs']] = None):
-        """
-        Certificate revocation: a CRL, OCSP, or both.
-
-        :param pulumi.Input['CrlConfigurationArgs'] crl_configuration: Certificate revocation list settings.
-        :param pulumi.Input['OcspConfigurationArgs'] ocsp_configuration: Online Certificate Status Protocol settings.
-        """
-        if crl_configuration is not None:
-            pulumi.set(__self__, "crl_configuration", crl_configuration)
-        if ocsp_configuration is not None:
-            pulumi.set(__self__, "ocsp_configuration", ocsp_configuration)
-
-    @_builtins.property
-    @pulumi.getter(name="crlConfiguration")
-    def crl_configuration(self) -> pulumi.Input[Optional['CrlConfigurationArgs']]:
-        """
-        Certificate revocation list settings.
-        """
-        return pulumi.get(self, "crl_configuration")
-
-    @crl_configuration.setter
-    def crl_configuration(self, value: pulumi.Input[Optional['CrlConfigurationArgs']]):
-        pulumi.set(self, "crl_configuration", value)
-
-    @_builtins.property
-    @pulumi.getter(name="ocspConfiguration")
-    def ocsp_configuration(self) -> pulumi.Input[Optional['OcspConfigurationArgs']]:
-        """
-        Online Certificate Status Protocol settings.
-        """
-        return pulumi.get(self, "ocsp_configuration")
-
-    @ocsp_configuration.setter
-    def ocsp_configuration(self, value: pulumi.Input[Optional['OcspConfigurationArgs']]):
-        pulumi.set(self, "ocsp_configuration", value)
-
-
-class ValidityArgsDict(TypedDict):
+class CertificateValidityArgsDict(TypedDict):
     """
     How long the certificate is valid.
     """
@@ -683,7 +683,7 @@ class ValidityArgsDict(TypedDict):
     """
 
 @pulumi.input_type
-class ValidityArgs:
+class CertificateValidityArgs:
     def __init__(__self__, *,
                  type: pulumi.Input[_builtins.str],
                  value: pulumi.Input[_builtins.str]):

@@ -24,7 +24,7 @@ class CertificateArgs:
                  certificate_authority_arn: pulumi.Input[_builtins.str],
                  certificate_signing_request: pulumi.Input[_builtins.str],
                  signing_algorithm: pulumi.Input[_builtins.str],
-                 validity: pulumi.Input['ValidityArgs'],
+                 validity: pulumi.Input['CertificateValidityArgs'],
                  api_passthrough: pulumi.Input[Optional[_builtins.str]] = None,
                  template_arn: pulumi.Input[Optional[_builtins.str]] = None):
         """
@@ -33,7 +33,7 @@ class CertificateArgs:
         :param pulumi.Input[_builtins.str] certificate_authority_arn: ARN of the issuing certificate authority.
         :param pulumi.Input[_builtins.str] certificate_signing_request: The certificate signing request, PEM.
         :param pulumi.Input[_builtins.str] signing_algorithm: Algorithm the CA signs with; must fit the CA's key (e.g. `SHA256WITHRSA`).
-        :param pulumi.Input['ValidityArgs'] validity: How long the certificate is valid.
+        :param pulumi.Input['CertificateValidityArgs'] validity: How long the certificate is valid.
         :param pulumi.Input[_builtins.str] api_passthrough: Extensions and subject overrides as the JSON of AWS's `ApiPassthrough`, for templates
                that accept them.
         :param pulumi.Input[_builtins.str] template_arn: The template, e.g. `arn:aws:acm-pca:::template/EndEntityCertificate/V1` (the default).
@@ -85,14 +85,14 @@ class CertificateArgs:
 
     @_builtins.property
     @pulumi.getter
-    def validity(self) -> pulumi.Input['ValidityArgs']:
+    def validity(self) -> pulumi.Input['CertificateValidityArgs']:
         """
         How long the certificate is valid.
         """
         return pulumi.get(self, "validity")
 
     @validity.setter
-    def validity(self, value: pulumi.Input['ValidityArgs']):
+    def validity(self, value: pulumi.Input['CertificateValidityArgs']):
         pulumi.set(self, "validity", value)
 
     @_builtins.property
@@ -132,7 +132,7 @@ class Certificate(pulumi.CustomResource):
                  certificate_signing_request: pulumi.Input[Optional[_builtins.str]] = None,
                  signing_algorithm: pulumi.Input[Optional[_builtins.str]] = None,
                  template_arn: pulumi.Input[Optional[_builtins.str]] = None,
-                 validity: pulumi.Input[Optional[Union['ValidityArgs', 'ValidityArgsDict', 'outputs.Validity']]] = None,
+                 validity: pulumi.Input[Optional[Union['CertificateValidityArgs', 'CertificateValidityArgsDict', 'outputs.CertificateValidity']]] = None,
                  __props__=None):
         """
         A certificate issued by an ACM PCA certificate authority from a certificate signing request, in
@@ -153,7 +153,7 @@ class Certificate(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] certificate_signing_request: The certificate signing request, PEM.
         :param pulumi.Input[_builtins.str] signing_algorithm: Algorithm the CA signs with; must fit the CA's key (e.g. `SHA256WITHRSA`).
         :param pulumi.Input[_builtins.str] template_arn: The template, e.g. `arn:aws:acm-pca:::template/EndEntityCertificate/V1` (the default).
-        :param pulumi.Input[Union['ValidityArgs', 'ValidityArgsDict', 'outputs.Validity']] validity: How long the certificate is valid.
+        :param pulumi.Input[Union['CertificateValidityArgs', 'CertificateValidityArgsDict', 'outputs.CertificateValidity']] validity: How long the certificate is valid.
         """
         ...
     @overload
@@ -192,7 +192,7 @@ class Certificate(pulumi.CustomResource):
                  certificate_signing_request: pulumi.Input[Optional[_builtins.str]] = None,
                  signing_algorithm: pulumi.Input[Optional[_builtins.str]] = None,
                  template_arn: pulumi.Input[Optional[_builtins.str]] = None,
-                 validity: pulumi.Input[Optional[Union['ValidityArgs', 'ValidityArgsDict', 'outputs.Validity']]] = None,
+                 validity: pulumi.Input[Optional[Union['CertificateValidityArgs', 'CertificateValidityArgsDict', 'outputs.CertificateValidity']]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
@@ -324,7 +324,7 @@ class Certificate(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def validity(self) -> pulumi.Output['outputs.Validity']:
+    def validity(self) -> pulumi.Output['outputs.CertificateValidity']:
         """
         How long the certificate is valid.
         """

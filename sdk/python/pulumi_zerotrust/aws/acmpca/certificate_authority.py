@@ -21,24 +21,24 @@ __all__ = ['CertificateAuthorityArgs', 'CertificateAuthority']
 @pulumi.input_type
 class CertificateAuthorityArgs:
     def __init__(__self__, *,
-                 certificate_authority_configuration: pulumi.Input['CaConfigurationArgs'],
+                 certificate_authority_configuration: pulumi.Input['CertificateAuthorityCertificateAuthorityConfigurationArgs'],
                  enabled: pulumi.Input[Optional[_builtins.bool]] = None,
                  key_storage_security_standard: pulumi.Input[Optional[_builtins.str]] = None,
                  permanent_deletion_time_in_days: pulumi.Input[Optional[_builtins.int]] = None,
-                 revocation_configuration: pulumi.Input[Optional['RevocationConfigurationArgs']] = None,
+                 revocation_configuration: pulumi.Input[Optional['CertificateAuthorityRevocationConfigurationArgs']] = None,
                  tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  type: pulumi.Input[Optional[_builtins.str]] = None,
                  usage_mode: pulumi.Input[Optional[_builtins.str]] = None):
         """
         The set of arguments for constructing a CertificateAuthority resource.
 
-        :param pulumi.Input['CaConfigurationArgs'] certificate_authority_configuration: Key algorithm, signing algorithm and subject of the CA.
+        :param pulumi.Input['CertificateAuthorityCertificateAuthorityConfigurationArgs'] certificate_authority_configuration: Key algorithm, signing algorithm and subject of the CA.
         :param pulumi.Input[_builtins.bool] enabled: Whether the CA is enabled (default `true`). Takes effect once the CA is active: a CA
                still waiting for its certificate cannot be disabled.
         :param pulumi.Input[_builtins.str] key_storage_security_standard: FIPS security level of the CA key's storage: `FIPS_140_2_LEVEL_2_OR_HIGHER`,
                `FIPS_140_2_LEVEL_3_OR_HIGHER` or `CCPC_LEVEL_1_OR_HIGHER`.
         :param pulumi.Input[_builtins.int] permanent_deletion_time_in_days: Days (7 to 30, default 30) the CA stays restorable after destroy.
-        :param pulumi.Input['RevocationConfigurationArgs'] revocation_configuration: CRL and OCSP settings.
+        :param pulumi.Input['CertificateAuthorityRevocationConfigurationArgs'] revocation_configuration: CRL and OCSP settings.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags of the CA.
         :param pulumi.Input[_builtins.str] type: `ROOT` or `SUBORDINATE` (default, as upstream).
         :param pulumi.Input[_builtins.str] usage_mode: `GENERAL_PURPOSE` (default) or `SHORT_LIVED_CERTIFICATE` (certificates of at most 7 days).
@@ -61,14 +61,14 @@ class CertificateAuthorityArgs:
 
     @_builtins.property
     @pulumi.getter(name="certificateAuthorityConfiguration")
-    def certificate_authority_configuration(self) -> pulumi.Input['CaConfigurationArgs']:
+    def certificate_authority_configuration(self) -> pulumi.Input['CertificateAuthorityCertificateAuthorityConfigurationArgs']:
         """
         Key algorithm, signing algorithm and subject of the CA.
         """
         return pulumi.get(self, "certificate_authority_configuration")
 
     @certificate_authority_configuration.setter
-    def certificate_authority_configuration(self, value: pulumi.Input['CaConfigurationArgs']):
+    def certificate_authority_configuration(self, value: pulumi.Input['CertificateAuthorityCertificateAuthorityConfigurationArgs']):
         pulumi.set(self, "certificate_authority_configuration", value)
 
     @_builtins.property
@@ -111,14 +111,14 @@ class CertificateAuthorityArgs:
 
     @_builtins.property
     @pulumi.getter(name="revocationConfiguration")
-    def revocation_configuration(self) -> pulumi.Input[Optional['RevocationConfigurationArgs']]:
+    def revocation_configuration(self) -> pulumi.Input[Optional['CertificateAuthorityRevocationConfigurationArgs']]:
         """
         CRL and OCSP settings.
         """
         return pulumi.get(self, "revocation_configuration")
 
     @revocation_configuration.setter
-    def revocation_configuration(self, value: pulumi.Input[Optional['RevocationConfigurationArgs']]):
+    def revocation_configuration(self, value: pulumi.Input[Optional['CertificateAuthorityRevocationConfigurationArgs']]):
         pulumi.set(self, "revocation_configuration", value)
 
     @_builtins.property
@@ -164,11 +164,11 @@ class CertificateAuthority(pulumi.CustomResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 certificate_authority_configuration: pulumi.Input[Optional[Union['CaConfigurationArgs', 'CaConfigurationArgsDict', 'outputs.CaConfiguration']]] = None,
+                 certificate_authority_configuration: pulumi.Input[Optional[Union['CertificateAuthorityCertificateAuthorityConfigurationArgs', 'CertificateAuthorityCertificateAuthorityConfigurationArgsDict', 'outputs.CertificateAuthorityCertificateAuthorityConfiguration']]] = None,
                  enabled: pulumi.Input[Optional[_builtins.bool]] = None,
                  key_storage_security_standard: pulumi.Input[Optional[_builtins.str]] = None,
                  permanent_deletion_time_in_days: pulumi.Input[Optional[_builtins.int]] = None,
-                 revocation_configuration: pulumi.Input[Optional[Union['RevocationConfigurationArgs', 'RevocationConfigurationArgsDict', 'outputs.RevocationConfiguration']]] = None,
+                 revocation_configuration: pulumi.Input[Optional[Union['CertificateAuthorityRevocationConfigurationArgs', 'CertificateAuthorityRevocationConfigurationArgsDict', 'outputs.CertificateAuthorityRevocationConfiguration']]] = None,
                  tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  type: pulumi.Input[Optional[_builtins.str]] = None,
                  usage_mode: pulumi.Input[Optional[_builtins.str]] = None,
@@ -190,13 +190,13 @@ class CertificateAuthority(pulumi.CustomResource):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param pulumi.Input[Union['CaConfigurationArgs', 'CaConfigurationArgsDict', 'outputs.CaConfiguration']] certificate_authority_configuration: Key algorithm, signing algorithm and subject of the CA.
+        :param pulumi.Input[Union['CertificateAuthorityCertificateAuthorityConfigurationArgs', 'CertificateAuthorityCertificateAuthorityConfigurationArgsDict', 'outputs.CertificateAuthorityCertificateAuthorityConfiguration']] certificate_authority_configuration: Key algorithm, signing algorithm and subject of the CA.
         :param pulumi.Input[_builtins.bool] enabled: Whether the CA is enabled (default `true`). Takes effect once the CA is active: a CA
                still waiting for its certificate cannot be disabled.
         :param pulumi.Input[_builtins.str] key_storage_security_standard: FIPS security level of the CA key's storage: `FIPS_140_2_LEVEL_2_OR_HIGHER`,
                `FIPS_140_2_LEVEL_3_OR_HIGHER` or `CCPC_LEVEL_1_OR_HIGHER`.
         :param pulumi.Input[_builtins.int] permanent_deletion_time_in_days: Days (7 to 30, default 30) the CA stays restorable after destroy.
-        :param pulumi.Input[Union['RevocationConfigurationArgs', 'RevocationConfigurationArgsDict', 'outputs.RevocationConfiguration']] revocation_configuration: CRL and OCSP settings.
+        :param pulumi.Input[Union['CertificateAuthorityRevocationConfigurationArgs', 'CertificateAuthorityRevocationConfigurationArgsDict', 'outputs.CertificateAuthorityRevocationConfiguration']] revocation_configuration: CRL and OCSP settings.
         :param pulumi.Input[Mapping[str, pulumi.Input[_builtins.str]]] tags: Tags of the CA.
         :param pulumi.Input[_builtins.str] type: `ROOT` or `SUBORDINATE` (default, as upstream).
         :param pulumi.Input[_builtins.str] usage_mode: `GENERAL_PURPOSE` (default) or `SHORT_LIVED_CERTIFICATE` (certificates of at most 7 days).
@@ -237,11 +237,11 @@ class CertificateAuthority(pulumi.CustomResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 certificate_authority_configuration: pulumi.Input[Optional[Union['CaConfigurationArgs', 'CaConfigurationArgsDict', 'outputs.CaConfiguration']]] = None,
+                 certificate_authority_configuration: pulumi.Input[Optional[Union['CertificateAuthorityCertificateAuthorityConfigurationArgs', 'CertificateAuthorityCertificateAuthorityConfigurationArgsDict', 'outputs.CertificateAuthorityCertificateAuthorityConfiguration']]] = None,
                  enabled: pulumi.Input[Optional[_builtins.bool]] = None,
                  key_storage_security_standard: pulumi.Input[Optional[_builtins.str]] = None,
                  permanent_deletion_time_in_days: pulumi.Input[Optional[_builtins.int]] = None,
-                 revocation_configuration: pulumi.Input[Optional[Union['RevocationConfigurationArgs', 'RevocationConfigurationArgsDict', 'outputs.RevocationConfiguration']]] = None,
+                 revocation_configuration: pulumi.Input[Optional[Union['CertificateAuthorityRevocationConfigurationArgs', 'CertificateAuthorityRevocationConfigurationArgsDict', 'outputs.CertificateAuthorityRevocationConfiguration']]] = None,
                  tags: pulumi.Input[Optional[Mapping[str, pulumi.Input[_builtins.str]]]] = None,
                  type: pulumi.Input[Optional[_builtins.str]] = None,
                  usage_mode: pulumi.Input[Optional[_builtins.str]] = None,
@@ -338,7 +338,7 @@ class CertificateAuthority(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="certificateAuthorityConfiguration")
-    def certificate_authority_configuration(self) -> pulumi.Output['outputs.CaConfiguration']:
+    def certificate_authority_configuration(self) -> pulumi.Output['outputs.CertificateAuthorityCertificateAuthorityConfiguration']:
         """
         Key algorithm, signing algorithm and subject of the CA.
         """
@@ -403,7 +403,7 @@ class CertificateAuthority(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="revocationConfiguration")
-    def revocation_configuration(self) -> pulumi.Output[Optional['outputs.RevocationConfiguration']]:
+    def revocation_configuration(self) -> pulumi.Output[Optional['outputs.CertificateAuthorityRevocationConfiguration']]:
         """
         CRL and OCSP settings.
         """

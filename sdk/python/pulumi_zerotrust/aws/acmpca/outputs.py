@@ -16,17 +16,17 @@ from ... import _utilities
 from . import outputs
 
 __all__ = [
-    'CaConfiguration',
-    'CaSubject',
-    'CrlConfiguration',
-    'CrlDistributionPoint',
-    'OcspConfiguration',
-    'RevocationConfiguration',
-    'Validity',
+    'CertificateAuthorityCertificateAuthorityConfiguration',
+    'CertificateAuthorityCertificateAuthorityConfigurationSubject',
+    'CertificateAuthorityRevocationConfiguration',
+    'CertificateAuthorityRevocationConfigurationCrlConfiguration',
+    'CertificateAuthorityRevocationConfigurationCrlConfigurationCrlDistributionPointExtensionConfiguration',
+    'CertificateAuthorityRevocationConfigurationOcspConfiguration',
+    'CertificateValidity',
 ]
 
 @pulumi.output_type
-class CaConfiguration(dict):
+class CertificateAuthorityCertificateAuthorityConfiguration(dict):
     """
     The CA's key, signing algorithm and subject.
     """
@@ -39,20 +39,20 @@ class CaConfiguration(dict):
             suggest = "signing_algorithm"
 
         if suggest:
-            pulumi.log.warn(f"Key '{key}' not found in CaConfiguration. Access the value via the '{suggest}' property getter instead.")
+            pulumi.log.warn(f"Key '{key}' not found in CertificateAuthorityCertificateAuthorityConfiguration. Access the value via the '{suggest}' property getter instead.")
 
     def __getitem__(self, key: str) -> Any:
-        CaConfiguration.__key_warning(key)
+        CertificateAuthorityCertificateAuthorityConfiguration.__key_warning(key)
         return super().__getitem__(key)
 
     def get(self, key: str, default = None) -> Any:
-        CaConfiguration.__key_warning(key)
+        CertificateAuthorityCertificateAuthorityConfiguration.__key_warning(key)
         return super().get(key, default)
 
     def __init__(__self__, *,
                  key_algorithm: _builtins.str,
                  signing_algorithm: _builtins.str,
-                 subject: 'outputs.CaSubject'):
+                 subject: 'outputs.CertificateAuthorityCertificateAuthorityConfigurationSubject'):
         """
         The CA's key, signing algorithm and subject.
 
@@ -62,7 +62,7 @@ class CaConfiguration(dict):
         :param _builtins.str signing_algorithm: Name of the algorithm your private CA uses to sign certificate requests: one of
                `SHA256WITHRSA`, `SHA384WITHRSA`, `SHA512WITHRSA` (RSA keys), `SHA256WITHECDSA`,
                `SHA384WITHECDSA`, `SHA512WITHECDSA` (EC keys), `SM3WITHSM2` (SM2 keys).
-        :param 'CaSubject' subject: The CA's subject (X.500 distinguished name).
+        :param 'CertificateAuthorityCertificateAuthorityConfigurationSubject' subject: The CA's subject (X.500 distinguished name).
         """
         pulumi.set(__self__, "key_algorithm", key_algorithm)
         pulumi.set(__self__, "signing_algorithm", signing_algorithm)
@@ -90,7 +90,7 @@ class CaConfiguration(dict):
 
     @_builtins.property
     @pulumi.getter
-    def subject(self) -> 'outputs.CaSubject':
+    def subject(self) -> 'outputs.CertificateAuthorityCertificateAuthorityConfigurationSubject':
         """
         The CA's subject (X.500 distinguished name).
         """
@@ -98,7 +98,7 @@ class CaConfiguration(dict):
 
 
 @pulumi.output_type
-class CaSubject(dict):
+class CertificateAuthorityCertificateAuthorityConfigurationSubject(dict):
     """
     X.500 distinguished name fields of the CA certificate's subject.
     """
@@ -117,14 +117,14 @@ class CaSubject(dict):
             suggest = "organizational_unit"
 
         if suggest:
-            pulumi.log.warn(f"Key '{key}' not found in CaSubject. Access the value via the '{suggest}' property getter instead.")
+            pulumi.log.warn(f"Key '{key}' not found in CertificateAuthorityCertificateAuthorityConfigurationSubject. Access the value via the '{suggest}' property getter instead.")
 
     def __getitem__(self, key: str) -> Any:
-        CaSubject.__key_warning(key)
+        CertificateAuthorityCertificateAuthorityConfigurationSubject.__key_warning(key)
         return super().__getitem__(key)
 
     def get(self, key: str, default = None) -> Any:
-        CaSubject.__key_warning(key)
+        CertificateAuthorityCertificateAuthorityConfigurationSubject.__key_warning(key)
         return super().get(key, default)
 
     def __init__(__self__, *,
@@ -293,7 +293,62 @@ class CaSubject(dict):
 
 
 @pulumi.output_type
-class CrlConfiguration(dict):
+class CertificateAuthorityRevocationConfiguration(dict):
+    """
+    Certificate revocation: a CRL, OCSP, or both.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "crlConfiguration":
+            suggest = "crl_configuration"
+        elif key == "ocspConfiguration":
+            suggest = "ocsp_configuration"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in CertificateAuthorityRevocationConfiguration. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        CertificateAuthorityRevocationConfiguration.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        CertificateAuthorityRevocationConfiguration.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 crl_configuration: Optional['outputs.CertificateAuthorityRevocationConfigurationCrlConfiguration'] = None,
+                 ocsp_configuration: Optional['outputs.CertificateAuthorityRevocationConfigurationOcspConfiguration'] = None):
+        """
+        Certificate revocation: a CRL, OCSP, or both.
+
+        :param 'CertificateAuthorityRevocationConfigurationCrlConfiguration' crl_configuration: Certificate revocation list settings.
+        :param 'CertificateAuthorityRevocationConfigurationOcspConfiguration' ocsp_configuration: Online Certificate Status Protocol settings.
+        """
+        if crl_configuration is not None:
+            pulumi.set(__self__, "crl_configuration", crl_configuration)
+        if ocsp_configuration is not None:
+            pulumi.set(__self__, "ocsp_configuration", ocsp_configuration)
+
+    @_builtins.property
+    @pulumi.getter(name="crlConfiguration")
+    def crl_configuration(self) -> Optional['outputs.CertificateAuthorityRevocationConfigurationCrlConfiguration']:
+        """
+        Certificate revocation list settings.
+        """
+        return pulumi.get(self, "crl_configuration")
+
+    @_builtins.property
+    @pulumi.getter(name="ocspConfiguration")
+    def ocsp_configuration(self) -> Optional['outputs.CertificateAuthorityRevocationConfigurationOcspConfiguration']:
+        """
+        Online Certificate Status Protocol settings.
+        """
+        return pulumi.get(self, "ocsp_configuration")
+
+
+@pulumi.output_type
+class CertificateAuthorityRevocationConfigurationCrlConfiguration(dict):
     """
     Where and how often the CA publishes its CRL.
     """
@@ -312,18 +367,18 @@ class CrlConfiguration(dict):
             suggest = "s3_object_acl"
 
         if suggest:
-            pulumi.log.warn(f"Key '{key}' not found in CrlConfiguration. Access the value via the '{suggest}' property getter instead.")
+            pulumi.log.warn(f"Key '{key}' not found in CertificateAuthorityRevocationConfigurationCrlConfiguration. Access the value via the '{suggest}' property getter instead.")
 
     def __getitem__(self, key: str) -> Any:
-        CrlConfiguration.__key_warning(key)
+        CertificateAuthorityRevocationConfigurationCrlConfiguration.__key_warning(key)
         return super().__getitem__(key)
 
     def get(self, key: str, default = None) -> Any:
-        CrlConfiguration.__key_warning(key)
+        CertificateAuthorityRevocationConfigurationCrlConfiguration.__key_warning(key)
         return super().get(key, default)
 
     def __init__(__self__, *,
-                 crl_distribution_point_extension_configuration: Optional['outputs.CrlDistributionPoint'] = None,
+                 crl_distribution_point_extension_configuration: Optional['outputs.CertificateAuthorityRevocationConfigurationCrlConfigurationCrlDistributionPointExtensionConfiguration'] = None,
                  custom_cname: Optional[_builtins.str] = None,
                  enabled: Optional[_builtins.bool] = None,
                  expiration_in_days: Optional[_builtins.int] = None,
@@ -332,7 +387,7 @@ class CrlConfiguration(dict):
         """
         Where and how often the CA publishes its CRL.
 
-        :param 'CrlDistributionPoint' crl_distribution_point_extension_configuration: Whether issued certificates carry the CRL Distribution Points extension.
+        :param 'CertificateAuthorityRevocationConfigurationCrlConfigurationCrlDistributionPointExtensionConfiguration' crl_distribution_point_extension_configuration: Whether issued certificates carry the CRL Distribution Points extension.
         :param _builtins.str custom_cname: Name inserted into the certificate CRL Distribution Points extension instead of the S3
                bucket's name.
         :param _builtins.bool enabled: Whether the CA publishes a CRL.
@@ -355,7 +410,7 @@ class CrlConfiguration(dict):
 
     @_builtins.property
     @pulumi.getter(name="crlDistributionPointExtensionConfiguration")
-    def crl_distribution_point_extension_configuration(self) -> Optional['outputs.CrlDistributionPoint']:
+    def crl_distribution_point_extension_configuration(self) -> Optional['outputs.CertificateAuthorityRevocationConfigurationCrlConfigurationCrlDistributionPointExtensionConfiguration']:
         """
         Whether issued certificates carry the CRL Distribution Points extension.
         """
@@ -404,7 +459,7 @@ class CrlConfiguration(dict):
 
 
 @pulumi.output_type
-class CrlDistributionPoint(dict):
+class CertificateAuthorityRevocationConfigurationCrlConfigurationCrlDistributionPointExtensionConfiguration(dict):
     """
     The CRL Distribution Points extension setting.
     """
@@ -415,14 +470,14 @@ class CrlDistributionPoint(dict):
             suggest = "omit_extension"
 
         if suggest:
-            pulumi.log.warn(f"Key '{key}' not found in CrlDistributionPoint. Access the value via the '{suggest}' property getter instead.")
+            pulumi.log.warn(f"Key '{key}' not found in CertificateAuthorityRevocationConfigurationCrlConfigurationCrlDistributionPointExtensionConfiguration. Access the value via the '{suggest}' property getter instead.")
 
     def __getitem__(self, key: str) -> Any:
-        CrlDistributionPoint.__key_warning(key)
+        CertificateAuthorityRevocationConfigurationCrlConfigurationCrlDistributionPointExtensionConfiguration.__key_warning(key)
         return super().__getitem__(key)
 
     def get(self, key: str, default = None) -> Any:
-        CrlDistributionPoint.__key_warning(key)
+        CertificateAuthorityRevocationConfigurationCrlConfigurationCrlDistributionPointExtensionConfiguration.__key_warning(key)
         return super().get(key, default)
 
     def __init__(__self__, *,
@@ -444,7 +499,7 @@ class CrlDistributionPoint(dict):
 
 
 @pulumi.output_type
-class OcspConfiguration(dict):
+class CertificateAuthorityRevocationConfigurationOcspConfiguration(dict):
     """
     OCSP settings.
     """
@@ -455,14 +510,14 @@ class OcspConfiguration(dict):
             suggest = "ocsp_custom_cname"
 
         if suggest:
-            pulumi.log.warn(f"Key '{key}' not found in OcspConfiguration. Access the value via the '{suggest}' property getter instead.")
+            pulumi.log.warn(f"Key '{key}' not found in CertificateAuthorityRevocationConfigurationOcspConfiguration. Access the value via the '{suggest}' property getter instead.")
 
     def __getitem__(self, key: str) -> Any:
-        OcspConfiguration.__key_warning(key)
+        CertificateAuthorityRevocationConfigurationOcspConfiguration.__key_warning(key)
         return super().__getitem__(key)
 
     def get(self, key: str, default = None) -> Any:
-        OcspConfiguration.__key_warning(key)
+        CertificateAuthorityRevocationConfigurationOcspConfiguration.__key_warning(key)
         return super().get(key, default)
 
     def __init__(__self__, *,
@@ -496,62 +551,7 @@ class OcspConfiguration(dict):
 
 
 @pulumi.output_type
-class RevocationConfiguration(dict):
-    """
-    Certificate revocation: a CRL, OCSP, or both.
-    """
-    @staticmethod
-    def __key_warning(key: str):
-        suggest = None
-        if key == "crlConfiguration":
-            suggest = "crl_configuration"
-        elif key == "ocspConfiguration":
-            suggest = "ocsp_configuration"
-
-        if suggest:
-            pulumi.log.warn(f"Key '{key}' not found in RevocationConfiguration. Access the value via the '{suggest}' property getter instead.")
-
-    def __getitem__(self, key: str) -> Any:
-        RevocationConfiguration.__key_warning(key)
-        return super().__getitem__(key)
-
-    def get(self, key: str, default = None) -> Any:
-        RevocationConfiguration.__key_warning(key)
-        return super().get(key, default)
-
-    def __init__(__self__, *,
-                 crl_configuration: Optional['outputs.CrlConfiguration'] = None,
-                 ocsp_configuration: Optional['outputs.OcspConfiguration'] = None):
-        """
-        Certificate revocation: a CRL, OCSP, or both.
-
-        :param 'CrlConfiguration' crl_configuration: Certificate revocation list settings.
-        :param 'OcspConfiguration' ocsp_configuration: Online Certificate Status Protocol settings.
-        """
-        if crl_configuration is not None:
-            pulumi.set(__self__, "crl_configuration", crl_configuration)
-        if ocsp_configuration is not None:
-            pulumi.set(__self__, "ocsp_configuration", ocsp_configuration)
-
-    @_builtins.property
-    @pulumi.getter(name="crlConfiguration")
-    def crl_configuration(self) -> Optional['outputs.CrlConfiguration']:
-        """
-        Certificate revocation list settings.
-        """
-        return pulumi.get(self, "crl_configuration")
-
-    @_builtins.property
-    @pulumi.getter(name="ocspConfiguration")
-    def ocsp_configuration(self) -> Optional['outputs.OcspConfiguration']:
-        """
-        Online Certificate Status Protocol settings.
-        """
-        return pulumi.get(self, "ocsp_configuration")
-
-
-@pulumi.output_type
-class Validity(dict):
+class CertificateValidity(dict):
     """
     How long the certificate is valid.
     """

@@ -1,0 +1,443 @@
+//! The Vault HTTP API, called directly: requests are plain values built by pure functions in
+//! the resource modules; this file sends them, with the provider's address, token, namespace
+//! and CA, and turns Vault's answers into provider errors.
+//!
+//! Only the PKI and mount API that HashiCorp Vault and OpenBao share is used.
+
+use crate::modules::ProviderConfig;
+use crate::typed::{Ctx, ResourceError, Secret, Value};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use std::time::Duration;
+
+/// Vault settings, under `zerotrust:vault` (pulumi-vault's provider settings, same names).
+/// Unset values come from `VAULT_ADDR`, `VAULT_TOKEN`, `VAULT_NAMESPACE`, `VAULT_CACERT` and
+/// `VAULT_SKIP_VERIFY`.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VaultSettings {
+    /// The server's URL, e.g. `https://vault.example.com:8200`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// The token to authenticate with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<Secret<String>>,
+    /// The namespace requests go to, unless a resource sets its own (Vault Enterprise and
+    /// OpenBao namespaces).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    /// A PEM file with the CA certificate(s) to trust for the server's TLS certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ca_cert_file: Option<String>,
+    /// Skip verification of the server's TLS certificate (never in production).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip_tls_verify: Option<bool>,
+}
+
+/// What the client was built from, after environment fallbacks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resolved {
+    pub address: String,
+    pub namespace: Option<String>,
+    pub ca_cert_file: Option<String>,
+    pub skip_tls_verify: bool,
+}
+
+/// A request, as the resource modules build it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VaultRequest {
+    pub method: Method,
+    /// Path under `/v1/`, without a leading slash, e.g. `pki/roles/web`.
+    pub path: String,
+    pub body: Option<Json>,
+    /// The resource's own namespace, overriding the provider's.
+    pub namespace: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+    Delete,
+    List,
+}
+
+impl VaultRequest {
+    pub fn get(path: impl Into<String>) -> Self {
+        VaultRequest {
+            method: Method::Get,
+            path: path.into(),
+            body: None,
+            namespace: None,
+        }
+    }
+
+    pub fn post(path: impl Into<String>, body: Json) -> Self {
+        VaultRequest {
+            method: Method::Post,
+            path: path.into(),
+            body: Some(body),
+            namespace: None,
+        }
+    }
+
+    pub fn delete(path: impl Into<String>) -> Self {
+        VaultRequest {
+            method: Method::Delete,
+            path: path.into(),
+            body: None,
+            namespace: None,
+        }
+    }
+
+    pub fn in_namespace(mut self, namespace: Option<&str>) -> Self {
+        self.namespace = namespace.filter(|n| !n.is_empty()).map(str::to_string);
+        self
+    }
+
+    /// `POST` or `GET` and the path, for messages.
+    pub fn describe(&self) -> String {
+        let method = match self.method {
+            Method::Get => "GET",
+            Method::Post => "POST",
+            Method::Delete => "DELETE",
+            Method::List => "LIST",
+        };
+        format!("{method} /v1/{}", self.path)
+    }
+}
+
+/// A Vault answer that is not a success.
+#[derive(Clone, Debug)]
+pub struct VaultError {
+    pub request: String,
+    /// HTTP status, or `None` when Vault could not be reached.
+    pub status: Option<u16>,
+    pub message: String,
+}
+
+impl VaultError {
+    pub fn is_not_found(&self) -> bool {
+        self.status == Some(404)
+    }
+
+    /// The cause as users see it.
+    pub fn cause(&self) -> String {
+        match self.status {
+            Some(403) => format!(
+                "permission denied (HTTP 403): the Vault token is invalid, expired, or lacks a policy for this path ({}). Vault said: {}",
+                self.request, self.message
+            ),
+            Some(status) => format!("{} (HTTP {status}): {}", self.request, self.message),
+            None => format!("{}: {}", self.request, self.message),
+        }
+    }
+}
+
+impl From<VaultError> for ResourceError {
+    fn from(e: VaultError) -> Self {
+        ResourceError::backend("Vault request", e.cause())
+    }
+}
+
+/// The text of Vault's error envelope `{"errors": [...]}`, or the raw body.
+pub fn error_message(body: &str) -> String {
+    match serde_json::from_str::<Json>(body) {
+        Ok(json) => match json.get("errors").and_then(Json::as_array) {
+            Some(errors) if !errors.is_empty() => errors
+                .iter()
+                .map(|e| {
+                    e.as_str()
+                        .map(str::to_string)
+                        .unwrap_or_else(|| e.to_string())
+                })
+                .collect::<Vec<_>>()
+                .join("; "),
+            _ => body.trim().to_string(),
+        },
+        Err(_) if body.trim().is_empty() => "no details".into(),
+        Err(_) => body.trim().chars().take(500).collect(),
+    }
+}
+
+/// Settings after the `VAULT_*` fallbacks.
+pub fn resolve(
+    settings: &VaultSettings,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Resolved, String> {
+    let pick = |own: &Option<String>, var: &str| {
+        own.clone()
+            .filter(|v| !v.is_empty())
+            .or_else(|| env(var).filter(|v| !v.is_empty()))
+    };
+    let address = pick(&settings.address, "VAULT_ADDR")
+        .ok_or("no Vault address: set zerotrust:vault.address or VAULT_ADDR")?;
+    let url = reqwest::Url::parse(&address)
+        .map_err(|e| format!("invalid Vault address {address:?}: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!(
+            "invalid Vault address {address:?}: use http:// or https://"
+        ));
+    }
+    let skip_tls_verify = settings.skip_tls_verify.unwrap_or_else(|| {
+        env("VAULT_SKIP_VERIFY")
+            .is_some_and(|v| matches!(v.as_str(), "1" | "true" | "TRUE" | "True"))
+    });
+    Ok(Resolved {
+        address: address.trim_end_matches('/').to_string(),
+        namespace: pick(&settings.namespace, "VAULT_NAMESPACE"),
+        ca_cert_file: pick(&settings.ca_cert_file, "VAULT_CACERT"),
+        skip_tls_verify,
+    })
+}
+
+/// The HTTP client and what it talks to.
+#[derive(Clone)]
+pub struct VaultClient {
+    http: reqwest::Client,
+    resolved: Resolved,
+    token: Secret<String>,
+}
+
+impl std::fmt::Debug for VaultClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VaultClient")
+            .field("address", &self.resolved.address)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Transport failures are retried this often: a server that is down should fail the update
+/// quickly, not hold it.
+const TRANSPORT_RETRIES: u32 = 2;
+
+pub fn build(settings: &VaultSettings) -> Result<VaultClient, String> {
+    let resolved = resolve(settings, |k| std::env::var(k).ok())?;
+    let token = settings
+        .token
+        .as_ref()
+        .map(|t| t.expose().clone())
+        .filter(|t| !t.is_empty())
+        .or_else(|| std::env::var("VAULT_TOKEN").ok().filter(|t| !t.is_empty()))
+        .ok_or("no Vault token: set zerotrust:vault.token or VAULT_TOKEN")?;
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let mut builder = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(60))
+        .user_agent(concat!("zerotrust/", env!("CARGO_PKG_VERSION")));
+    if let Some(file) = &resolved.ca_cert_file {
+        let pem = std::fs::read(file)
+            .map_err(|e| format!("cannot read the Vault CA file {file}: {e}"))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem)
+            .map_err(|e| format!("the Vault CA file {file} holds no usable certificate: {e}"))?;
+        for cert in certs {
+            builder = builder.add_root_certificate(cert);
+        }
+    }
+    if resolved.skip_tls_verify {
+        builder = builder.danger_accept_invalid_certs(true);
+    }
+    let http = builder
+        .build()
+        .map_err(|e| format!("cannot build the Vault client: {e}"))?;
+    Ok(VaultClient {
+        http,
+        resolved,
+        token: Secret::new(token),
+    })
+}
+
+impl VaultClient {
+    /// Send a request; `Ok(None)` for an answer without a body (204).
+    pub async fn send(
+        &self,
+        ctx: &Ctx,
+        request: &VaultRequest,
+    ) -> Result<Option<Json>, VaultError> {
+        let url = format!("{}/v1/{}", self.resolved.address, request.path);
+        let method = match request.method {
+            Method::Get => reqwest::Method::GET,
+            Method::Post => reqwest::Method::POST,
+            Method::Delete => reqwest::Method::DELETE,
+            Method::List => reqwest::Method::from_bytes(b"LIST").unwrap_or(reqwest::Method::GET),
+        };
+        let namespace = request
+            .namespace
+            .clone()
+            .or_else(|| self.resolved.namespace.clone());
+        let mut attempt = 0;
+        loop {
+            let mut req = self
+                .http
+                .request(method.clone(), &url)
+                .header("X-Vault-Token", self.token.expose())
+                .header("X-Vault-Request", "true");
+            if let Some(ns) = &namespace {
+                req = req.header("X-Vault-Namespace", ns);
+            }
+            if let Some(body) = &request.body {
+                req = req.json(body);
+            }
+            let sent = tokio::select! {
+                r = req.send() => r,
+                () = ctx.cancelled() => return Err(VaultError {
+                    request: request.describe(),
+                    status: None,
+                    message: "cancelled".into(),
+                }),
+            };
+            let response = match sent {
+                Ok(r) => r,
+                Err(e) if attempt < TRANSPORT_RETRIES && (e.is_connect() || e.is_timeout()) => {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(300 * u64::from(attempt))).await;
+                    continue;
+                }
+                Err(e) => {
+                    return Err(VaultError {
+                        request: request.describe(),
+                        status: None,
+                        message: format!(
+                            "could not reach Vault at {}: {}",
+                            self.resolved.address,
+                            without_url(&e)
+                        ),
+                    });
+                }
+            };
+            let status = response.status().as_u16();
+            let text = response.text().await.unwrap_or_default();
+            if (200..300).contains(&status) {
+                if text.trim().is_empty() {
+                    return Ok(None);
+                }
+                return serde_json::from_str(&text)
+                    .map(Some)
+                    .map_err(|e| VaultError {
+                        request: request.describe(),
+                        status: Some(status),
+                        message: format!("the answer is not JSON: {e}"),
+                    });
+            }
+            return Err(VaultError {
+                request: request.describe(),
+                status: Some(status),
+                message: error_message(&text),
+            });
+        }
+    }
+
+    /// `data` of a read, or `None` when the path does not exist.
+    pub async fn read(
+        &self,
+        ctx: &Ctx,
+        request: &VaultRequest,
+    ) -> Result<Option<Json>, VaultError> {
+        match self.send(ctx, request).await {
+            Ok(body) => Ok(body.and_then(|b| b.get("data").cloned())),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// reqwest's error text without the URL (which is already in the message).
+fn without_url(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    if let Some(url) = e.url() {
+        text = text
+            .replace(&format!(" ({url})"), "")
+            .replace(url.as_str(), "");
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text
+}
+
+impl ProviderConfig {
+    /// The Vault client, built on first use.
+    pub async fn vault(&self) -> Result<VaultClient, ResourceError> {
+        let settings = match &self.vault {
+            Some(Value::Known(s)) => s.clone(),
+            Some(Value::Unknown) => {
+                return Err(ResourceError::backend(
+                    "configure the Vault client",
+                    "the vault settings are not known yet",
+                ));
+            }
+            None => VaultSettings::default(),
+        };
+        self.clients
+            .vault
+            .get_or_init(|| async move { build(&settings) })
+            .await
+            .clone()
+            .map_err(|cause| ResourceError::backend("configure the Vault client", cause))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vault_error_envelopes_become_text() {
+        assert_eq!(
+            error_message(r#"{"errors":["common name x not allowed by this role"]}"#),
+            "common name x not allowed by this role"
+        );
+        assert_eq!(error_message(r#"{"errors":["a","b"]}"#), "a; b");
+        assert_eq!(error_message(""), "no details");
+        assert_eq!(
+            error_message("<html>bad gateway</html>"),
+            "<html>bad gateway</html>"
+        );
+    }
+
+    #[test]
+    fn forbidden_reads_as_an_authentication_problem() {
+        let e = VaultError {
+            request: "POST /v1/pki/issue/web".into(),
+            status: Some(403),
+            message: "permission denied".into(),
+        };
+        assert!(
+            e.cause()
+                .starts_with("permission denied (HTTP 403): the Vault token is invalid")
+        );
+    }
+
+    #[test]
+    fn settings_fall_back_to_the_environment() {
+        let env = |k: &str| match k {
+            "VAULT_ADDR" => Some("http://127.0.0.1:8200/".to_string()),
+            "VAULT_NAMESPACE" => Some("team".to_string()),
+            "VAULT_SKIP_VERIFY" => Some("true".to_string()),
+            _ => None,
+        };
+        let r = resolve(&VaultSettings::default(), env).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.address, "http://127.0.0.1:8200");
+        assert_eq!(r.namespace.as_deref(), Some("team"));
+        assert!(r.skip_tls_verify);
+        let own = VaultSettings {
+            address: Some("https://vault:8200".into()),
+            namespace: Some("other".into()),
+            skip_tls_verify: Some(false),
+            ..Default::default()
+        };
+        let r = resolve(&own, env).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(r.address, "https://vault:8200");
+        assert_eq!(r.namespace.as_deref(), Some("other"));
+        assert!(!r.skip_tls_verify);
+        assert!(resolve(&VaultSettings::default(), |_| None).is_err());
+        let bad = VaultSettings {
+            address: Some("vault:8200".into()),
+            ..Default::default()
+        };
+        assert!(resolve(&bad, |_| None).is_err());
+    }
+}
