@@ -189,3 +189,35 @@ def test_openbao_killed_mid_up_loses_nothing(stack_factory, api):
     assert api.list(f"{root_mount}/issuers") == [root["outputs"]["issuerId"]]
     stack.pulumi("destroy", "--yes", "--skip-preview")
     assert not mounts(api)
+
+
+def test_openbao_root_signs_an_acm_pca_subordinate(stack_factory, api, tmp_path):
+    import aws
+
+    moto = aws.moto_env()
+    os.environ.update(moto)
+    aws.reset(moto)
+    stack = stack_factory("cross-backend-pki")
+    stack.up()
+    out = stack.outputs()
+    # The leaf from ACM PCA chains to the OpenBao root through the subordinate.
+    result = openssl_verify(tmp_path, out["root_pem"], out["leaf_pem"], untrusted=out["subordinate_pem"])
+    assert result.returncode == 0 and ": OK" in result.stdout, result.stdout + result.stderr
+    status = aws.acmpca(moto).describe_certificate_authority(CertificateAuthorityArn=out["subordinate_arn"])
+    assert status["CertificateAuthority"]["Status"] == "ACTIVE"
+    stack.pulumi("preview", "--expect-no-changes")
+    stack.pulumi("destroy", "--yes", "--skip-preview")
+    assert "org-root-pki" not in mounts(api)
+
+
+def test_tls_listener_needs_the_configured_ca(stack_factory, api, bao):
+    stack = stack_factory(BAD_INPUT)
+    stack.pulumi("config", "set", "--path", "zerotrust:vault.address", bao["ZT_BAO_TLS_ADDR"])
+    # Without the CA the server's certificate is not trusted...
+    proc = stack.pulumi("up", "--yes", "--skip-preview", check=False)
+    assert proc.returncode != 0
+    assert "could not reach Vault" in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    # ...with caCertFile it is.
+    stack.pulumi("config", "set", "--path", "zerotrust:vault.caCertFile", bao["ZT_BAO_CA_FILE"])
+    stack.up()
+    assert "bad-input-pki" in mounts(api)
