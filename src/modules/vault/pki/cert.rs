@@ -461,34 +461,15 @@ impl Resource for SecretBackendCert {
         _id: String,
         outputs: Self::Outputs,
     ) -> Result<(), ResourceError> {
-        let revoke = outputs
-            .inputs
-            .revoke
-            .as_ref()
-            .and_then(Value::known)
-            .copied()
-            .unwrap_or(false);
-        let (Value::Known(backend), Value::Known(serial)) =
-            (&outputs.inputs.backend, &outputs.serial_number)
-        else {
-            return Ok(());
-        };
-        if !revoke || serial.is_empty() {
-            return Ok(());
-        }
-        let vault = ctx.config.vault().await?;
-        match vault
-            .send(
-                ctx,
-                &revoke_request(backend, serial, namespace_of(&outputs.inputs)),
-            )
-            .await
-        {
-            Ok(_) => Ok(()),
-            // The mount (and so the certificate) is already gone.
-            Err(e) if e.is_not_found() || e.message.contains("no handler") => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        let inputs = &outputs.inputs;
+        super::common::revoke_if_asked(
+            ctx,
+            &inputs.revoke,
+            &inputs.backend,
+            &outputs.serial_number,
+            namespace_of(inputs),
+        )
+        .await
     }
 }
 

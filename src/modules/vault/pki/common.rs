@@ -88,6 +88,40 @@ pub fn certificate_bundle(certificate: &str, issuing_ca: &str, format: Option<&s
     bundle
 }
 
+/// Revoke an issued certificate on destroy when the resource asks for it (`revoke`). A mount
+/// that is already gone took the certificate with it.
+pub async fn revoke_if_asked(
+    ctx: &Ctx,
+    revoke: &Option<Value<bool>>,
+    backend: &Value<String>,
+    serial: &Value<String>,
+    namespace: Option<&str>,
+) -> Result<(), ResourceError> {
+    let asked = revoke
+        .as_ref()
+        .and_then(Value::known)
+        .copied()
+        .unwrap_or(false);
+    let (Value::Known(backend), Value::Known(serial)) = (backend, serial) else {
+        return Ok(());
+    };
+    if !asked || serial.is_empty() {
+        return Ok(());
+    }
+    let vault = ctx.config.vault().await?;
+    match vault
+        .send(
+            ctx,
+            &super::cert::revoke_request(backend, serial, namespace),
+        )
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(e) if gone(&e) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

@@ -2,8 +2,7 @@
 //! of a PKI mount; revoked on destroy when asked.
 
 use super::COMMA_JOINED;
-use super::cert::revoke_request;
-use super::common::{ca_chain, certificate_bundle, gone, known_str};
+use super::common::{ca_chain, certificate_bundle, gone, known_str, revoke_if_asked};
 use crate::codec::typed_json::plain_json;
 use crate::modules::tls::common::check_pem;
 use crate::modules::vault::client::VaultRequest;
@@ -313,34 +312,15 @@ impl Resource for SecretBackendRootSignIntermediate {
         _id: String,
         outputs: Self::Outputs,
     ) -> Result<(), ResourceError> {
-        let revoke = outputs
-            .inputs
-            .revoke
-            .as_ref()
-            .and_then(Value::known)
-            .copied()
-            .unwrap_or(false);
-        let (Value::Known(backend), Value::Known(serial)) =
-            (&outputs.inputs.backend, &outputs.serial_number)
-        else {
-            return Ok(());
-        };
-        if !revoke || serial.is_empty() {
-            return Ok(());
-        }
-        let vault = ctx.config.vault().await?;
-        match vault
-            .send(
-                ctx,
-                &revoke_request(backend, serial, known_str(&outputs.inputs.namespace)),
-            )
-            .await
-        {
-            Ok(_) => Ok(()),
-            // The mount, and the certificate with it, is already gone.
-            Err(e) if gone(&e) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        let inputs = &outputs.inputs;
+        revoke_if_asked(
+            ctx,
+            &inputs.revoke,
+            &inputs.backend,
+            &outputs.serial_number,
+            known_str(&inputs.namespace),
+        )
+        .await
     }
 }
 
@@ -384,7 +364,10 @@ mod tests {
             named.body,
             Some(json!({"csr": "CSR", "common_name": "ai-system-intermediate"}))
         );
-        assert_eq!(revoke_request("pki", "1a:2b", None).path, "pki/revoke");
+        assert_eq!(
+            super::super::cert::revoke_request("pki", "1a:2b", None).path,
+            "pki/revoke"
+        );
     }
 
     #[test]

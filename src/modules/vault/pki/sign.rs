@@ -1,8 +1,8 @@
 //! `vault/pkiSecret:SecretBackendSign`: a certificate for a CSR, signed under a role; renewed at
 //! diff time, revoked on destroy when asked.
 
-use super::cert::{renewal_due, revoke_request, role_refusal};
-use super::common::{ca_chain, gone, known_str};
+use super::cert::{renewal_due, role_refusal};
+use super::common::{ca_chain, gone, known_str, revoke_if_asked};
 use super::{COMMA_JOINED, now_unix};
 use crate::codec::PropertyPath;
 use crate::codec::typed_json::plain_json;
@@ -411,34 +411,15 @@ impl Resource for SecretBackendSign {
         _id: String,
         outputs: Self::Outputs,
     ) -> Result<(), ResourceError> {
-        let revoke = outputs
-            .inputs
-            .revoke
-            .as_ref()
-            .and_then(Value::known)
-            .copied()
-            .unwrap_or(false);
-        let (Value::Known(backend), Value::Known(serial)) =
-            (&outputs.inputs.backend, &outputs.serial_number)
-        else {
-            return Ok(());
-        };
-        if !revoke || serial.is_empty() {
-            return Ok(());
-        }
-        let vault = ctx.config.vault().await?;
-        match vault
-            .send(
-                ctx,
-                &revoke_request(backend, serial, known_str(&outputs.inputs.namespace)),
-            )
-            .await
-        {
-            Ok(_) => Ok(()),
-            // The mount, and the certificate with it, is already gone.
-            Err(e) if gone(&e) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        let inputs = &outputs.inputs;
+        revoke_if_asked(
+            ctx,
+            &inputs.revoke,
+            &inputs.backend,
+            &outputs.serial_number,
+            known_str(&inputs.namespace),
+        )
+        .await
     }
 }
 
