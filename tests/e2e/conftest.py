@@ -89,3 +89,8 @@ def toolchain():
         assert shutil.which(tool), f"{tool} not on PATH: run scripts/setup.sh (or scripts/test.sh)"
     binary = ROOT / "target" / "debug" / "pulumi-resource-zerotrust"
     assert binary.exists(), "provider not built: run scripts/setup.sh"
+
+
+# ---- the Azure ARM test backend (tests/e2e/arm.py): the `arm_server` fixture, and at the end of
+# the session "ARM requests: N, rejected by Microsoft's API definitions: M"; M > 0 fails the run.
+from arm import arm_server, pytest_sessionfinish, pytest_terminal_summary  # noqa: E402,F401
