@@ -80,7 +80,9 @@ pub fn registry() -> Registry {
 /// The provider configuration's schema.
 pub fn config_schema() -> ConfigSchema {
     let mut types = Types::new();
-    let spec = object_spec(&json_schema_of::<ProviderConfig>(), "config", &mut types);
+    // Settings objects are typed in the top-level module: the generated `config` module holds
+    // only getters, so a Provider argument typed there has no Args class to import.
+    let spec = object_spec(&json_schema_of::<ProviderConfig>(), "index", &mut types);
     ConfigSchema { spec, types }
 }
 

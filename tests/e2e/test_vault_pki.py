@@ -221,3 +221,26 @@ def test_tls_listener_needs_the_configured_ca(stack_factory, api, bao):
     stack.pulumi("config", "set", "--path", "zerotrust:vault.caCertFile", bao["ZT_BAO_CA_FILE"])
     stack.up()
     assert "bad-input-pki" in mounts(api)
+
+
+def test_explicit_providers_take_typed_backend_settings(stack_factory, api, bao):
+    import aws
+
+    moto = aws.moto_env()
+    aws.reset(moto)
+    stack = stack_factory("../tests/e2e/programs/explicit-backends")
+    # Nothing from the environment: the settings objects alone must reach both backends.
+    for var in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "VAULT_ADDR", "VAULT_TOKEN"):
+        stack.env.pop(var, None)
+    stack.pulumi("config", "set", "awsEndpoint", moto["AWS_ENDPOINT_URL"])
+    stack.pulumi("config", "set", "vaultAddress", bao["ZT_BAO_URL"])
+    stack.pulumi("config", "set", "--secret", "vaultToken", bao["ZT_BAO_ROOT_TOKEN"])
+    stack.pulumi("config", "set", "zoneName", "explicit.example.com")
+    stack.pulumi("config", "set", "mountPath", "explicit-pki")
+    stack.up()
+    zones = aws.route53(moto).list_hosted_zones()["HostedZones"]
+    assert [z["Name"] for z in zones] == ["explicit.example.com."]
+    assert "explicit-pki" in mounts(api)
+    assert bao["ZT_BAO_ROOT_TOKEN"] not in json.dumps(stack.export())
+    stack.pulumi("destroy", "--yes", "--skip-preview")
+    assert not aws.route53(moto).list_hosted_zones()["HostedZones"]

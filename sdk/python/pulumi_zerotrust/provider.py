@@ -13,23 +13,24 @@ if sys.version_info >= (3, 11):
 else:
     from typing_extensions import NotRequired, TypedDict, TypeAlias
 from . import _utilities
-from . import config as _config
+from . import outputs
+from ._inputs import *
 
 __all__ = ['ProviderArgs', 'Provider']
 
 @pulumi.input_type
 class ProviderArgs:
     def __init__(__self__, *,
-                 aws: pulumi.Input[Optional['_config.AwsSettingsArgs']] = None,
+                 aws: pulumi.Input[Optional['AwsSettingsArgs']] = None,
                  context: pulumi.Input[Optional[_builtins.str]] = None,
                  default_backdate_minutes: pulumi.Input[Optional[_builtins.int]] = None,
                  kubeconfig: pulumi.Input[Optional[_builtins.str]] = None,
                  namespace: pulumi.Input[Optional[_builtins.str]] = None,
-                 vault: pulumi.Input[Optional['_config.VaultSettingsArgs']] = None):
+                 vault: pulumi.Input[Optional['VaultSettingsArgs']] = None):
         """
         The set of arguments for constructing a Provider resource.
 
-        :param pulumi.Input['_config.AwsSettingsArgs'] aws: AWS settings for the `aws/*` modules, as pulumi-aws's provider settings.
+        :param pulumi.Input['AwsSettingsArgs'] aws: AWS settings for the `aws/*` modules, as pulumi-aws's provider settings.
         :param pulumi.Input[_builtins.str] context: The kubeconfig context to use (default: the current context).
         :param pulumi.Input[_builtins.int] default_backdate_minutes: Minutes by which certificates created through this provider start before their creation
                time, unless a resource sets `backdateMinutes` itself. Absorbs clock skew between the
@@ -38,7 +39,7 @@ class ProviderArgs:
                unset, `KUBECONFIG` or `~/.kube/config` is read, only when a Kubernetes resource is used.
         :param pulumi.Input[_builtins.str] namespace: The namespace for namespaced Kubernetes resources that set none (default: the
                context's namespace, else `default`).
-        :param pulumi.Input['_config.VaultSettingsArgs'] vault: Vault (or OpenBao) settings for the `vault` modules, as pulumi-vault's provider settings.
+        :param pulumi.Input['VaultSettingsArgs'] vault: Vault (or OpenBao) settings for the `vault` modules, as pulumi-vault's provider settings.
         """
         if aws is not None:
             pulumi.set(__self__, "aws", aws)
@@ -55,14 +56,14 @@ class ProviderArgs:
 
     @_builtins.property
     @pulumi.getter
-    def aws(self) -> pulumi.Input[Optional['_config.AwsSettingsArgs']]:
+    def aws(self) -> pulumi.Input[Optional['AwsSettingsArgs']]:
         """
         AWS settings for the `aws/*` modules, as pulumi-aws's provider settings.
         """
         return pulumi.get(self, "aws")
 
     @aws.setter
-    def aws(self, value: pulumi.Input[Optional['_config.AwsSettingsArgs']]):
+    def aws(self, value: pulumi.Input[Optional['AwsSettingsArgs']]):
         pulumi.set(self, "aws", value)
 
     @_builtins.property
@@ -119,14 +120,14 @@ class ProviderArgs:
 
     @_builtins.property
     @pulumi.getter
-    def vault(self) -> pulumi.Input[Optional['_config.VaultSettingsArgs']]:
+    def vault(self) -> pulumi.Input[Optional['VaultSettingsArgs']]:
         """
         Vault (or OpenBao) settings for the `vault` modules, as pulumi-vault's provider settings.
         """
         return pulumi.get(self, "vault")
 
     @vault.setter
-    def vault(self, value: pulumi.Input[Optional['_config.VaultSettingsArgs']]):
+    def vault(self, value: pulumi.Input[Optional['VaultSettingsArgs']]):
         pulumi.set(self, "vault", value)
 
 
@@ -136,19 +137,19 @@ class Provider(pulumi.ProviderResource):
     def __init__(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 aws: pulumi.Input[Optional[Union['_config.AwsSettingsArgs', '_config.AwsSettingsArgsDict', '_config.outputs.AwsSettings']]] = None,
+                 aws: pulumi.Input[Optional[Union['AwsSettingsArgs', 'AwsSettingsArgsDict', 'outputs.AwsSettings']]] = None,
                  context: pulumi.Input[Optional[_builtins.str]] = None,
                  default_backdate_minutes: pulumi.Input[Optional[_builtins.int]] = None,
                  kubeconfig: pulumi.Input[Optional[_builtins.str]] = None,
                  namespace: pulumi.Input[Optional[_builtins.str]] = None,
-                 vault: pulumi.Input[Optional[Union['_config.VaultSettingsArgs', '_config.VaultSettingsArgsDict', '_config.outputs.VaultSettings']]] = None,
+                 vault: pulumi.Input[Optional[Union['VaultSettingsArgs', 'VaultSettingsArgsDict', 'outputs.VaultSettings']]] = None,
                  __props__=None):
         """
         The zerotrust provider. Every setting is optional; modules that need a backend read their settings only when first used.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param pulumi.Input[Union['_config.AwsSettingsArgs', '_config.AwsSettingsArgsDict', '_config.outputs.AwsSettings']] aws: AWS settings for the `aws/*` modules, as pulumi-aws's provider settings.
+        :param pulumi.Input[Union['AwsSettingsArgs', 'AwsSettingsArgsDict', 'outputs.AwsSettings']] aws: AWS settings for the `aws/*` modules, as pulumi-aws's provider settings.
         :param pulumi.Input[_builtins.str] context: The kubeconfig context to use (default: the current context).
         :param pulumi.Input[_builtins.int] default_backdate_minutes: Minutes by which certificates created through this provider start before their creation
                time, unless a resource sets `backdateMinutes` itself. Absorbs clock skew between the
@@ -157,7 +158,7 @@ class Provider(pulumi.ProviderResource):
                unset, `KUBECONFIG` or `~/.kube/config` is read, only when a Kubernetes resource is used.
         :param pulumi.Input[_builtins.str] namespace: The namespace for namespaced Kubernetes resources that set none (default: the
                context's namespace, else `default`).
-        :param pulumi.Input[Union['_config.VaultSettingsArgs', '_config.VaultSettingsArgsDict', '_config.outputs.VaultSettings']] vault: Vault (or OpenBao) settings for the `vault` modules, as pulumi-vault's provider settings.
+        :param pulumi.Input[Union['VaultSettingsArgs', 'VaultSettingsArgsDict', 'outputs.VaultSettings']] vault: Vault (or OpenBao) settings for the `vault` modules, as pulumi-vault's provider settings.
         """
         ...
     @overload
@@ -183,12 +184,12 @@ class Provider(pulumi.ProviderResource):
     def _internal_init(__self__,
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
-                 aws: pulumi.Input[Optional[Union['_config.AwsSettingsArgs', '_config.AwsSettingsArgsDict', '_config.outputs.AwsSettings']]] = None,
+                 aws: pulumi.Input[Optional[Union['AwsSettingsArgs', 'AwsSettingsArgsDict', 'outputs.AwsSettings']]] = None,
                  context: pulumi.Input[Optional[_builtins.str]] = None,
                  default_backdate_minutes: pulumi.Input[Optional[_builtins.int]] = None,
                  kubeconfig: pulumi.Input[Optional[_builtins.str]] = None,
                  namespace: pulumi.Input[Optional[_builtins.str]] = None,
-                 vault: pulumi.Input[Optional[Union['_config.VaultSettingsArgs', '_config.VaultSettingsArgsDict', '_config.outputs.VaultSettings']]] = None,
+                 vault: pulumi.Input[Optional[Union['VaultSettingsArgs', 'VaultSettingsArgsDict', 'outputs.VaultSettings']]] = None,
                  __props__=None):
         opts = pulumi.ResourceOptions.merge(_utilities.get_resource_opts_defaults(), opts)
         if not isinstance(opts, pulumi.ResourceOptions):
