@@ -1,6 +1,7 @@
 //! The resource modules, and the provider configuration they share.
 
 pub mod aws;
+pub mod azure;
 pub mod kubernetes;
 pub mod tls;
 pub mod vault;
@@ -41,6 +42,9 @@ pub struct ProviderConfig {
     /// Vault (or OpenBao) settings for the `vault` modules, as pulumi-vault's provider settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vault: Option<Value<vault::client::VaultSettings>>,
+    /// Azure settings for the `azure/*` modules, as pulumi-azure-native's provider settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub azure: Option<Value<azure::client::AzureSettings>>,
     /// Backend clients, built on first use from the settings above.
     #[serde(skip)]
     #[schemars(skip)]
@@ -53,6 +57,7 @@ pub struct Clients {
     pub(crate) kube: OnceCell<Result<kubernetes::client::KubeClient, String>>,
     pub(crate) aws: OnceCell<Result<aws::client::AwsClients, String>>,
     pub(crate) vault: OnceCell<Result<vault::client::VaultClient, String>>,
+    pub(crate) azure: OnceCell<Result<azure::client::ArmClient, String>>,
 }
 
 impl fmt::Debug for Clients {
@@ -74,7 +79,9 @@ impl ProviderConfig {
 /// Every resource and function of the package.
 pub fn registry() -> Registry {
     let registry = tls::register(Registry::default());
-    vault::register(aws::register(kubernetes::register(registry)))
+    azure::register(vault::register(aws::register(kubernetes::register(
+        registry,
+    ))))
 }
 
 /// The provider configuration's schema.

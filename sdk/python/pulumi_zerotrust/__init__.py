@@ -14,6 +14,8 @@ from . import outputs
 if typing.TYPE_CHECKING:
     import pulumi_zerotrust.aws as __aws
     aws = __aws
+    import pulumi_zerotrust.azure as __azure
+    azure = __azure
     import pulumi_zerotrust.config as __config
     config = __config
     import pulumi_zerotrust.kubernetes as __kubernetes
@@ -24,6 +26,7 @@ if typing.TYPE_CHECKING:
     vault = __vault
 else:
     aws = _utilities.lazy_import('pulumi_zerotrust.aws')
+    azure = _utilities.lazy_import('pulumi_zerotrust.azure')
     config = _utilities.lazy_import('pulumi_zerotrust.config')
     kubernetes = _utilities.lazy_import('pulumi_zerotrust.kubernetes')
     tls = _utilities.lazy_import('pulumi_zerotrust.tls')
@@ -51,6 +54,33 @@ _utilities.register(
   "classes": {
    "zerotrust:aws/route53:Record": "Record",
    "zerotrust:aws/route53:Zone": "Zone"
+  }
+ },
+ {
+  "pkg": "zerotrust",
+  "mod": "azure/machinelearningservices",
+  "fqn": "pulumi_zerotrust.azure.machinelearningservices",
+  "classes": {
+   "zerotrust:azure/machinelearningservices:OnlineEndpoint": "OnlineEndpoint",
+   "zerotrust:azure/machinelearningservices:Workspace": "Workspace"
+  }
+ },
+ {
+  "pkg": "zerotrust",
+  "mod": "azure/network",
+  "fqn": "pulumi_zerotrust.azure.network",
+  "classes": {
+   "zerotrust:azure/network:PrivateEndpoint": "PrivateEndpoint",
+   "zerotrust:azure/network:Subnet": "Subnet",
+   "zerotrust:azure/network:VirtualNetwork": "VirtualNetwork"
+  }
+ },
+ {
+  "pkg": "zerotrust",
+  "mod": "azure/resources",
+  "fqn": "pulumi_zerotrust.azure.resources",
+  "classes": {
+   "zerotrust:azure/resources:ResourceGroup": "ResourceGroup"
   }
  },
  {

@@ -19,6 +19,8 @@ __all__ = [
     'AwsEndpointsArgsDict',
     'AwsSettingsArgs',
     'AwsSettingsArgsDict',
+    'AzureSettingsArgs',
+    'AzureSettingsArgsDict',
     'VaultSettingsArgs',
     'VaultSettingsArgsDict',
 ]
@@ -239,6 +241,216 @@ class AwsSettingsArgs:
     @token.setter
     def token(self, value: pulumi.Input[Optional[_builtins.str]]):
         pulumi.set(self, "token", value)
+
+
+class AzureSettingsArgsDict(TypedDict):
+    """
+    Azure settings, under `zerotrust:azure` (pulumi-azure-native's provider settings, same
+    names). Unset values come from `ARM_SUBSCRIPTION_ID`, `ARM_TENANT_ID`, `ARM_CLIENT_ID`,
+    `ARM_CLIENT_SECRET`, `ARM_USE_CLI`, `ARM_USE_MSI` and `ARM_USE_OIDC`.
+    """
+    client_id: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The client (application) id of a service principal, or of a user-assigned managed
+    identity with `useMsi`.
+    """
+    client_secret: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The service principal's client secret.
+    """
+    endpoint: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The Resource Manager base URL (default `https://management.azure.com`).
+    """
+    subscription_id: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The subscription every resource lives in.
+    """
+    tenant_id: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The Microsoft Entra tenant to authenticate in.
+    """
+    token: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    A bearer token used as is (for tests and short-lived automation); it wins over every
+    other method.
+    """
+    use_cli: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Authenticate as the user signed in to the Azure CLI (`az login`). The default when no
+    other method is configured.
+    """
+    use_msi: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Authenticate with the managed identity of the Azure host running the provider.
+    """
+    use_oidc: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Authenticate with workload identity federation: the OIDC token in
+    `AZURE_FEDERATED_TOKEN_FILE` exchanged for the client's token.
+    """
+
+@pulumi.input_type
+class AzureSettingsArgs:
+    def __init__(__self__, *,
+                 client_id: pulumi.Input[Optional[_builtins.str]] = None,
+                 client_secret: pulumi.Input[Optional[_builtins.str]] = None,
+                 endpoint: pulumi.Input[Optional[_builtins.str]] = None,
+                 subscription_id: pulumi.Input[Optional[_builtins.str]] = None,
+                 tenant_id: pulumi.Input[Optional[_builtins.str]] = None,
+                 token: pulumi.Input[Optional[_builtins.str]] = None,
+                 use_cli: pulumi.Input[Optional[_builtins.bool]] = None,
+                 use_msi: pulumi.Input[Optional[_builtins.bool]] = None,
+                 use_oidc: pulumi.Input[Optional[_builtins.bool]] = None):
+        """
+        Azure settings, under `zerotrust:azure` (pulumi-azure-native's provider settings, same
+        names). Unset values come from `ARM_SUBSCRIPTION_ID`, `ARM_TENANT_ID`, `ARM_CLIENT_ID`,
+        `ARM_CLIENT_SECRET`, `ARM_USE_CLI`, `ARM_USE_MSI` and `ARM_USE_OIDC`.
+
+        :param pulumi.Input[_builtins.str] client_id: The client (application) id of a service principal, or of a user-assigned managed
+               identity with `useMsi`.
+        :param pulumi.Input[_builtins.str] client_secret: The service principal's client secret.
+        :param pulumi.Input[_builtins.str] endpoint: The Resource Manager base URL (default `https://management.azure.com`).
+        :param pulumi.Input[_builtins.str] subscription_id: The subscription every resource lives in.
+        :param pulumi.Input[_builtins.str] tenant_id: The Microsoft Entra tenant to authenticate in.
+        :param pulumi.Input[_builtins.str] token: A bearer token used as is (for tests and short-lived automation); it wins over every
+               other method.
+        :param pulumi.Input[_builtins.bool] use_cli: Authenticate as the user signed in to the Azure CLI (`az login`). The default when no
+               other method is configured.
+        :param pulumi.Input[_builtins.bool] use_msi: Authenticate with the managed identity of the Azure host running the provider.
+        :param pulumi.Input[_builtins.bool] use_oidc: Authenticate with workload identity federation: the OIDC token in
+               `AZURE_FEDERATED_TOKEN_FILE` exchanged for the client's token.
+        """
+        if client_id is not None:
+            pulumi.set(__self__, "client_id", client_id)
+        if client_secret is not None:
+            pulumi.set(__self__, "client_secret", client_secret)
+        if endpoint is not None:
+            pulumi.set(__self__, "endpoint", endpoint)
+        if subscription_id is not None:
+            pulumi.set(__self__, "subscription_id", subscription_id)
+        if tenant_id is not None:
+            pulumi.set(__self__, "tenant_id", tenant_id)
+        if token is not None:
+            pulumi.set(__self__, "token", token)
+        if use_cli is not None:
+            pulumi.set(__self__, "use_cli", use_cli)
+        if use_msi is not None:
+            pulumi.set(__self__, "use_msi", use_msi)
+        if use_oidc is not None:
+            pulumi.set(__self__, "use_oidc", use_oidc)
+
+    @_builtins.property
+    @pulumi.getter(name="clientId")
+    def client_id(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The client (application) id of a service principal, or of a user-assigned managed
+        identity with `useMsi`.
+        """
+        return pulumi.get(self, "client_id")
+
+    @client_id.setter
+    def client_id(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "client_id", value)
+
+    @_builtins.property
+    @pulumi.getter(name="clientSecret")
+    def client_secret(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The service principal's client secret.
+        """
+        return pulumi.get(self, "client_secret")
+
+    @client_secret.setter
+    def client_secret(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "client_secret", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def endpoint(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The Resource Manager base URL (default `https://management.azure.com`).
+        """
+        return pulumi.get(self, "endpoint")
+
+    @endpoint.setter
+    def endpoint(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "endpoint", value)
+
+    @_builtins.property
+    @pulumi.getter(name="subscriptionId")
+    def subscription_id(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The subscription every resource lives in.
+        """
+        return pulumi.get(self, "subscription_id")
+
+    @subscription_id.setter
+    def subscription_id(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "subscription_id", value)
+
+    @_builtins.property
+    @pulumi.getter(name="tenantId")
+    def tenant_id(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The Microsoft Entra tenant to authenticate in.
+        """
+        return pulumi.get(self, "tenant_id")
+
+    @tenant_id.setter
+    def tenant_id(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "tenant_id", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def token(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        A bearer token used as is (for tests and short-lived automation); it wins over every
+        other method.
+        """
+        return pulumi.get(self, "token")
+
+    @token.setter
+    def token(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "token", value)
+
+    @_builtins.property
+    @pulumi.getter(name="useCli")
+    def use_cli(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Authenticate as the user signed in to the Azure CLI (`az login`). The default when no
+        other method is configured.
+        """
+        return pulumi.get(self, "use_cli")
+
+    @use_cli.setter
+    def use_cli(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "use_cli", value)
+
+    @_builtins.property
+    @pulumi.getter(name="useMsi")
+    def use_msi(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Authenticate with the managed identity of the Azure host running the provider.
+        """
+        return pulumi.get(self, "use_msi")
+
+    @use_msi.setter
+    def use_msi(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "use_msi", value)
+
+    @_builtins.property
+    @pulumi.getter(name="useOidc")
+    def use_oidc(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Authenticate with workload identity federation: the OIDC token in
+        `AZURE_FEDERATED_TOKEN_FILE` exchanged for the client's token.
+        """
+        return pulumi.get(self, "use_oidc")
+
+    @use_oidc.setter
+    def use_oidc(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "use_oidc", value)
 
 
 class VaultSettingsArgsDict(TypedDict):

@@ -18,6 +18,7 @@ from . import outputs
 __all__ = [
     'AwsEndpoints',
     'AwsSettings',
+    'AzureSettings',
     'VaultSettings',
 ]
 
@@ -159,6 +160,138 @@ class AwsSettings(dict):
         A session token for temporary static credentials.
         """
         return pulumi.get(self, "token")
+
+
+@pulumi.output_type
+class AzureSettings(dict):
+    """
+    Azure settings, under `zerotrust:azure` (pulumi-azure-native's provider settings, same
+    names). Unset values come from `ARM_SUBSCRIPTION_ID`, `ARM_TENANT_ID`, `ARM_CLIENT_ID`,
+    `ARM_CLIENT_SECRET`, `ARM_USE_CLI`, `ARM_USE_MSI` and `ARM_USE_OIDC`.
+    """
+    def __init__(__self__, *,
+                 client_id: Optional[_builtins.str] = None,
+                 client_secret: Optional[_builtins.str] = None,
+                 endpoint: Optional[_builtins.str] = None,
+                 subscription_id: Optional[_builtins.str] = None,
+                 tenant_id: Optional[_builtins.str] = None,
+                 token: Optional[_builtins.str] = None,
+                 use_cli: Optional[_builtins.bool] = None,
+                 use_msi: Optional[_builtins.bool] = None,
+                 use_oidc: Optional[_builtins.bool] = None):
+        """
+        Azure settings, under `zerotrust:azure` (pulumi-azure-native's provider settings, same
+        names). Unset values come from `ARM_SUBSCRIPTION_ID`, `ARM_TENANT_ID`, `ARM_CLIENT_ID`,
+        `ARM_CLIENT_SECRET`, `ARM_USE_CLI`, `ARM_USE_MSI` and `ARM_USE_OIDC`.
+
+        :param _builtins.str client_id: The client (application) id of a service principal, or of a user-assigned managed
+               identity with `useMsi`.
+        :param _builtins.str client_secret: The service principal's client secret.
+        :param _builtins.str endpoint: The Resource Manager base URL (default `https://management.azure.com`).
+        :param _builtins.str subscription_id: The subscription every resource lives in.
+        :param _builtins.str tenant_id: The Microsoft Entra tenant to authenticate in.
+        :param _builtins.str token: A bearer token used as is (for tests and short-lived automation); it wins over every
+               other method.
+        :param _builtins.bool use_cli: Authenticate as the user signed in to the Azure CLI (`az login`). The default when no
+               other method is configured.
+        :param _builtins.bool use_msi: Authenticate with the managed identity of the Azure host running the provider.
+        :param _builtins.bool use_oidc: Authenticate with workload identity federation: the OIDC token in
+               `AZURE_FEDERATED_TOKEN_FILE` exchanged for the client's token.
+        """
+        if client_id is not None:
+            pulumi.set(__self__, "client_id", client_id)
+        if client_secret is not None:
+            pulumi.set(__self__, "client_secret", client_secret)
+        if endpoint is not None:
+            pulumi.set(__self__, "endpoint", endpoint)
+        if subscription_id is not None:
+            pulumi.set(__self__, "subscription_id", subscription_id)
+        if tenant_id is not None:
+            pulumi.set(__self__, "tenant_id", tenant_id)
+        if token is not None:
+            pulumi.set(__self__, "token", token)
+        if use_cli is not None:
+            pulumi.set(__self__, "use_cli", use_cli)
+        if use_msi is not None:
+            pulumi.set(__self__, "use_msi", use_msi)
+        if use_oidc is not None:
+            pulumi.set(__self__, "use_oidc", use_oidc)
+
+    @_builtins.property
+    @pulumi.getter(name="clientId")
+    def client_id(self) -> Optional[_builtins.str]:
+        """
+        The client (application) id of a service principal, or of a user-assigned managed
+        identity with `useMsi`.
+        """
+        return pulumi.get(self, "client_id")
+
+    @_builtins.property
+    @pulumi.getter(name="clientSecret")
+    def client_secret(self) -> Optional[_builtins.str]:
+        """
+        The service principal's client secret.
+        """
+        return pulumi.get(self, "client_secret")
+
+    @_builtins.property
+    @pulumi.getter
+    def endpoint(self) -> Optional[_builtins.str]:
+        """
+        The Resource Manager base URL (default `https://management.azure.com`).
+        """
+        return pulumi.get(self, "endpoint")
+
+    @_builtins.property
+    @pulumi.getter(name="subscriptionId")
+    def subscription_id(self) -> Optional[_builtins.str]:
+        """
+        The subscription every resource lives in.
+        """
+        return pulumi.get(self, "subscription_id")
+
+    @_builtins.property
+    @pulumi.getter(name="tenantId")
+    def tenant_id(self) -> Optional[_builtins.str]:
+        """
+        The Microsoft Entra tenant to authenticate in.
+        """
+        return pulumi.get(self, "tenant_id")
+
+    @_builtins.property
+    @pulumi.getter
+    def token(self) -> Optional[_builtins.str]:
+        """
+        A bearer token used as is (for tests and short-lived automation); it wins over every
+        other method.
+        """
+        return pulumi.get(self, "token")
+
+    @_builtins.property
+    @pulumi.getter(name="useCli")
+    def use_cli(self) -> Optional[_builtins.bool]:
+        """
+        Authenticate as the user signed in to the Azure CLI (`az login`). The default when no
+        other method is configured.
+        """
+        return pulumi.get(self, "use_cli")
+
+    @_builtins.property
+    @pulumi.getter(name="useMsi")
+    def use_msi(self) -> Optional[_builtins.bool]:
+        """
+        Authenticate with the managed identity of the Azure host running the provider.
+        """
+        return pulumi.get(self, "use_msi")
+
+    @_builtins.property
+    @pulumi.getter(name="useOidc")
+    def use_oidc(self) -> Optional[_builtins.bool]:
+        """
+        Authenticate with workload identity federation: the OIDC token in
+        `AZURE_FEDERATED_TOKEN_FILE` exchanged for the client's token.
+        """
+        return pulumi.get(self, "use_oidc")
 
 
 @pulumi.output_type

@@ -22,6 +22,7 @@ __all__ = ['ProviderArgs', 'Provider']
 class ProviderArgs:
     def __init__(__self__, *,
                  aws: pulumi.Input[Optional['AwsSettingsArgs']] = None,
+                 azure: pulumi.Input[Optional['AzureSettingsArgs']] = None,
                  context: pulumi.Input[Optional[_builtins.str]] = None,
                  default_backdate_minutes: pulumi.Input[Optional[_builtins.int]] = None,
                  kubeconfig: pulumi.Input[Optional[_builtins.str]] = None,
@@ -31,6 +32,7 @@ class ProviderArgs:
         The set of arguments for constructing a Provider resource.
 
         :param pulumi.Input['AwsSettingsArgs'] aws: AWS settings for the `aws/*` modules, as pulumi-aws's provider settings.
+        :param pulumi.Input['AzureSettingsArgs'] azure: Azure settings for the `azure/*` modules, as pulumi-azure-native's provider settings.
         :param pulumi.Input[_builtins.str] context: The kubeconfig context to use (default: the current context).
         :param pulumi.Input[_builtins.int] default_backdate_minutes: Minutes by which certificates created through this provider start before their creation
                time, unless a resource sets `backdateMinutes` itself. Absorbs clock skew between the
@@ -43,6 +45,8 @@ class ProviderArgs:
         """
         if aws is not None:
             pulumi.set(__self__, "aws", aws)
+        if azure is not None:
+            pulumi.set(__self__, "azure", azure)
         if context is not None:
             pulumi.set(__self__, "context", context)
         if default_backdate_minutes is not None:
@@ -65,6 +69,18 @@ class ProviderArgs:
     @aws.setter
     def aws(self, value: pulumi.Input[Optional['AwsSettingsArgs']]):
         pulumi.set(self, "aws", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def azure(self) -> pulumi.Input[Optional['AzureSettingsArgs']]:
+        """
+        Azure settings for the `azure/*` modules, as pulumi-azure-native's provider settings.
+        """
+        return pulumi.get(self, "azure")
+
+    @azure.setter
+    def azure(self, value: pulumi.Input[Optional['AzureSettingsArgs']]):
+        pulumi.set(self, "azure", value)
 
     @_builtins.property
     @pulumi.getter
@@ -138,6 +154,7 @@ class Provider(pulumi.ProviderResource):
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  aws: pulumi.Input[Optional[Union['AwsSettingsArgs', 'AwsSettingsArgsDict', 'outputs.AwsSettings']]] = None,
+                 azure: pulumi.Input[Optional[Union['AzureSettingsArgs', 'AzureSettingsArgsDict', 'outputs.AzureSettings']]] = None,
                  context: pulumi.Input[Optional[_builtins.str]] = None,
                  default_backdate_minutes: pulumi.Input[Optional[_builtins.int]] = None,
                  kubeconfig: pulumi.Input[Optional[_builtins.str]] = None,
@@ -150,6 +167,7 @@ class Provider(pulumi.ProviderResource):
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[Union['AwsSettingsArgs', 'AwsSettingsArgsDict', 'outputs.AwsSettings']] aws: AWS settings for the `aws/*` modules, as pulumi-aws's provider settings.
+        :param pulumi.Input[Union['AzureSettingsArgs', 'AzureSettingsArgsDict', 'outputs.AzureSettings']] azure: Azure settings for the `azure/*` modules, as pulumi-azure-native's provider settings.
         :param pulumi.Input[_builtins.str] context: The kubeconfig context to use (default: the current context).
         :param pulumi.Input[_builtins.int] default_backdate_minutes: Minutes by which certificates created through this provider start before their creation
                time, unless a resource sets `backdateMinutes` itself. Absorbs clock skew between the
@@ -185,6 +203,7 @@ class Provider(pulumi.ProviderResource):
                  resource_name: str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  aws: pulumi.Input[Optional[Union['AwsSettingsArgs', 'AwsSettingsArgsDict', 'outputs.AwsSettings']]] = None,
+                 azure: pulumi.Input[Optional[Union['AzureSettingsArgs', 'AzureSettingsArgsDict', 'outputs.AzureSettings']]] = None,
                  context: pulumi.Input[Optional[_builtins.str]] = None,
                  default_backdate_minutes: pulumi.Input[Optional[_builtins.int]] = None,
                  kubeconfig: pulumi.Input[Optional[_builtins.str]] = None,
@@ -200,6 +219,7 @@ class Provider(pulumi.ProviderResource):
             __props__ = ProviderArgs.__new__(ProviderArgs)
 
             __props__.__dict__["aws"] = pulumi.Output.from_input(aws).apply(pulumi.runtime.to_json) if aws is not None else None
+            __props__.__dict__["azure"] = pulumi.Output.from_input(azure).apply(pulumi.runtime.to_json) if azure is not None else None
             __props__.__dict__["context"] = context
             __props__.__dict__["default_backdate_minutes"] = pulumi.Output.from_input(default_backdate_minutes).apply(pulumi.runtime.to_json) if default_backdate_minutes is not None else None
             __props__.__dict__["kubeconfig"] = None if kubeconfig is None else pulumi.Output.secret(kubeconfig)

@@ -20,6 +20,11 @@ aws: Optional[str]
 AWS settings for the `aws/*` modules, as pulumi-aws's provider settings.
 """
 
+azure: Optional[str]
+"""
+Azure settings for the `azure/*` modules, as pulumi-azure-native's provider settings.
+"""
+
 context: Optional[str]
 """
 The kubeconfig context to use (default: the current context).

@@ -29,6 +29,13 @@ class _ExportableConfig(types.ModuleType):
         return __config__.get('aws')
 
     @_builtins.property
+    def azure(self) -> Optional[str]:
+        """
+        Azure settings for the `azure/*` modules, as pulumi-azure-native's provider settings.
+        """
+        return __config__.get('azure')
+
+    @_builtins.property
     def context(self) -> Optional[str]:
         """
         The kubeconfig context to use (default: the current context).

@@ -1,0 +1,1504 @@
+//! Azure Resource Manager over azure_core: settings, credentials, the request loop with its
+//! retries, the long-running-operation poller, and ARM's error envelope.
+//!
+//! Requests are plain values ([`ArmRequest`]) built by pure functions in the resource modules.
+//! They go out through an `azure_core::http::HttpClient` — our own reqwest client in production,
+//! a scripted one in the tests — with a bearer token from a static setting or one of
+//! azure_identity's credentials. Every retry and every poll happens here, bounded by the
+//! resource's custom timeout and the engine's Cancel, so nothing waits for ever.
+
+use crate::modules::ProviderConfig;
+use crate::typed::{Ctx, ResourceError, Secret, Value};
+use azure_core::credentials::TokenCredential;
+use azure_core::http::{ClientOptions, HttpClient, Method, Request, Transport, Url};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+use time::OffsetDateTime;
+use tokio::time::Instant;
+
+/// The public cloud's Resource Manager.
+pub const DEFAULT_ENDPOINT: &str = "https://management.azure.com";
+
+/// Azure settings, under `zerotrust:azure` (pulumi-azure-native's provider settings, same
+/// names). Unset values come from `ARM_SUBSCRIPTION_ID`, `ARM_TENANT_ID`, `ARM_CLIENT_ID`,
+/// `ARM_CLIENT_SECRET`, `ARM_USE_CLI`, `ARM_USE_MSI` and `ARM_USE_OIDC`.
+#[derive(Debug, Default, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AzureSettings {
+    /// The subscription every resource lives in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subscription_id: Option<String>,
+    /// The Microsoft Entra tenant to authenticate in.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+    /// The client (application) id of a service principal, or of a user-assigned managed
+    /// identity with `useMsi`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The service principal's client secret.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<Secret<String>>,
+    /// Authenticate as the user signed in to the Azure CLI (`az login`). The default when no
+    /// other method is configured.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_cli: Option<bool>,
+    /// Authenticate with the managed identity of the Azure host running the provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_msi: Option<bool>,
+    /// Authenticate with workload identity federation: the OIDC token in
+    /// `AZURE_FEDERATED_TOKEN_FILE` exchanged for the client's token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub use_oidc: Option<bool>,
+    /// A bearer token used as is (for tests and short-lived automation); it wins over every
+    /// other method.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token: Option<Secret<String>>,
+    /// The Resource Manager base URL (default `https://management.azure.com`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+}
+
+/// How tokens are obtained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthMethod {
+    StaticToken,
+    ClientSecret,
+    Oidc,
+    ManagedIdentity,
+    AzureCli,
+}
+
+/// The settings after environment fallbacks.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Resolved {
+    pub subscription_id: String,
+    pub tenant_id: Option<String>,
+    pub client_id: Option<String>,
+    /// Without a trailing slash.
+    pub endpoint: String,
+    pub auth: AuthMethod,
+}
+
+fn truthy(v: &str) -> bool {
+    matches!(v.trim(), "1" | "true" | "TRUE" | "True" | "yes")
+}
+
+/// Apply the `ARM_*` fallbacks and pick the authentication method.
+pub fn resolve(
+    settings: &AzureSettings,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Resolved, String> {
+    let pick = |own: &Option<String>, var: &str| {
+        own.clone()
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .or_else(|| {
+                env(var)
+                    .map(|v| v.trim().to_string())
+                    .filter(|v| !v.is_empty())
+            })
+    };
+    let flag =
+        |own: Option<bool>, var: &str| own.unwrap_or_else(|| env(var).is_some_and(|v| truthy(&v)));
+    let subscription_id = pick(&settings.subscription_id, "ARM_SUBSCRIPTION_ID").ok_or(
+        "no Azure subscription: set zerotrust:azure.subscriptionId or ARM_SUBSCRIPTION_ID",
+    )?;
+    if !is_guid(&subscription_id) {
+        return Err(format!(
+            "the subscription id {subscription_id:?} is not a GUID"
+        ));
+    }
+    let endpoint = settings
+        .endpoint
+        .clone()
+        .filter(|e| !e.trim().is_empty())
+        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
+    let url =
+        Url::parse(&endpoint).map_err(|e| format!("invalid Azure endpoint {endpoint:?}: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!(
+            "invalid Azure endpoint {endpoint:?}: use an http:// or https:// URL"
+        ));
+    }
+    let secret_given = settings
+        .client_secret
+        .as_ref()
+        .is_some_and(|s| !s.expose().is_empty())
+        || env("ARM_CLIENT_SECRET").is_some_and(|s| !s.is_empty());
+    let static_token = settings
+        .token
+        .as_ref()
+        .is_some_and(|t| !t.expose().trim().is_empty());
+    let auth = if static_token {
+        AuthMethod::StaticToken
+    } else if flag(settings.use_oidc, "ARM_USE_OIDC") {
+        AuthMethod::Oidc
+    } else if flag(settings.use_msi, "ARM_USE_MSI") {
+        AuthMethod::ManagedIdentity
+    } else if secret_given && !settings.use_cli.unwrap_or(false) {
+        AuthMethod::ClientSecret
+    } else {
+        AuthMethod::AzureCli
+    };
+    let resolved = Resolved {
+        subscription_id,
+        tenant_id: pick(&settings.tenant_id, "ARM_TENANT_ID"),
+        client_id: pick(&settings.client_id, "ARM_CLIENT_ID"),
+        endpoint: endpoint.trim_end_matches('/').to_string(),
+        auth,
+    };
+    if auth == AuthMethod::ClientSecret
+        && (resolved.tenant_id.is_none() || resolved.client_id.is_none())
+    {
+        return Err(
+            "a client secret needs tenantId and clientId (zerotrust:azure or ARM_TENANT_ID / ARM_CLIENT_ID)"
+                .into(),
+        );
+    }
+    Ok(resolved)
+}
+
+/// Whether `s` is a GUID (8-4-4-4-12 hex digits).
+pub fn is_guid(s: &str) -> bool {
+    let groups: Vec<&str> = s.split('-').collect();
+    groups.len() == 5
+        && groups
+            .iter()
+            .zip([8, 4, 4, 4, 12])
+            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
+/// Where bearer tokens come from.
+enum Tokens {
+    Static(Secret<String>),
+    Credential {
+        credential: Arc<dyn TokenCredential>,
+        scope: String,
+        cached: tokio::sync::Mutex<Option<(Secret<String>, OffsetDateTime)>>,
+    },
+}
+
+impl Tokens {
+    async fn bearer(&self) -> Result<Secret<String>, String> {
+        match self {
+            Tokens::Static(t) => Ok(t.clone()),
+            Tokens::Credential {
+                credential,
+                scope,
+                cached,
+            } => {
+                let mut slot = cached.lock().await;
+                let now = OffsetDateTime::now_utc();
+                if let Some((token, expires)) = slot.as_ref()
+                    && *expires - time::Duration::minutes(5) > now
+                {
+                    return Ok(token.clone());
+                }
+                let token = credential
+                    .get_token(&[scope.as_str()], None)
+                    .await
+                    .map_err(|e| format!("could not get an Azure token: {e}"))?;
+                let secret = Secret::new(token.token.secret().to_string());
+                *slot = Some((secret.clone(), token.expires_on));
+                Ok(secret)
+            }
+        }
+    }
+}
+
+/// How throttled and failing requests are retried, and how operations are polled.
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    /// Retries of 429 and 5xx answers after the first attempt.
+    pub max_retries: u32,
+    /// Retries of requests that got no answer at all: a Resource Manager that is down should
+    /// fail the update quickly, not hold it until the timeout.
+    pub max_transport_retries: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// The longest wait between polls that a `Retry-After` can ask for.
+    pub max_poll_interval: Duration,
+    /// The wait between polls when the answer names none.
+    pub default_poll_interval: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_retries: 8,
+            max_transport_retries: 2,
+            base_delay: Duration::from_millis(500),
+            max_delay: Duration::from_secs(30),
+            max_poll_interval: Duration::from_secs(60),
+            default_poll_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Exponential backoff with full jitter, capped.
+    fn backoff(&self, retry: u32) -> Duration {
+        let exp = self
+            .base_delay
+            .saturating_mul(1u32 << retry.min(16))
+            .min(self.max_delay);
+        let millis = exp.as_millis().max(1) as u64;
+        Duration::from_millis(rand::random::<u64>() % millis + 1)
+    }
+}
+
+/// An ARM request as the resource modules build it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArmRequest {
+    pub method: Method,
+    /// The path from the endpoint's root, e.g. `/subscriptions/<s>/resourcegroups/<rg>`.
+    pub path: String,
+    pub api_version: &'static str,
+    pub body: Option<Json>,
+    /// What the request does, for messages: `create or update`, `delete`, `read`, ...
+    pub operation: &'static str,
+}
+
+impl ArmRequest {
+    pub fn new(
+        method: Method,
+        operation: &'static str,
+        path: impl Into<String>,
+        api_version: &'static str,
+    ) -> Self {
+        ArmRequest {
+            method,
+            path: path.into(),
+            api_version,
+            body: None,
+            operation,
+        }
+    }
+
+    pub fn get(path: impl Into<String>, api_version: &'static str) -> Self {
+        Self::new(Method::Get, "read", path, api_version)
+    }
+
+    pub fn put(path: impl Into<String>, api_version: &'static str, body: Json) -> Self {
+        Self::new(Method::Put, "create or update", path, api_version).with_body(body)
+    }
+
+    pub fn patch(path: impl Into<String>, api_version: &'static str, body: Json) -> Self {
+        Self::new(Method::Patch, "update", path, api_version).with_body(body)
+    }
+
+    pub fn delete(path: impl Into<String>, api_version: &'static str) -> Self {
+        Self::new(Method::Delete, "delete", path, api_version)
+    }
+
+    pub fn with_body(mut self, body: Json) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    /// The resource the request is about: its path without action suffixes such as `/listKeys`.
+    pub fn resource(&self) -> &str {
+        &self.path
+    }
+}
+
+/// An answer, with lower-cased header names.
+#[derive(Clone, Debug, Default)]
+pub struct ArmResponse {
+    pub status: u16,
+    pub headers: BTreeMap<String, String>,
+    pub body: Option<Json>,
+}
+
+impl ArmResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(String::as_str)
+    }
+
+    /// `properties.provisioningState` of a resource body.
+    pub fn provisioning_state(&self) -> Option<&str> {
+        provisioning_state(self.body.as_ref()?)
+    }
+}
+
+/// `properties.provisioningState` of a resource body.
+pub fn provisioning_state(body: &Json) -> Option<&str> {
+    body.pointer("/properties/provisioningState")
+        .and_then(Json::as_str)
+}
+
+/// Why retrying or polling stopped early.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    Deadline(Duration),
+    Cancelled,
+}
+
+/// A failed ARM request or operation: what was done to which resource, and ARM's code and
+/// message.
+#[derive(Clone, Debug)]
+pub struct ArmError {
+    pub operation: String,
+    pub resource: String,
+    /// HTTP status, or `None` when no answer came.
+    pub status: Option<u16>,
+    pub code: String,
+    pub message: String,
+    pub ended: Option<Ended>,
+    /// No definite answer came to a request that may have reached ARM (a connection lost after
+    /// sending, a 5xx, the deadline mid-request): a write may have been applied.
+    pub maybe_applied: bool,
+}
+
+impl fmt::Display for ArmError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {}: {}: {}",
+            self.operation, self.resource, self.code, self.message
+        )?;
+        if let Some(Ended::Deadline(after)) = self.ended {
+            write!(f, " (gave up after {after:?}, the resource's timeout)")?;
+        }
+        Ok(())
+    }
+}
+
+impl ArmError {
+    pub fn is_not_found(&self) -> bool {
+        self.status == Some(404)
+    }
+
+    fn local(request: &ArmRequest, code: &str, message: impl Into<String>) -> Self {
+        ArmError {
+            operation: request.operation.to_string(),
+            resource: request.resource().to_string(),
+            status: None,
+            code: code.to_string(),
+            message: message.into(),
+            ended: None,
+            maybe_applied: false,
+        }
+    }
+}
+
+impl From<ArmError> for ResourceError {
+    fn from(e: ArmError) -> Self {
+        match e.ended {
+            Some(Ended::Cancelled) => ResourceError::Cancelled,
+            _ => ResourceError::backend("ARM request", e.to_string()),
+        }
+    }
+}
+
+/// ARM's error envelope `{"error": {"code", "message", "details"}}` (or a bare
+/// `{"code", "message"}`) as code and message; the raw text when the body has neither.
+pub fn error_parts(status: u16, body: &str) -> (String, String) {
+    let fallback_code = format!("HTTP{status}");
+    let Ok(json) = serde_json::from_str::<Json>(body) else {
+        let text: String = body.trim().chars().take(500).collect();
+        let text = if text.is_empty() {
+            "no details".to_string()
+        } else {
+            text
+        };
+        return (fallback_code, text);
+    };
+    let inner = json.get("error").unwrap_or(&json);
+    let code = inner
+        .get("code")
+        .and_then(Json::as_str)
+        .map(str::to_string)
+        .unwrap_or(fallback_code);
+    let mut message = inner
+        .get("message")
+        .and_then(Json::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| body.trim().chars().take(500).collect());
+    // Details often carry the actual reason (e.g. which property failed validation).
+    if let Some(details) = inner.get("details").and_then(Json::as_array) {
+        let extra: Vec<String> = details
+            .iter()
+            .filter_map(|d| {
+                let c = d.get("code").and_then(Json::as_str)?;
+                let m = d.get("message").and_then(Json::as_str).unwrap_or("");
+                Some(format!("{c}: {m}"))
+            })
+            .collect();
+        if !extra.is_empty() {
+            message = format!("{message} ({})", extra.join("; "));
+        }
+    }
+    (code, message)
+}
+
+/// The delay a `Retry-After` header asks for (seconds; HTTP dates are not used by ARM).
+pub fn retry_after(response: &ArmResponse) -> Option<Duration> {
+    let v = response.header("retry-after")?.trim();
+    v.parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(|s| Duration::from_secs_f64(s.min(3600.0)))
+}
+
+/// Whether ARM asks for the same request again later.
+fn retryable(status: u16) -> bool {
+    status == 429 || (500..600).contains(&status)
+}
+
+/// The client: transport, endpoint, subscription, tokens and policy.
+#[derive(Clone)]
+pub struct ArmClient {
+    transport: Arc<dyn HttpClient>,
+    endpoint: Url,
+    pub subscription_id: String,
+    tokens: Arc<Tokens>,
+    pub policy: RetryPolicy,
+}
+
+impl fmt::Debug for ArmClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ArmClient")
+            .field("endpoint", &self.endpoint.as_str())
+            .field("subscription_id", &self.subscription_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The reqwest client every ARM and token request goes through (rustls on aws-lc-rs, no
+/// redirects: ARM does not use them and a bearer token must not follow one).
+fn http_client() -> Result<Arc<dyn HttpClient>, String> {
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    let client = reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(10))
+        .timeout(Duration::from_secs(120))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("zerotrust/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
+    Ok(Arc::new(client))
+}
+
+fn credential(
+    resolved: &Resolved,
+    settings: &AzureSettings,
+    transport: &Arc<dyn HttpClient>,
+) -> Result<Arc<dyn TokenCredential>, String> {
+    use azure_identity::*;
+    let client_options = ClientOptions {
+        transport: Some(Transport::new(transport.clone())),
+        ..Default::default()
+    };
+    let failed = |what: &str, e: azure_core::Error| format!("cannot set up {what}: {e}");
+    Ok(match resolved.auth {
+        AuthMethod::StaticToken => unreachable!("static tokens need no credential"),
+        AuthMethod::ClientSecret => {
+            let secret = settings
+                .client_secret
+                .as_ref()
+                .map(|s| s.expose().clone())
+                .filter(|s| !s.is_empty())
+                .or_else(|| std::env::var("ARM_CLIENT_SECRET").ok())
+                .unwrap_or_default();
+            ClientSecretCredential::new(
+                resolved.tenant_id.as_deref().unwrap_or_default(),
+                resolved.client_id.clone().unwrap_or_default(),
+                azure_core::credentials::Secret::new(secret),
+                Some(ClientSecretCredentialOptions { client_options }),
+            )
+            .map_err(|e| failed("the client secret credential", e))?
+        }
+        AuthMethod::Oidc => {
+            WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {
+                credential_options: ClientAssertionCredentialOptions { client_options },
+                client_id: resolved.client_id.clone(),
+                tenant_id: resolved.tenant_id.clone(),
+                ..Default::default()
+            }))
+            .map_err(|e| failed("workload identity (OIDC)", e))?
+        }
+        AuthMethod::ManagedIdentity => {
+            ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
+                user_assigned_id: resolved.client_id.clone().map(UserAssignedId::ClientId),
+                client_options,
+            }))
+            .map_err(|e| failed("the managed identity credential", e))?
+        }
+        AuthMethod::AzureCli => AzureCliCredential::new(Some(AzureCliCredentialOptions {
+            tenant_id: resolved.tenant_id.clone(),
+            ..Default::default()
+        }))
+        .map_err(|e| failed("the Azure CLI credential", e))?,
+    })
+}
+
+/// Build the client from settings (with `ARM_*` fallbacks).
+pub fn build(settings: &AzureSettings) -> Result<ArmClient, String> {
+    let resolved = resolve(settings, |k| std::env::var(k).ok())?;
+    let transport = http_client()?;
+    let tokens = match resolved.auth {
+        AuthMethod::StaticToken => Tokens::Static(Secret::new(
+            settings
+                .token
+                .as_ref()
+                .map(|t| t.expose().trim().to_string())
+                .unwrap_or_default(),
+        )),
+        _ => {
+            let url = Url::parse(&resolved.endpoint).map_err(|e| e.to_string())?;
+            Tokens::Credential {
+                credential: credential(&resolved, settings, &transport)?,
+                scope: format!("{}/.default", url.origin().ascii_serialization()),
+                cached: tokio::sync::Mutex::new(None),
+            }
+        }
+    };
+    ArmClient::new(
+        transport,
+        &resolved.endpoint,
+        &resolved.subscription_id,
+        tokens,
+    )
+}
+
+impl ArmClient {
+    fn new(
+        transport: Arc<dyn HttpClient>,
+        endpoint: &str,
+        subscription_id: &str,
+        tokens: Tokens,
+    ) -> Result<Self, String> {
+        Ok(ArmClient {
+            transport,
+            endpoint: Url::parse(endpoint).map_err(|e| format!("invalid endpoint: {e}"))?,
+            subscription_id: subscription_id.to_string(),
+            tokens: Arc::new(tokens),
+            policy: RetryPolicy::default(),
+        })
+    }
+
+    /// A client over any transport with a fixed token (tests, scripted servers).
+    pub fn with_transport(
+        transport: Arc<dyn HttpClient>,
+        endpoint: &str,
+        subscription_id: &str,
+        token: &str,
+    ) -> Result<Self, String> {
+        Self::new(
+            transport,
+            endpoint,
+            subscription_id,
+            Tokens::Static(Secret::new(token.to_string())),
+        )
+    }
+
+    /// `/subscriptions/<id>`.
+    pub fn subscription_path(&self) -> String {
+        format!("/subscriptions/{}", self.subscription_id)
+    }
+
+    fn url_for(&self, request: &ArmRequest) -> Result<Url, ArmError> {
+        let mut url = self
+            .endpoint
+            .join(&request.path)
+            .map_err(|e| ArmError::local(request, "InvalidRequest", e.to_string()))?;
+        url.query_pairs_mut()
+            .append_pair("api-version", request.api_version);
+        Ok(url)
+    }
+
+    /// Only the configured endpoint gets our token: a poll URL elsewhere is refused.
+    fn same_origin(&self, url: &Url) -> bool {
+        url.origin() == self.endpoint.origin()
+    }
+
+    /// One exchange, no retries.
+    async fn exchange(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Json>,
+    ) -> Result<ArmResponse, (String, bool)> {
+        let unsent = |e: String| (e, false);
+        let sent = |e: String| (e, true);
+        let token = self.tokens.bearer().await.map_err(unsent)?;
+        let mut request = Request::new(url, method);
+        request.insert_header("authorization", format!("Bearer {}", token.expose()));
+        request.insert_header("accept", "application/json");
+        request.insert_header(
+            "x-ms-client-request-id",
+            azure_core::Uuid::new_v4().to_string(),
+        );
+        if let Some(body) = body {
+            request.insert_header("content-type", "application/json");
+            request.set_body(serde_json::to_vec(body).map_err(|e| unsent(e.to_string()))?);
+        }
+        let response = self
+            .transport
+            .execute_request(&request)
+            .await
+            .map_err(|e| {
+                // A connection that never opened carried nothing; any other failure may have
+                // come after the request was sent.
+                let reached = *e.kind() != azure_core::error::ErrorKind::Connection;
+                (describe_transport_error(&e), reached)
+            })?;
+        let status = u16::from(response.status());
+        let headers: BTreeMap<String, String> = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_ascii_lowercase(), v.as_str().to_string()))
+            .collect();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| sent(format!("reading the answer: {e}")))?;
+        let text = String::from_utf8_lossy(&bytes).to_string();
+        let body = if text.trim().is_empty() {
+            None
+        } else if (200..300).contains(&status) {
+            Some(
+                serde_json::from_str(&text)
+                    .map_err(|e| sent(format!("the answer is not JSON: {e}")))?,
+            )
+        } else {
+            // Keep error text as is for error_parts.
+            Some(Json::String(text))
+        };
+        Ok(ArmResponse {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    /// Send a request, retrying 429 and 5xx answers (honouring `Retry-After`) and transport
+    /// failures, until `deadline` or cancellation. Any other non-2xx answer is an [`ArmError`]
+    /// with ARM's code and message.
+    pub async fn send(
+        &self,
+        ctx: &Ctx,
+        deadline: Instant,
+        request: &ArmRequest,
+    ) -> Result<ArmResponse, ArmError> {
+        let url = self.url_for(request)?;
+        self.send_url(
+            ctx,
+            deadline,
+            request,
+            request.method,
+            url,
+            request.body.as_ref(),
+        )
+        .await
+    }
+
+    async fn send_url(
+        &self,
+        ctx: &Ctx,
+        deadline: Instant,
+        request: &ArmRequest,
+        method: Method,
+        url: Url,
+        body: Option<&Json>,
+    ) -> Result<ArmResponse, ArmError> {
+        let mut retries = 0u32;
+        let mut transport_retries = 0u32;
+        let mut maybe_applied = false;
+        let result = loop {
+            let attempt = tokio::select! {
+                r = tokio::time::timeout_at(deadline, self.exchange(method, url.clone(), body)) => r,
+                () = ctx.cancelled() => {
+                    // The request may be on its way.
+                    maybe_applied = true;
+                    break Err(ArmError {
+                        ended: Some(Ended::Cancelled),
+                        ..ArmError::local(request, "Cancelled", "cancelled while waiting for Resource Manager")
+                    });
+                }
+            };
+            let (err, delay) = match attempt {
+                Err(_) => {
+                    maybe_applied = true;
+                    break Err(ArmError {
+                        ended: Some(Ended::Deadline(ctx.timeout)),
+                        ..ArmError::local(request, "Timeout", "the request was still unanswered")
+                    });
+                }
+                Ok(Err((message, reached))) => {
+                    maybe_applied |= reached;
+                    let err = ArmError::local(request, "ConnectionFailed", message);
+                    if transport_retries >= self.policy.max_transport_retries {
+                        break Err(err);
+                    }
+                    transport_retries += 1;
+                    (err, self.policy.backoff(transport_retries))
+                }
+                Ok(Ok(response)) if (200..300).contains(&response.status) => break Ok(response),
+                Ok(Ok(response)) => {
+                    let text = match &response.body {
+                        Some(Json::String(s)) => s.clone(),
+                        Some(other) => other.to_string(),
+                        None => String::new(),
+                    };
+                    let (code, message) = error_parts(response.status, &text);
+                    let err = ArmError {
+                        operation: request.operation.to_string(),
+                        resource: request.resource().to_string(),
+                        status: Some(response.status),
+                        code,
+                        message,
+                        ended: None,
+                        maybe_applied: false,
+                    };
+                    maybe_applied |= response.status >= 500;
+                    if !retryable(response.status) || retries >= self.policy.max_retries {
+                        break Err(err);
+                    }
+                    retries += 1;
+                    let delay = retry_after(&response)
+                        .map(|d| d.min(self.policy.max_delay))
+                        .unwrap_or_else(|| self.policy.backoff(retries));
+                    (err, delay)
+                }
+            };
+            if Instant::now() + delay >= deadline {
+                break Err(ArmError {
+                    ended: Some(Ended::Deadline(ctx.timeout)),
+                    ..err
+                });
+            }
+            ctx.info(format!("{err}; retrying in {} ms", delay.as_millis()));
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = ctx.cancelled() => break Err(ArmError { ended: Some(Ended::Cancelled), ..err }),
+            }
+        };
+        result.map_err(|e| ArmError {
+            maybe_applied: e.maybe_applied || maybe_applied,
+            ..e
+        })
+    }
+
+    /// Read a resource; `None` when ARM answers 404.
+    pub async fn get(
+        &self,
+        ctx: &Ctx,
+        deadline: Instant,
+        request: &ArmRequest,
+    ) -> Result<Option<Json>, ArmError> {
+        match self.send(ctx, deadline, request).await {
+            Ok(r) => Ok(r.body),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Send a write (PUT, PATCH, DELETE, POST) and wait for its long-running operation, if
+    /// any. Returns the first answer; for PUT and PATCH, read the resource afterwards for its
+    /// final state. A DELETE of something already gone succeeds.
+    pub async fn write_and_wait(
+        &self,
+        ctx: &Ctx,
+        deadline: Instant,
+        request: &ArmRequest,
+    ) -> Result<ArmResponse, ArmError> {
+        let first = match self.send(ctx, deadline, request).await {
+            Err(e) if request.method == Method::Delete && e.is_not_found() => {
+                return Ok(ArmResponse {
+                    status: 404,
+                    ..Default::default()
+                });
+            }
+            other => other?,
+        };
+        self.wait(ctx, deadline, request, &first).await?;
+        Ok(first)
+    }
+
+    /// Follow a long-running operation to its end: the `Azure-AsyncOperation` URL when given,
+    /// else the `Location` URL, else (for PUT and PATCH) the resource's own
+    /// `provisioningState`. `Retry-After` sets the pace, capped by the policy.
+    pub async fn wait(
+        &self,
+        ctx: &Ctx,
+        deadline: Instant,
+        request: &ArmRequest,
+        first: &ArmResponse,
+    ) -> Result<(), ArmError> {
+        let poll = poll_target(request, first);
+        let Some(target) = poll else {
+            return Ok(());
+        };
+        let mut last = first.clone();
+        let mut url = match &target {
+            PollTarget::AsyncOperation(u) | PollTarget::Location(u) => {
+                let url = Url::parse(u).map_err(|e| {
+                    ArmError::local(request, "InvalidPollUrl", format!("{u:?}: {e}"))
+                })?;
+                if !self.same_origin(&url) {
+                    return Err(ArmError::local(
+                        request,
+                        "InvalidPollUrl",
+                        format!(
+                            "the operation URL {url} is not on the Resource Manager endpoint; refusing to send it a token"
+                        ),
+                    ));
+                }
+                Some(url)
+            }
+            PollTarget::ProvisioningState => None,
+        };
+        let poll_request = ArmRequest {
+            method: Method::Get,
+            body: None,
+            ..request.clone()
+        };
+        loop {
+            let delay = retry_after(&last)
+                .unwrap_or(self.policy.default_poll_interval)
+                .min(self.policy.max_poll_interval);
+            if Instant::now() + delay >= deadline {
+                return Err(ArmError {
+                    ended: Some(Ended::Deadline(ctx.timeout)),
+                    ..ArmError::local(
+                        request,
+                        "OperationTimedOut",
+                        "the operation was still running",
+                    )
+                });
+            }
+            tokio::select! {
+                () = tokio::time::sleep(delay) => {}
+                () = ctx.cancelled() => return Err(ArmError {
+                    ended: Some(Ended::Cancelled),
+                    ..ArmError::local(request, "Cancelled", "cancelled while the operation was running")
+                }),
+            }
+            let response = match &url {
+                Some(u) => {
+                    self.send_url(ctx, deadline, &poll_request, Method::Get, u.clone(), None)
+                        .await
+                }
+                None => self.send(ctx, deadline, &poll_request).await,
+            };
+            let response = match (&target, response) {
+                // A Location poll of a DELETE may end in 404 once the resource is gone.
+                (PollTarget::Location(_), Err(e))
+                    if e.is_not_found() && request.method == Method::Delete =>
+                {
+                    return Ok(());
+                }
+                (_, r) => r?,
+            };
+            match &target {
+                PollTarget::AsyncOperation(_) => {
+                    let body = response.body.clone().unwrap_or(Json::Null);
+                    match body.get("status").and_then(Json::as_str).unwrap_or("") {
+                        "Succeeded" => return Ok(()),
+                        s @ ("Failed" | "Canceled" | "Cancelled") => {
+                            return Err(operation_failed(request, s, &body));
+                        }
+                        _ => {}
+                    }
+                }
+                PollTarget::Location(_) => {
+                    if response.status != 202 {
+                        return Ok(());
+                    }
+                    // A Location answer may move the poll elsewhere.
+                    if let Some(next) = response.header("location")
+                        && let Ok(next) = Url::parse(next)
+                        && self.same_origin(&next)
+                    {
+                        url = Some(next);
+                    }
+                }
+                PollTarget::ProvisioningState => {
+                    let body = response.body.clone().unwrap_or(Json::Null);
+                    match provisioning_state(&body).unwrap_or("Succeeded") {
+                        "Succeeded" => return Ok(()),
+                        s @ ("Failed" | "Canceled") => {
+                            return Err(operation_failed(request, s, &body));
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            last = response;
+        }
+    }
+}
+
+/// What a long-running operation is polled through.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PollTarget {
+    AsyncOperation(String),
+    Location(String),
+    ProvisioningState,
+}
+
+/// Where to poll after `first`, or `None` when the operation is already complete.
+pub fn poll_target(request: &ArmRequest, first: &ArmResponse) -> Option<PollTarget> {
+    if let Some(u) = first
+        .header("azure-asyncoperation")
+        .filter(|u| !u.is_empty())
+    {
+        return Some(PollTarget::AsyncOperation(u.to_string()));
+    }
+    if first.status == 202
+        && let Some(u) = first.header("location").filter(|u| !u.is_empty())
+    {
+        return Some(PollTarget::Location(u.to_string()));
+    }
+    // No operation URL: a PUT or PATCH whose resource is still provisioning is followed through
+    // its own provisioningState (a terminal failure is reported by the first poll).
+    if matches!(request.method, Method::Put | Method::Patch)
+        && first
+            .provisioning_state()
+            .is_some_and(|state| state != "Succeeded")
+    {
+        return Some(PollTarget::ProvisioningState);
+    }
+    None
+}
+
+fn operation_failed(request: &ArmRequest, status: &str, body: &Json) -> ArmError {
+    let error = body
+        .get("error")
+        .or_else(|| body.pointer("/properties/error"));
+    let code = error
+        .and_then(|e| e.get("code"))
+        .and_then(Json::as_str)
+        .unwrap_or(if status == "Failed" {
+            "OperationFailed"
+        } else {
+            "OperationCanceled"
+        })
+        .to_string();
+    let message = error
+        .and_then(|e| e.get("message"))
+        .and_then(Json::as_str)
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("the operation ended {status}"));
+    ArmError {
+        operation: request.operation.to_string(),
+        resource: request.resource().to_string(),
+        status: None,
+        code,
+        message,
+        ended: None,
+        maybe_applied: false,
+    }
+}
+
+fn describe_transport_error(e: &azure_core::Error) -> String {
+    let mut text = format!("could not reach Resource Manager: {e}");
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text
+}
+
+/// How long before the operation's deadline the client gives up: the server drops an
+/// operation at its timeout, so a create needs this moment to report what it made.
+fn deadline_reserve(timeout: Duration) -> Duration {
+    (timeout / 10).min(Duration::from_secs(5))
+}
+
+/// The deadline of an operation that started at `started`.
+pub fn deadline(ctx: &Ctx, started: Instant) -> Instant {
+    started + ctx.timeout.saturating_sub(deadline_reserve(ctx.timeout))
+}
+
+impl ProviderConfig {
+    /// The ARM client, built on first use.
+    pub async fn azure(&self) -> Result<ArmClient, ResourceError> {
+        let settings = match &self.azure {
+            Some(Value::Known(s)) => s.clone(),
+            Some(Value::Unknown) => {
+                return Err(ResourceError::backend(
+                    "configure the Azure client",
+                    "the azure settings are not known yet",
+                ));
+            }
+            None => AzureSettings::default(),
+        };
+        self.clients
+            .azure
+            .get_or_init(|| async move { build(&settings) })
+            .await
+            .clone()
+            .map_err(|cause| ResourceError::backend("configure the Azure client", cause))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::core::cancel;
+    use crate::core::log::EngineLog;
+    use azure_core::http::headers::Headers;
+    use azure_core::http::{AsyncRawResponse, StatusCode};
+    use std::collections::VecDeque;
+    use std::sync::Mutex;
+
+    pub(crate) const SUB: &str = "00000000-0000-0000-0000-000000000001";
+
+    pub(crate) fn ctx(timeout: Duration) -> (cancel::Canceller, Ctx) {
+        let (canceller, source) = cancel::channel();
+        let ctx = Ctx {
+            urn: "urn:pulumi:dev::p::zerotrust:azure/resources:ResourceGroup::rg".into(),
+            name: "rg".into(),
+            preview: false,
+            timeout,
+            log: EngineLog::default(),
+            now: OffsetDateTime::now_utc(),
+            config: Arc::default(),
+            cancel: source.signal(),
+        };
+        (canceller, ctx)
+    }
+
+    /// One scripted answer.
+    pub(crate) struct Step {
+        pub status: u16,
+        pub headers: Vec<(&'static str, String)>,
+        pub body: String,
+    }
+
+    pub(crate) fn step(status: u16, body: &str) -> Step {
+        Step {
+            status,
+            headers: Vec::new(),
+            body: body.to_string(),
+        }
+    }
+
+    impl Step {
+        pub(crate) fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+            self.headers.push((name, value.into()));
+            self
+        }
+    }
+
+    /// One request as the scripted transport saw it: method, path and query, body, and the
+    /// Authorization header.
+    pub(crate) type Seen = (String, String, Option<String>, Option<String>);
+
+    /// A transport that answers from a script and records what it was sent.
+    #[derive(Default)]
+    pub(crate) struct Scripted {
+        pub steps: Mutex<VecDeque<Step>>,
+        pub seen: Mutex<Vec<Seen>>,
+    }
+
+    impl fmt::Debug for Scripted {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("Scripted")
+        }
+    }
+
+    impl Scripted {
+        pub(crate) fn new(steps: Vec<Step>) -> Arc<Self> {
+            Arc::new(Scripted {
+                steps: Mutex::new(steps.into()),
+                seen: Mutex::default(),
+            })
+        }
+
+        /// `METHOD path?query` of every request.
+        pub(crate) fn lines(&self) -> Vec<String> {
+            self.seen
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(m, u, _, _)| format!("{m} {u}"))
+                .collect()
+        }
+
+        pub(crate) fn bodies(&self) -> Vec<Option<String>> {
+            self.seen
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(_, _, b, _)| b.clone())
+                .collect()
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl HttpClient for Scripted {
+        async fn execute_request(&self, request: &Request) -> azure_core::Result<AsyncRawResponse> {
+            let url = request.url();
+            let line = format!(
+                "{}{}",
+                url.path(),
+                url.query().map(|q| format!("?{q}")).unwrap_or_default()
+            );
+            let body = match request.body() {
+                azure_core::http::Body::Bytes(b) if !b.is_empty() => {
+                    Some(String::from_utf8_lossy(b).to_string())
+                }
+                _ => None,
+            };
+            let auth = request
+                .headers()
+                .iter()
+                .find(|(k, _)| k.as_str() == "authorization")
+                .map(|(_, v)| v.as_str().to_string());
+            self.seen.lock().unwrap().push((
+                format!("{:?}", request.method()).to_uppercase(),
+                line,
+                body,
+                auth,
+            ));
+            let Some(step) = self.steps.lock().unwrap().pop_front() else {
+                return Err(azure_core::Error::with_message(
+                    azure_core::error::ErrorKind::Connection,
+                    "connection refused (script exhausted)",
+                ));
+            };
+            if step.status == 0 {
+                // The request went out; the connection closed before an answer came.
+                return Err(azure_core::Error::with_message(
+                    azure_core::error::ErrorKind::Io,
+                    "connection closed before message completed",
+                ));
+            }
+            let mut headers = Headers::new();
+            for (k, v) in step.headers {
+                headers.insert(k, v);
+            }
+            Ok(AsyncRawResponse::from_bytes(
+                StatusCode::from(step.status),
+                headers,
+                step.body.into_bytes(),
+            ))
+        }
+    }
+
+    pub(crate) fn client(script: &Arc<Scripted>) -> ArmClient {
+        let mut c =
+            ArmClient::with_transport(script.clone(), "https://arm.test", SUB, "test-token")
+                .unwrap();
+        c.policy = RetryPolicy {
+            base_delay: Duration::from_millis(1),
+            max_delay: Duration::from_millis(20),
+            default_poll_interval: Duration::from_millis(1),
+            max_poll_interval: Duration::from_millis(30),
+            ..RetryPolicy::default()
+        };
+        c
+    }
+
+    fn far() -> Instant {
+        Instant::now() + Duration::from_secs(30)
+    }
+
+    const RG: &str = "/subscriptions/00000000-0000-0000-0000-000000000001/resourcegroups/rg1";
+
+    #[test]
+    fn settings_fall_back_to_the_environment_and_pick_a_method() {
+        let env = |k: &str| match k {
+            "ARM_SUBSCRIPTION_ID" => Some(SUB.to_string()),
+            "ARM_TENANT_ID" => Some("tenant".to_string()),
+            "ARM_CLIENT_ID" => Some("client".to_string()),
+            "ARM_CLIENT_SECRET" => Some("s3cret".to_string()),
+            _ => None,
+        };
+        let r = resolve(&AzureSettings::default(), env).unwrap();
+        assert_eq!(r.subscription_id, SUB);
+        assert_eq!(r.endpoint, DEFAULT_ENDPOINT);
+        assert_eq!(r.auth, AuthMethod::ClientSecret);
+        let own = AzureSettings {
+            token: Some(Secret::new("t".into())),
+            endpoint: Some("http://127.0.0.1:9/".into()),
+            ..Default::default()
+        };
+        let r = resolve(&own, env).unwrap();
+        assert_eq!(r.auth, AuthMethod::StaticToken);
+        assert_eq!(r.endpoint, "http://127.0.0.1:9");
+        let msi = AzureSettings {
+            use_msi: Some(true),
+            ..Default::default()
+        };
+        assert_eq!(
+            resolve(&msi, env).unwrap().auth,
+            AuthMethod::ManagedIdentity
+        );
+        let only_sub = |k: &str| (k == "ARM_SUBSCRIPTION_ID").then(|| SUB.to_string());
+        assert_eq!(
+            resolve(&AzureSettings::default(), only_sub).unwrap().auth,
+            AuthMethod::AzureCli
+        );
+        assert!(resolve(&AzureSettings::default(), |_| None).is_err());
+        let bad = AzureSettings {
+            subscription_id: Some("not-a-guid".into()),
+            ..Default::default()
+        };
+        assert!(resolve(&bad, |_| None).unwrap_err().contains("not a GUID"));
+        let half = |k: &str| match k {
+            "ARM_SUBSCRIPTION_ID" => Some(SUB.to_string()),
+            "ARM_CLIENT_SECRET" => Some("s".to_string()),
+            _ => None,
+        };
+        assert!(resolve(&AzureSettings::default(), half).is_err());
+    }
+
+    #[test]
+    fn error_envelopes_become_code_and_message() {
+        let (c, m) = error_parts(
+            400,
+            r#"{"error":{"code":"InvalidResourceName","message":"bad name","details":[{"code":"Pattern","message":"must match"}]}}"#,
+        );
+        assert_eq!(c, "InvalidResourceName");
+        assert_eq!(m, "bad name (Pattern: must match)");
+        let (c, m) = error_parts(502, "<html>bad gateway</html>");
+        assert_eq!(
+            (c.as_str(), m.as_str()),
+            ("HTTP502", "<html>bad gateway</html>")
+        );
+        let e = ArmError {
+            operation: "create or update".into(),
+            resource: RG.into(),
+            status: Some(400),
+            code: c,
+            message: m,
+            ended: None,
+            maybe_applied: false,
+        };
+        assert_eq!(
+            e.to_string(),
+            format!("create or update {RG}: HTTP502: <html>bad gateway</html>")
+        );
+        let re: ResourceError = e.into();
+        assert!(
+            re.to_string()
+                .contains(&format!("create or update {RG}: HTTP502"))
+        );
+    }
+
+    #[tokio::test]
+    async fn put_follows_azure_async_operation_before_location() {
+        let script = Scripted::new(vec![
+            step(201, r#"{"properties":{"provisioningState":"Creating"}}"#)
+                .header(
+                    "azure-asyncoperation",
+                    "https://arm.test/ops/1?api-version=x",
+                )
+                .header("location", "https://arm.test/loc/1")
+                .header("retry-after", "0"),
+            step(200, r#"{"status":"InProgress"}"#).header("retry-after", "0"),
+            step(200, r#"{"status":"Succeeded"}"#),
+        ]);
+        let arm = client(&script);
+        let (_c, ctx) = ctx(Duration::from_secs(10));
+        let req = ArmRequest::put(RG, "2025-04-01", serde_json::json!({"location": "westus"}));
+        arm.write_and_wait(&ctx, far(), &req).await.unwrap();
+        assert_eq!(
+            script.lines(),
+            vec![
+                format!("PUT {RG}?api-version=2025-04-01"),
+                "GET /ops/1?api-version=x".to_string(),
+                "GET /ops/1?api-version=x".to_string(),
+            ]
+        );
+        let seen = script.seen.lock().unwrap();
+        assert_eq!(seen[0].3.as_deref(), Some("Bearer test-token"));
+    }
+
+    #[tokio::test]
+    async fn delete_follows_location_until_it_stops_answering_202() {
+        let script = Scripted::new(vec![
+            step(202, "").header("location", "https://arm.test/loc/9"),
+            step(202, "").header("retry-after", "0"),
+            step(204, ""),
+        ]);
+        let arm = client(&script);
+        let (_c, ctx) = ctx(Duration::from_secs(10));
+        arm.write_and_wait(&ctx, far(), &ArmRequest::delete(RG, "2025-04-01"))
+            .await
+            .unwrap();
+        assert_eq!(script.lines().len(), 3);
+        assert_eq!(script.lines()[1], "GET /loc/9");
+    }
+
+    #[tokio::test]
+    async fn a_failed_operation_reports_its_code_and_message() {
+        let script = Scripted::new(vec![
+            step(201, "").header("azure-asyncoperation", "https://arm.test/ops/2"),
+            step(
+                200,
+                r#"{"status":"Failed","error":{"code":"QuotaExceeded","message":"no room"}}"#,
+            ),
+        ]);
+        let arm = client(&script);
+        let (_c, ctx) = ctx(Duration::from_secs(10));
+        let req = ArmRequest::put(RG, "2025-04-01", serde_json::json!({}));
+        let err = arm.write_and_wait(&ctx, far(), &req).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("create or update {RG}: QuotaExceeded: no room")
+        );
+    }
+
+    #[tokio::test]
+    async fn throttling_and_server_errors_are_retried_with_retry_after() {
+        let script = Scripted::new(vec![
+            step(
+                429,
+                r#"{"error":{"code":"TooManyRequests","message":"slow down"}}"#,
+            )
+            .header("retry-after", "0"),
+            step(503, "unavailable"),
+            step(200, r#"{"name":"rg1"}"#),
+        ]);
+        let arm = client(&script);
+        let (_c, ctx) = ctx(Duration::from_secs(10));
+        let got = arm
+            .get(&ctx, far(), &ArmRequest::get(RG, "2025-04-01"))
+            .await
+            .unwrap();
+        assert_eq!(got.unwrap()["name"], "rg1");
+        assert_eq!(script.lines().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn refusals_are_not_retried_and_404_reads_as_absent() {
+        let script = Scripted::new(vec![
+            step(
+                404,
+                r#"{"error":{"code":"ResourceGroupNotFound","message":"gone"}}"#,
+            ),
+            step(409, r#"{"error":{"code":"Conflict","message":"busy"}}"#),
+        ]);
+        let arm = client(&script);
+        let (_c, ctx) = ctx(Duration::from_secs(10));
+        let req = ArmRequest::get(RG, "2025-04-01");
+        assert!(arm.get(&ctx, far(), &req).await.unwrap().is_none());
+        let err = arm.get(&ctx, far(), &req).await.unwrap_err();
+        assert_eq!((err.status, err.code.as_str()), (Some(409), "Conflict"));
+        assert_eq!(script.lines().len(), 2);
+    }
+
+    #[tokio::test]
+    async fn polling_stops_at_the_deadline_and_keeps_the_reason() {
+        let script = Scripted::new(vec![
+            step(201, "")
+                .header("azure-asyncoperation", "https://arm.test/ops/3")
+                .header("retry-after", "10"),
+        ]);
+        let mut arm = client(&script);
+        arm.policy.max_poll_interval = Duration::from_secs(10);
+        let (_c, ctx) = ctx(Duration::from_secs(1));
+        let req = ArmRequest::put(RG, "2025-04-01", serde_json::json!({}));
+        let started = Instant::now();
+        let err = arm
+            .write_and_wait(&ctx, Instant::now() + Duration::from_millis(200), &req)
+            .await
+            .unwrap_err();
+        assert!(matches!(err.ended, Some(Ended::Deadline(_))), "{err}");
+        assert!(started.elapsed() < Duration::from_secs(1));
+    }
+
+    #[tokio::test]
+    async fn retry_after_is_capped() {
+        let script = Scripted::new(vec![
+            step(202, "")
+                .header("location", "https://arm.test/loc/4")
+                .header("retry-after", "3600"),
+            step(200, ""),
+        ]);
+        let arm = client(&script);
+        let (_c, ctx) = ctx(Duration::from_secs(10));
+        let started = Instant::now();
+        arm.write_and_wait(&ctx, far(), &ArmRequest::delete(RG, "2025-04-01"))
+            .await
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(2));
+    }
+
+    #[tokio::test]
+    async fn cancellation_stops_polling() {
+        let script = Scripted::new(vec![
+            step(201, "")
+                .header("azure-asyncoperation", "https://arm.test/ops/5")
+                .header("retry-after", "5"),
+        ]);
+        let mut arm = client(&script);
+        arm.policy.max_poll_interval = Duration::from_secs(5);
+        let (canceller, ctx) = ctx(Duration::from_secs(30));
+        let req = ArmRequest::put(RG, "2025-04-01", serde_json::json!({}));
+        let cancel = async {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            canceller.cancel();
+        };
+        let (result, ()) = tokio::join!(arm.write_and_wait(&ctx, far(), &req), cancel);
+        let err = result.unwrap_err();
+        assert_eq!(err.ended, Some(Ended::Cancelled));
+        assert!(matches!(ResourceError::from(err), ResourceError::Cancelled));
+    }
+
+    #[tokio::test]
+    async fn a_poll_url_on_another_host_gets_no_token() {
+        let script = Scripted::new(vec![
+            step(201, "").header("azure-asyncoperation", "https://evil.test/ops/1"),
+        ]);
+        let arm = client(&script);
+        let (_c, ctx) = ctx(Duration::from_secs(10));
+        let req = ArmRequest::put(RG, "2025-04-01", serde_json::json!({}));
+        let err = arm.write_and_wait(&ctx, far(), &req).await.unwrap_err();
+        assert_eq!(err.code, "InvalidPollUrl");
+        assert_eq!(script.lines().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_server_fails_after_a_few_tries() {
+        let script = Scripted::new(vec![]);
+        let arm = client(&script);
+        let (_c, ctx) = ctx(Duration::from_secs(10));
+        let err = arm
+            .send(&ctx, far(), &ArmRequest::get(RG, "2025-04-01"))
+            .await
+            .unwrap_err();
+        assert_eq!(err.code, "ConnectionFailed");
+        assert!(!err.maybe_applied, "nothing was sent");
+        assert_eq!(script.lines().len(), 3);
+
+        // An answer lost after sending: the write may have been applied.
+        let script = Scripted::new(vec![step(0, "")]);
+        let arm = client(&script);
+        let req = ArmRequest::put(RG, "2025-04-01", serde_json::json!({}));
+        let err = arm.send(&ctx, far(), &req).await.unwrap_err();
+        assert!(err.maybe_applied, "{err}");
+    }
+
+    #[tokio::test]
+    async fn provisioning_state_is_polled_when_no_header_says_where() {
+        let script = Scripted::new(vec![
+            step(201, r#"{"properties":{"provisioningState":"Updating"}}"#),
+            step(200, r#"{"properties":{"provisioningState":"Updating"}}"#),
+            step(200, r#"{"properties":{"provisioningState":"Succeeded"}}"#),
+        ]);
+        let arm = client(&script);
+        let (_c, ctx) = ctx(Duration::from_secs(10));
+        let req = ArmRequest::put(RG, "2025-04-01", serde_json::json!({}));
+        arm.write_and_wait(&ctx, far(), &req).await.unwrap();
+        assert_eq!(
+            script.lines()[1..],
+            [
+                format!("GET {RG}?api-version=2025-04-01"),
+                format!("GET {RG}?api-version=2025-04-01")
+            ]
+        );
+    }
+}
