@@ -496,7 +496,9 @@ fn credential(
     };
     let failed = |what: &str, e: azure_core::Error| format!("cannot set up {what}: {e}");
     Ok(match resolved.auth {
-        AuthMethod::StaticToken => unreachable!("static tokens need no credential"),
+        AuthMethod::StaticToken => {
+            return Err("a static token needs no credential (a zerotrust bug if seen)".into());
+        }
         AuthMethod::ClientSecret => {
             let secret = settings
                 .client_secret
