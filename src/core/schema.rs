@@ -203,6 +203,73 @@ pub fn replace_on_changes(spec: &ObjectSpec) -> Vec<String> {
 }
 
 /// Names of the top-level properties marked secret.
+/// Whether a property is secret or holds a secret somewhere inside its object type (followed
+/// through `$ref`s into `types`, a few levels deep).
+pub fn holds_secrets(property: &Json, types: &Types) -> bool {
+    fn walk(property: &Json, types: &Types, depth: usize) -> bool {
+        if depth > 8 {
+            return false;
+        }
+        if property.get("secret").and_then(Json::as_bool) == Some(true) {
+            return true;
+        }
+        let referenced = property
+            .get("$ref")
+            .and_then(Json::as_str)
+            .and_then(|r| r.strip_prefix("#/types/"))
+            .and_then(|token| types.get(token));
+        let nested = [
+            referenced,
+            property.get("items"),
+            property.get("additionalProperties"),
+        ];
+        nested.into_iter().flatten().any(|inner| {
+            walk(inner, types, depth + 1)
+                || inner
+                    .get("properties")
+                    .and_then(Json::as_object)
+                    .is_some_and(|props| props.values().any(|p| walk(p, types, depth + 1)))
+        })
+    }
+    walk(property, types, 0)
+}
+
+#[cfg(test)]
+mod holds_secrets_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secrets_are_found_through_references() {
+        let mut types = Types::new();
+        types.insert(
+            "p:index:Inner".into(),
+            json!({"properties": {"token": {"type": "string", "secret": true}}}),
+        );
+        types.insert(
+            "p:index:Outer".into(),
+            json!({"properties": {"inner": {"$ref": "#/types/p:index:Inner"}}}),
+        );
+        types.insert(
+            "p:index:Plain".into(),
+            json!({"properties": {"region": {"type": "string"}}}),
+        );
+        assert!(holds_secrets(
+            &json!({"$ref": "#/types/p:index:Outer"}),
+            &types
+        ));
+        assert!(holds_secrets(
+            &json!({"type": "string", "secret": true}),
+            &types
+        ));
+        assert!(!holds_secrets(
+            &json!({"$ref": "#/types/p:index:Plain"}),
+            &types
+        ));
+        assert!(!holds_secrets(&json!({"type": "string"}), &types));
+    }
+}
+
 pub fn secret_properties(spec: &ObjectSpec) -> Vec<String> {
     spec.properties
         .iter()

@@ -11,7 +11,7 @@ use super::log::EngineLog;
 use super::schema::{ObjectSpec, Types};
 use super::validate::validate_object;
 use super::{Registry, VERSION};
-use crate::codec::{self, CodecError, PropertyMap};
+use crate::codec::{self, CodecError, PropertyMap, PropertyValue};
 use crate::modules::ProviderConfig;
 use crate::proto::google::rpc::Status as RpcStatus;
 use crate::proto::pulumirpc::{self as pb, resource_provider_server::ResourceProvider};
@@ -30,9 +30,9 @@ use tonic::{Code, Request, Response, Status};
 
 /// The budget for an operation whose resource sets no custom timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
-/// Budget of the backend lookups a Check may make: a Check must not hold up a preview.
 /// How long a cancelled operation may take to report what it created before it is dropped.
 const CANCEL_GRACE: Duration = Duration::from_secs(5);
+/// Budget of the backend lookups a Check may make: a Check must not hold up a preview.
 const CHECK_LIVE_TIMEOUT: Duration = Duration::from_secs(15);
 /// gRPC message limit, matching the engine's.
 pub const MAX_MESSAGE: usize = 400 << 20;
@@ -333,7 +333,21 @@ impl ResourceProvider for Arc<Provider> {
         guarded("CheckConfig", async {
             let req = request.into_inner();
             let news = decode_props(req.news.as_ref(), "news")?;
-            let (normalized, mut failures) = normalize_config(&news, &self.config_schema.spec);
+            let (mut normalized, mut failures) = normalize_config(&news, &self.config_schema.spec);
+            // Settings objects arrive as JSON text from the SDKs, so the secret marks of their
+            // fields (a token, a secret key) are lost on the way: the whole object is recorded
+            // as a secret instead, or it would sit in state as plain text.
+            for (key, value) in normalized.iter_mut() {
+                let holds_secrets = self
+                    .config_schema
+                    .spec
+                    .properties
+                    .get(key)
+                    .is_some_and(|p| super::schema::holds_secrets(p, &self.config_schema.types));
+                if holds_secrets && !matches!(value, PropertyValue::Secret(_)) {
+                    *value = PropertyValue::secret(value.clone());
+                }
+            }
             let mut checked = normalized.clone();
             checked.remove("version");
             failures.extend(validate_object(
@@ -457,7 +471,11 @@ impl ResourceProvider for Arc<Provider> {
             });
             if failures.is_empty() {
                 let ctx = self.ctx(&req.urn, &name, false, CHECK_LIVE_TIMEOUT.as_secs_f64());
-                failures = resource.check_live(&ctx, &inputs).await;
+                // A backend that does not answer in time has nothing definite to say.
+                failures =
+                    tokio::time::timeout(CHECK_LIVE_TIMEOUT, resource.check_live(&ctx, &inputs))
+                        .await
+                        .unwrap_or_default();
             }
             Ok(Response::new(pb::CheckResponse {
                 inputs: Some(codec::encode_map(&inputs)),

@@ -14,7 +14,7 @@ aws = zerotrust.Provider(
     aws=zerotrust.AwsSettingsArgs(
         region="us-east-1",
         access_key="test",
-        secret_key="test",
+        secret_key="zt-plain-secret-key-4711",  # given as plain text on purpose: state must still hide it
         endpoints=zerotrust.AwsEndpointsArgs(route53=config.require("awsEndpoint")),
     ),
 )
