@@ -224,7 +224,6 @@ pub fn build(settings: &VaultSettings) -> Result<VaultClient, String> {
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     let mut builder = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(60))
         .user_agent(concat!("zerotrust/", env!("CARGO_PKG_VERSION")));
     if let Some(file) = &resolved.ca_cert_file {
         let pem = std::fs::read(file)
@@ -268,9 +267,12 @@ impl VaultClient {
             .or_else(|| self.resolved.namespace.clone());
         let mut attempt = 0;
         loop {
+            // A request may take as long as the operation may (generating an RSA-4096 root
+            // can take a while); the server drops the operation at its timeout anyway.
             let mut req = self
                 .http
                 .request(method.clone(), &url)
+                .timeout(ctx.timeout)
                 .header("X-Vault-Token", self.token.expose())
                 .header("X-Vault-Request", "true");
             if let Some(ns) = &namespace {
@@ -289,7 +291,9 @@ impl VaultClient {
             };
             let response = match sent {
                 Ok(r) => r,
-                Err(e) if attempt < TRANSPORT_RETRIES && (e.is_connect() || e.is_timeout()) => {
+                // Only a request that never got through is sent again: a write that timed out
+                // may have happened, and sending it twice would make a second root or key.
+                Err(e) if attempt < TRANSPORT_RETRIES && e.is_connect() => {
                     attempt += 1;
                     tokio::time::sleep(Duration::from_millis(300 * u64::from(attempt))).await;
                     continue;

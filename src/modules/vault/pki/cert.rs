@@ -145,7 +145,7 @@ pub fn renewal_due(
     min_seconds_remaining: i64,
     now: i64,
 ) -> bool {
-    auto_renew && expiration - now <= min_seconds_remaining
+    auto_renew && expiration.saturating_sub(now) <= min_seconds_remaining
 }
 
 /// The request that issues the certificate.
@@ -181,9 +181,16 @@ pub fn revoke_request(backend: &str, serial: &str, namespace: Option<&str>) -> V
 /// Why a role would refuse `name`, when its domain policy can be evaluated here.
 pub fn role_refusal(role: &Json, name: &str) -> Option<String> {
     let flag = |k: &str| role.get(k).and_then(Json::as_bool).unwrap_or(false);
-    if flag("allow_any_name") || flag("allow_glob_domains") || flag("allowed_domains_template") {
+    // Globs, templates and disabled name validation are Vault's to judge.
+    if flag("allow_any_name")
+        || flag("allow_glob_domains")
+        || flag("allowed_domains_template")
+        || list(role, "cn_validations").iter().any(|v| v == "disabled")
+    {
         return None;
     }
+    // An email address is judged by its domain.
+    let name = name.rsplit('@').next().unwrap_or(name);
     let name = name.trim_end_matches('.').to_ascii_lowercase();
     if name == "localhost" && flag("allow_localhost") {
         return None;
@@ -519,6 +526,9 @@ mod tests {
             role_refusal(&json!({"allow_any_name": true}), "anything"),
             None
         );
+        assert_eq!(role_refusal(&role, "ops@node.ai-system.example.com"), None);
+        let unchecked = json!({"allowed_domains": ["x.com"], "cn_validations": ["disabled"]});
+        assert_eq!(role_refusal(&unchecked, "anything at all"), None);
         assert_eq!(
             role_refusal(
                 &json!({"allow_glob_domains": true, "allowed_domains": ["*.x"]}),

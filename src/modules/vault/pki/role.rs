@@ -223,6 +223,10 @@ pub fn write_request(inputs: &RoleInputs) -> Result<VaultRequest, ResourceError>
 
 /// Whether a live value means what the program wrote.
 fn same(key: &str, written: &Json, live: &Json) -> bool {
+    // 0 asks for the key type's default size; Vault records the size it chose.
+    if matches!(key, "keyBits" | "signatureBits") && written.as_i64() == Some(0) {
+        return true;
+    }
     if DURATIONS.contains(&key) {
         let seconds = |v: &Json| match v {
             Json::String(s) => duration_seconds(s).ok(),
@@ -446,6 +450,18 @@ mod tests {
             found.allowed_domains,
             Some(Value::Known(vec!["other.example.com".to_string()]))
         );
+    }
+
+    #[test]
+    fn zero_sizes_mean_the_default_and_do_not_drift() {
+        let live = json!({"allowed_domains": ["ai-system.example.com"], "allow_subdomains": true, "max_ttl": 2592000, "key_usage": ["DigitalSignature"], "key_bits": 2048, "signature_bits": 256});
+        let found = refreshed(&role(json!({"keyBits": 0, "signatureBits": 0})), &live)
+            .unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(found.key_bits, Some(Value::Known(0)));
+        assert_eq!(found.signature_bits, Some(Value::Known(0)));
+        let found =
+            refreshed(&role(json!({"keyBits": 4096})), &live).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(found.key_bits, Some(Value::Known(2048)));
     }
 
     #[test]
