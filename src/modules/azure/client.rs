@@ -195,7 +195,9 @@ impl Tokens {
                 let mut slot = cached.lock().await;
                 let now = OffsetDateTime::now_utc();
                 if let Some((token, expires)) = slot.as_ref()
-                    && *expires - time::Duration::minutes(5) > now
+                    && expires
+                        .checked_sub(time::Duration::minutes(5))
+                        .is_some_and(|refresh_at| refresh_at > now)
                 {
                     return Ok(token.clone());
                 }

@@ -259,7 +259,7 @@ impl Resource for Certificate {
             Some(Value::Known(json)) => Some(api_passthrough(json)?),
             _ => None,
         };
-        let token = idempotency_token(&ctx.urn, &inputs);
+        let token = idempotency_token(&ctx.urn, &inputs, rand::random());
         let template = inputs.template_arn.as_ref().and_then(Value::known).cloned();
         let issued = call(ctx, started, &aws.retry, "IssueCertificate", || {
             aws.acmpca

@@ -801,7 +801,7 @@ impl Resource for CertificateAuthority {
             _ => None,
         };
         let ca_type = known_or(&inputs.ca_type, "SUBORDINATE".to_string());
-        let token = idempotency_token(&ctx.urn, &inputs);
+        let token = idempotency_token(&ctx.urn, &inputs, rand::random());
         let sdk_config = sdk_configuration(config)?;
         let created = call(
             ctx,

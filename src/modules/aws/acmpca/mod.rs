@@ -117,14 +117,16 @@ pub fn check_ca_arn(value: &Value<String>, key: &str, failures: &mut Failures) {
     }
 }
 
-/// An idempotency token for a create: the same resource with the same inputs retried (say,
-/// after the answer to the first request was lost) gets the same CA or certificate back from
-/// AWS, while a replacement with changed inputs gets a new one. ACM PCA takes up to 36 word
-/// characters.
-pub fn idempotency_token(urn: &str, inputs: &impl serde::Serialize) -> String {
+/// An idempotency token for one create: every retry inside that create sends the same token,
+/// so a request whose answer was lost cannot make a second CA or certificate; a later create
+/// (a replacement, even with the same inputs, or a destroy followed by an up) draws a new
+/// `nonce`, so AWS never hands back the CA or certificate it is about to replace. ACM PCA takes
+/// up to 36 word characters.
+pub fn idempotency_token(urn: &str, inputs: &impl serde::Serialize, nonce: u64) -> String {
     let mut hasher = Sha256::new();
     hasher.update(urn.as_bytes());
     hasher.update([0]);
+    hasher.update(nonce.to_be_bytes());
     hasher.update(serde_json::to_vec(inputs).unwrap_or_default());
     hex::encode(hasher.finalize())[..32].to_string()
 }
@@ -160,11 +162,24 @@ mod tests {
     }
 
     #[test]
-    fn idempotency_tokens_follow_urn_and_inputs() {
-        let a = idempotency_token("urn:a", &serde_json::json!({"k": 1}));
+    fn idempotency_tokens_follow_urn_inputs_and_nonce() {
+        let a = idempotency_token("urn:a", &serde_json::json!({"k": 1}), 7);
         assert_eq!(a.len(), 32);
-        assert_eq!(a, idempotency_token("urn:a", &serde_json::json!({"k": 1})));
-        assert_ne!(a, idempotency_token("urn:a", &serde_json::json!({"k": 2})));
-        assert_ne!(a, idempotency_token("urn:b", &serde_json::json!({"k": 1})));
+        assert_eq!(
+            a,
+            idempotency_token("urn:a", &serde_json::json!({"k": 1}), 7)
+        );
+        assert_ne!(
+            a,
+            idempotency_token("urn:a", &serde_json::json!({"k": 1}), 8)
+        );
+        assert_ne!(
+            a,
+            idempotency_token("urn:a", &serde_json::json!({"k": 2}), 7)
+        );
+        assert_ne!(
+            a,
+            idempotency_token("urn:b", &serde_json::json!({"k": 1}), 7)
+        );
     }
 }

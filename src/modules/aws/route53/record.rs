@@ -748,7 +748,23 @@ impl Resource for Record {
             ChangeAction::Create
         };
         match send(ctx, started, &aws, &zone_id, action, &spec).await {
-            Ok(info) => wait_insync(ctx, started, &aws, info.as_ref()).await?,
+            // The record exists from here on: a failed wait must keep it in state.
+            Ok(info) => {
+                if let Err(e) = wait_insync(ctx, started, &aws, info.as_ref()).await {
+                    let id = names::record_id(
+                        &zone_id,
+                        &fqdn,
+                        &spec.rtype,
+                        spec.set_identifier.as_deref(),
+                    );
+                    let outputs = RecordOutputs::new(inputs, Value::Known(fqdn));
+                    return Err(ResourceError::InitFailed {
+                        id,
+                        outputs: serde_json::to_value(&outputs).unwrap_or_default(),
+                        reasons: vec![e.to_string()],
+                    });
+                }
+            }
             Err(e) if !overwrite && already_exists(&e) => {
                 let id = spec.set_identifier.as_deref();
                 match find_set(ctx, started, &aws, &zone_id, &fqdn, &spec.rtype, id).await? {
