@@ -35,7 +35,12 @@ moto_stop() {
     if moto_running "$pid"; then
       log "moto (pid $pid) ignored SIGTERM; killing it"
       kill -KILL "$pid" 2>/dev/null || true
-      while moto_running "$pid"; do sleep 0.1; done
+      # Bounded: a process stuck in the kernel must not hang the test run's exit.
+      for ((i = 0; i < 100; i++)); do
+        moto_running "$pid" || break
+        sleep 0.1
+      done
+      if moto_running "$pid"; then log "moto (pid $pid) still there 10s after SIGKILL; leaving it"; fi
     fi
     log "stopped moto (pid $pid)"
   fi

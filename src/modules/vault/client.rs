@@ -175,6 +175,12 @@ pub fn resolve(
         .ok_or("no Vault address: set zerotrust:vault.address or VAULT_ADDR")?;
     let url = reqwest::Url::parse(&address)
         .map_err(|e| format!("invalid Vault address {address:?}: {e}"))?;
+    // Credentials belong in the token; an address with them would end up in error messages.
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(
+            "the Vault address must not carry credentials (user:password@); use the token".into(),
+        );
+    }
     if !matches!(url.scheme(), "http" | "https") {
         return Err(format!(
             "invalid Vault address {address:?}: use http:// or https://"
@@ -438,6 +444,12 @@ mod tests {
         assert_eq!(r.namespace.as_deref(), Some("other"));
         assert!(!r.skip_tls_verify);
         assert!(resolve(&VaultSettings::default(), |_| None).is_err());
+        let with_password = VaultSettings {
+            address: Some("https://admin:hunter2@vault:8200".into()),
+            ..Default::default()
+        };
+        let refused = resolve(&with_password, |_| None).err().unwrap_or_default();
+        assert!(refused.contains("must not carry credentials") && !refused.contains("hunter2"));
         let bad = VaultSettings {
             address: Some("vault:8200".into()),
             ..Default::default()
