@@ -94,6 +94,7 @@ impl Provider {
             DEFAULT_TIMEOUT
         };
         Ctx {
+            started: tokio::time::Instant::now(),
             urn: urn.to_string(),
             name: name.to_string(),
             preview,
@@ -703,6 +704,7 @@ mod tests {
     async fn operations_stop_at_their_timeout() {
         let (_canceller, source) = cancel::channel();
         let ctx = Ctx {
+            started: tokio::time::Instant::now(),
             urn: String::new(),
             name: String::new(),
             preview: false,

@@ -78,6 +78,8 @@ pub struct Ctx {
     pub preview: bool,
     /// The operation's budget: the resource's custom timeout, or the provider default.
     pub timeout: Duration,
+    /// When the server started the operation: `timeout` counts from here.
+    pub started: tokio::time::Instant,
     pub log: EngineLog,
     /// The clock, read once per request so a request sees one "now".
     pub now: OffsetDateTime,
@@ -87,6 +89,14 @@ pub struct Ctx {
 }
 
 impl Ctx {
+    /// When backend waits must give up: the operation's timeout less a small reserve, so a
+    /// resource that already created something can still report it (as an init failure)
+    /// before the server drops the operation.
+    pub fn deadline(&self) -> tokio::time::Instant {
+        let reserve = (self.timeout / 10).min(Duration::from_secs(5));
+        self.started + self.timeout.saturating_sub(reserve)
+    }
+
     /// Resolves when the engine cancels in-flight work; select on it around slow backend calls.
     pub async fn cancelled(&self) {
         self.cancel.cancelled().await

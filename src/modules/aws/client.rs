@@ -337,7 +337,9 @@ where
     Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let deadline = started + ctx.timeout.saturating_sub(deadline_reserve(ctx.timeout));
+    // Whichever comes first: the caller's budget, or the server's for the whole operation.
+    let deadline =
+        (started + ctx.timeout.saturating_sub(deadline_reserve(ctx.timeout))).min(ctx.deadline());
     let mut retries = 0u32;
     let mut transport_retries = 0u32;
     let mut last: Option<AwsError> = None;

@@ -1020,7 +1020,7 @@ fn deadline_reserve(timeout: Duration) -> Duration {
 
 /// The deadline of an operation that started at `started`.
 pub fn deadline(ctx: &Ctx, started: Instant) -> Instant {
-    started + ctx.timeout.saturating_sub(deadline_reserve(ctx.timeout))
+    (started + ctx.timeout.saturating_sub(deadline_reserve(ctx.timeout))).min(ctx.deadline())
 }
 
 impl ProviderConfig {
@@ -1060,6 +1060,7 @@ pub(crate) mod tests {
     pub(crate) fn ctx(timeout: Duration) -> (cancel::Canceller, Ctx) {
         let (canceller, source) = cancel::channel();
         let ctx = Ctx {
+            started: tokio::time::Instant::now(),
             urn: "urn:pulumi:dev::p::zerotrust:azure/resources:ResourceGroup::rg".into(),
             name: "rg".into(),
             preview: false,
@@ -1070,6 +1071,21 @@ pub(crate) mod tests {
             cancel: source.signal(),
         };
         (canceller, ctx)
+    }
+
+    #[tokio::test]
+    async fn waits_end_by_the_operation_deadline_whenever_they_start() {
+        let (_c, mut ctx) = ctx(Duration::from_secs(10));
+        // The operation has already spent 8 of its 10 seconds (say, building a client).
+        ctx.started = tokio::time::Instant::now()
+            .checked_sub(Duration::from_secs(8))
+            .unwrap_or_else(tokio::time::Instant::now);
+        let late = deadline(&ctx, tokio::time::Instant::now());
+        assert_eq!(late, ctx.deadline());
+        assert!(late <= ctx.started + Duration::from_secs(9));
+        // Early in the operation, a wait's own budget is the same deadline.
+        ctx.started = tokio::time::Instant::now();
+        assert_eq!(deadline(&ctx, ctx.started), ctx.deadline());
     }
 
     /// One scripted answer.

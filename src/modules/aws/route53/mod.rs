@@ -76,7 +76,7 @@ where
     if !pending {
         return Ok(());
     }
-    let deadline = started + ctx.timeout;
+    let deadline = (started + ctx.timeout).min(ctx.deadline());
     let mut delay = delays.first;
     loop {
         if Instant::now() + delay >= deadline {
@@ -331,6 +331,7 @@ pub(crate) mod tests {
     pub(crate) fn ctx(timeout: Duration) -> (cancel::Canceller, Ctx) {
         let (canceller, source) = cancel::channel();
         let ctx = Ctx {
+            started: tokio::time::Instant::now(),
             urn: "urn:pulumi:dev::p::zerotrust:aws/route53:Record::r".into(),
             name: "r".into(),
             preview: false,
