@@ -6,7 +6,9 @@ pub mod acmpca;
 pub mod client;
 pub mod route53;
 
+use crate::codec::PropertyPath;
 use crate::core::Registry;
+use crate::typed::{Failures, Value};
 use std::collections::BTreeMap;
 
 pub fn register(registry: Registry) -> Registry {
@@ -29,6 +31,32 @@ pub fn tag_diff(
         .cloned()
         .collect();
     (set, remove)
+}
+
+/// Check a tag map against the rules every AWS service applies: AWS allows 50 tags, keys up to 128 and values up to 256 characters, and
+/// reserves the `aws:` prefix.
+pub fn check_tags(tags: Option<&Value<BTreeMap<String, String>>>, failures: &mut Failures) {
+    let Some(Value::Known(tags)) = tags else {
+        return;
+    };
+    let path = PropertyPath::root().key("tags");
+    if tags.len() > 50 {
+        failures.add(path.clone(), format!("at most 50 tags, got {}", tags.len()));
+    }
+    for (k, v) in tags {
+        if k.is_empty() || k.chars().count() > 128 || k.starts_with("aws:") {
+            failures.add(
+                path.clone().key(k.as_str()),
+                "tag keys have 1 to 128 characters and may not start with `aws:`",
+            );
+        }
+        if v.chars().count() > 256 {
+            failures.add(
+                path.clone().key(k.as_str()),
+                "tag values have at most 256 characters",
+            );
+        }
+    }
 }
 
 #[cfg(test)]

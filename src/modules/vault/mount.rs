@@ -56,11 +56,7 @@ pub struct MountOutputs {
 }
 
 fn namespace_of(inputs: &MountInputs) -> Option<&str> {
-    inputs
-        .namespace
-        .as_ref()
-        .and_then(Value::known)
-        .map(String::as_str)
+    super::pki::common::known_str(&inputs.namespace)
 }
 
 fn known_i64(v: &Option<Value<i64>>) -> Option<i64> {

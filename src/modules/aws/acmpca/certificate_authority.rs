@@ -6,7 +6,7 @@ use super::{
 };
 use crate::codec::PropertyPath;
 use crate::modules::aws::client::{AwsClients, AwsError, call};
-use crate::modules::aws::tag_diff;
+use crate::modules::aws::{check_tags, tag_diff};
 use crate::typed::{CheckCtx, Created, Ctx, Failures, ReadOutcome, Resource, ResourceError, Value};
 use aws_sdk_acmpca::types as pca;
 use schemars::JsonSchema;
@@ -308,32 +308,6 @@ fn check_revocation(config: &RevocationConfiguration, failures: &mut Failures) {
             &S3_ACLS,
             failures,
         );
-    }
-}
-
-/// Check a tag map: AWS allows 50 tags, keys up to 128 and values up to 256 characters, and
-/// reserves the `aws:` prefix.
-pub fn check_tags(tags: Option<&Value<BTreeMap<String, String>>>, failures: &mut Failures) {
-    let Some(Value::Known(tags)) = tags else {
-        return;
-    };
-    let path = PropertyPath::root().key("tags");
-    if tags.len() > 50 {
-        failures.add(path.clone(), format!("at most 50 tags, got {}", tags.len()));
-    }
-    for (k, v) in tags {
-        if k.is_empty() || k.chars().count() > 128 || k.starts_with("aws:") {
-            failures.add(
-                path.clone().key(k.as_str()),
-                "tag keys have 1 to 128 characters and may not start with `aws:`",
-            );
-        }
-        if v.chars().count() > 256 {
-            failures.add(
-                path.clone().key(k.as_str()),
-                "tag values have at most 256 characters",
-            );
-        }
     }
 }
 

@@ -20,8 +20,6 @@ pub struct Zone;
 /// The comment a zone gets when the program sets none, as in pulumi-aws.
 pub const DEFAULT_COMMENT: &str = "Managed by Pulumi";
 const MAX_COMMENT: usize = 256;
-const MAX_TAG_KEY: usize = 128;
-const MAX_TAG_VALUE: usize = 256;
 /// ChangeTagsForResource takes at most 10 tags to add and 10 keys to remove per call.
 const TAGS_PER_CALL: usize = 10;
 
@@ -572,23 +570,7 @@ impl Resource for Zone {
             ),
             _ => {}
         }
-        if let Some(Value::Known(tags)) = &inputs.tags {
-            for (k, v) in tags {
-                let path = PropertyPath::root().key("tags").key(k.as_str());
-                if k.is_empty() || k.chars().count() > MAX_TAG_KEY {
-                    failures.add(
-                        path.clone(),
-                        format!("tag keys must have 1 to {MAX_TAG_KEY} characters"),
-                    );
-                }
-                if v.chars().count() > MAX_TAG_VALUE {
-                    failures.add(
-                        path,
-                        format!("tag values must have at most {MAX_TAG_VALUE} characters"),
-                    );
-                }
-            }
-        }
+        crate::modules::aws::check_tags(inputs.tags.as_ref(), failures);
         if let Some(Value::Known(vpcs)) = &inputs.vpcs {
             for (i, vpc) in vpcs.iter().enumerate() {
                 if vpc.vpc_id.trim().is_empty() {

@@ -122,11 +122,7 @@ const PROVIDER_ONLY: [&str; 7] = [
 ];
 
 fn namespace_of(inputs: &CertInputs) -> Option<&str> {
-    inputs
-        .namespace
-        .as_ref()
-        .and_then(Value::known)
-        .map(String::as_str)
+    super::common::known_str(&inputs.namespace)
 }
 
 fn min_seconds(inputs: &CertInputs) -> i64 {

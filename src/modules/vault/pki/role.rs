@@ -178,11 +178,7 @@ fn vault_key(pulumi_key: &str) -> String {
 }
 
 fn namespace_of(inputs: &RoleInputs) -> Option<&str> {
-    inputs
-        .namespace
-        .as_ref()
-        .and_then(Value::known)
-        .map(String::as_str)
+    super::common::known_str(&inputs.namespace)
 }
 
 fn plain(inputs: &RoleInputs) -> Result<Json, ResourceError> {

@@ -119,11 +119,7 @@ const FORMATS: [&str; 3] = ["pem", "der", "pem_bundle"];
 const KEY_FORMATS: [&str; 2] = ["der", "pkcs8"];
 
 fn namespace_of(inputs: &RootCertInputs) -> Option<&str> {
-    inputs
-        .namespace
-        .as_ref()
-        .and_then(Value::known)
-        .map(String::as_str)
+    super::common::known_str(&inputs.namespace)
 }
 
 /// `<backend>/issuer/<issuer id>`, what import takes too.
