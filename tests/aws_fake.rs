@@ -701,7 +701,11 @@ async fn destroying_an_active_ca_disables_then_deletes_it() {
     let outputs = created_ca(&mut c, &fake).await;
     assert_eq!(outputs["permanentDeletionTimeInDays"], json!(7));
 
-    script_describe(&fake, "ACTIVE", &certificate_pem("ml root"));
+    // Delete reads only the status: no CSR, certificate or tag calls.
+    fake.then(
+        "DescribeCertificateAuthority",
+        Reply::ok(described("ACTIVE")),
+    );
     fake.then("UpdateCertificateAuthority", Reply::ok(json!({})))
         .then("DeleteCertificateAuthority", Reply::ok(json!({})));
     delete(&mut c, CA, CA_ARN, &outputs).await.unwrap();
@@ -709,9 +713,6 @@ async fn destroying_an_active_ca_disables_then_deletes_it() {
         fake.operations(),
         vec![
             "DescribeCertificateAuthority",
-            "GetCertificateAuthorityCsr",
-            "GetCertificateAuthorityCertificate",
-            "ListTags",
             "UpdateCertificateAuthority",
             "DeleteCertificateAuthority",
         ]
@@ -727,7 +728,10 @@ async fn destroying_an_active_ca_disables_then_deletes_it() {
 
     // A CA that never got its certificate cannot be disabled, and need not be.
     fake.clear_calls();
-    script_describe(&fake, "PENDING_CERTIFICATE", "");
+    fake.then(
+        "DescribeCertificateAuthority",
+        Reply::ok(described("PENDING_CERTIFICATE")),
+    );
     fake.then("DeleteCertificateAuthority", Reply::ok(json!({})));
     delete(&mut c, CA, CA_ARN, &outputs).await.unwrap();
     assert_eq!(fake.count("UpdateCertificateAuthority"), 0);

@@ -453,12 +453,13 @@ fn rfc3339(t: Option<&aws_smithy_types::DateTime>) -> String {
         .unwrap_or_default()
 }
 
-async fn describe(
+/// The CA as DescribeCertificateAuthority reports it; `None` when it is gone or DELETED.
+async fn describe_ca(
     ctx: &Ctx,
     aws: &AwsClients,
     started: Instant,
     arn: &str,
-) -> Result<Option<LiveCa>, AwsError> {
+) -> Result<Option<pca::CertificateAuthority>, AwsError> {
     let described = match call(
         ctx,
         started,
@@ -477,12 +478,22 @@ async fn describe(
         Err(e) if e.is("ResourceNotFoundException") => return Ok(None),
         Err(e) => return Err(e),
     };
-    let Some(ca) = described.certificate_authority().cloned() else {
+    Ok(described
+        .certificate_authority()
+        .filter(|ca| ca.status() != Some(&pca::CertificateAuthorityStatus::Deleted))
+        .cloned())
+}
+
+/// Everything refresh and the outputs need: the CA, its CSR, certificate and tags.
+async fn describe(
+    ctx: &Ctx,
+    aws: &AwsClients,
+    started: Instant,
+    arn: &str,
+) -> Result<Option<LiveCa>, AwsError> {
+    let Some(ca) = describe_ca(ctx, aws, started, arn).await? else {
         return Ok(None);
     };
-    if ca.status() == Some(&pca::CertificateAuthorityStatus::Deleted) {
-        return Ok(None);
-    }
     // The CSR exists from PENDING_CERTIFICATE on; the certificate once installed. Their absence
     // in other states is normal, not an error.
     let csr = match call(
@@ -963,10 +974,11 @@ impl Resource for CertificateAuthority {
     ) -> Result<(), ResourceError> {
         let started = Instant::now();
         let aws = ctx.config.aws().await?;
-        let Some(live) = describe(ctx, &aws, started, &id).await? else {
+        // Only the status matters here: no CSR, certificate or tag reads.
+        let Some(ca) = describe_ca(ctx, &aws, started, &id).await? else {
             return Ok(());
         };
-        apply_enabled(ctx, &aws, started, &id, live.ca.status(), false).await?;
+        apply_enabled(ctx, &aws, started, &id, ca.status(), false).await?;
         let days = outputs
             .permanent_deletion_time_in_days
             .known()
