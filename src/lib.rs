@@ -11,3 +11,6 @@ pub mod modules;
 pub mod pki;
 pub mod proto;
 pub mod typed;
+
+#[cfg(test)]
+mod testing;

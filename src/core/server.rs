@@ -668,16 +668,61 @@ pub async fn serve(
     let service = ResourceProviderServer::new(provider)
         .max_decoding_message_size(MAX_MESSAGE)
         .max_encoding_message_size(MAX_MESSAGE);
-    let incoming = tokio_stream::wrappers::TcpListenerStream::new(listener);
     tonic::transport::Server::builder()
         .add_service(service)
-        .serve_with_incoming_shutdown(incoming, shutdown)
+        .serve_with_incoming_shutdown(incoming(listener), shutdown)
         .await
+}
+
+/// The connections the engine opens, with `TCP_NODELAY` set on each. tonic applies its own
+/// `tcp_nodelay` setting only to listeners it binds itself, and without it every small answer
+/// waits for the engine's delayed ACK (tens of milliseconds per RPC).
+pub fn incoming(listener: tokio::net::TcpListener) -> tonic::transport::server::TcpIncoming {
+    tonic::transport::server::TcpIncoming::from(listener).with_nodelay(Some(true))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The provider's side of each engine connection has Nagle's algorithm off. The same check
+    /// on a plain accept shows it is off only because `incoming` turns it off.
+    #[tokio::test]
+    async fn accepted_connections_have_nodelay() {
+        use crate::proto::pulumirpc::resource_provider_client::ResourceProviderClient;
+        use futures::StreamExt;
+
+        let plain = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let plain_port = plain.local_addr().unwrap().port();
+        let _client = tokio::net::TcpStream::connect(("127.0.0.1", plain_port))
+            .await
+            .unwrap();
+        let (accepted, _) = plain.accept().await.unwrap();
+        assert!(!accepted.nodelay().unwrap(), "sockets start with Nagle on");
+
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let mut direct = incoming(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap());
+        let direct_port = direct.local_addr().unwrap().port();
+        let _peer = tokio::net::TcpStream::connect(("127.0.0.1", direct_port))
+            .await
+            .unwrap();
+        let stream = direct.next().await.unwrap().unwrap();
+        assert!(stream.nodelay().unwrap());
+
+        let provider = Arc::new(crate::modules::provider());
+        tokio::spawn(serve(provider, listener, std::future::pending()));
+        let mut client = ResourceProviderClient::connect(format!("http://127.0.0.1:{port}"))
+            .await
+            .unwrap();
+        client.get_plugin_info(()).await.unwrap();
+        let served: Vec<_> = crate::testing::connected_tcp_sockets()
+            .into_iter()
+            .filter(|s| s.local.port() == port)
+            .collect();
+        assert!(!served.is_empty(), "the engine's connection was accepted");
+        assert!(served.iter().all(|s| s.nodelay), "{served:?}");
+    }
 
     #[test]
     fn token_and_name_fall_back_to_the_urn() {

@@ -419,6 +419,35 @@ where
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn sdk_connections_have_nodelay() {
+        let port = crate::testing::keep_alive_http_server(
+            "application/x-amz-json-1.1",
+            r#"{"CertificateAuthorities":[]}"#,
+        )
+        .await;
+        let settings = AwsSettings {
+            region: Some("us-east-1".into()),
+            access_key: Some(Secret::new("AKIDEXAMPLE".into())),
+            secret_key: Some(Secret::new("example-secret".into())),
+            endpoints: Some(AwsEndpoints {
+                acmpca: Some(format!("http://127.0.0.1:{port}")),
+                route53: None,
+            }),
+            ..Default::default()
+        };
+        let clients = build(&settings).await.expect("clients");
+        clients
+            .acmpca
+            .list_certificate_authorities()
+            .send()
+            .await
+            .expect("list");
+        let sockets = crate::testing::sockets_to(port);
+        assert!(!sockets.is_empty(), "the pooled connection is open");
+        assert!(sockets.iter().all(|s| s.nodelay), "{sockets:?}");
+    }
+
     #[test]
     fn partitions_follow_the_region() {
         assert_eq!(partition_of("us-east-1"), "aws");

@@ -1048,6 +1048,21 @@ impl ProviderConfig {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn connections_have_nodelay() {
+        let port = crate::testing::keep_alive_http_server("application/json", "{}").await;
+        let client = http_client().expect("client");
+        let url = Url::parse(&format!("http://127.0.0.1:{port}/subscriptions")).expect("url");
+        let answer = client
+            .execute_request(&Request::new(url, Method::Get))
+            .await
+            .expect("answer");
+        assert_eq!(answer.status(), StatusCode::Ok);
+        let sockets = crate::testing::sockets_to(port);
+        assert!(!sockets.is_empty(), "the pooled connection is open");
+        assert!(sockets.iter().all(|s| s.nodelay), "{sockets:?}");
+    }
     use crate::core::cancel;
     use crate::core::log::EngineLog;
     use azure_core::http::headers::Headers;

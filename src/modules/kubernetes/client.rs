@@ -68,12 +68,48 @@ async fn build(config: &ProviderConfig) -> Result<KubeClient, String> {
         kube_config.default_namespace = ns;
     }
     let default_namespace = kube_config.default_namespace.clone();
-    let client = kube::Client::try_from(kube_config)
-        .map_err(|e| format!("cannot build a Kubernetes client: {e}"))?;
+    let client =
+        http_client(kube_config).map_err(|e| format!("cannot build a Kubernetes client: {e}"))?;
     Ok(KubeClient {
         client,
         default_namespace,
     })
+}
+
+/// kube's own client stack (timeouts, base URI, retries of 5xx, auth, extra headers) over a
+/// connector with `TCP_NODELAY`: kube's default connector leaves Nagle's algorithm on, so a
+/// request written in more than one piece can wait for the API server's delayed ACK.
+/// A kubeconfig that names a proxy keeps kube's default stack, which is the one that speaks it.
+fn http_client(config: kube::Config) -> Result<kube::Client, kube::Error> {
+    use hyper_util::client::legacy::{Client, connect::HttpConnector};
+    use hyper_util::rt::TokioExecutor;
+    use kube::client::ConfigExt;
+    use tower::ServiceBuilder;
+
+    if config.proxy_url.is_some() {
+        return kube::Client::try_from(config);
+    }
+    let mut connector = HttpConnector::new();
+    connector.enforce_http(false);
+    connector.set_nodelay(true);
+    let connector = config.rustls_https_connector_with_connector(connector)?;
+    let mut connector = hyper_timeout::TimeoutConnector::new(connector);
+    connector.set_connect_timeout(config.connect_timeout);
+    connector.set_read_timeout(config.read_timeout);
+    connector.set_write_timeout(config.write_timeout);
+    connector.set_reset_reader_on_write(config.reset_reader_on_write);
+    let http: Client<_, kube::client::Body> =
+        Client::builder(TokioExecutor::new()).build(connector);
+    let service = ServiceBuilder::new()
+        .layer(config.base_uri_layer())
+        .option_layer(config.default_retry.then(|| {
+            tower::retry::RetryLayer::new(kube::client::retry::RetryPolicy::server_retry())
+        }))
+        .option_layer(config.auth_layer()?)
+        .layer(config.extra_headers_layer()?)
+        .map_err(tower::BoxError::from)
+        .service(http);
+    Ok(kube::Client::new(service, config.default_namespace))
 }
 
 impl ProviderConfig {
@@ -91,6 +127,28 @@ impl ProviderConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn connections_have_nodelay() {
+        let port = crate::testing::keep_alive_http_server(
+            "application/json",
+            r#"{"major":"1","minor":"34","gitVersion":"v1.34.0","gitCommit":"","gitTreeState":"clean","buildDate":"1970-01-01T00:00:00Z","goVersion":"go1","compiler":"gc","platform":"linux/amd64"}"#,
+        )
+        .await;
+        let kubeconfig = format!(
+            "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:{port}\nusers:\n- name: u\n  user:\n    token: test\ncontexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n"
+        );
+        let config = ProviderConfig {
+            kubeconfig: Some(Value::Known(crate::typed::Secret::new(kubeconfig))),
+            ..Default::default()
+        };
+        let kube = build(&config).await.expect("client");
+        let version = kube.client.apiserver_version().await.expect("version");
+        assert_eq!(version.minor, "34");
+        let sockets = crate::testing::sockets_to(port);
+        assert!(!sockets.is_empty(), "the pooled connection is open");
+        assert!(sockets.iter().all(|s| s.nodelay), "{sockets:?}");
+    }
 
     #[test]
     fn kubeconfig_setting_is_a_path_or_content() {

@@ -394,6 +394,28 @@ impl ProviderConfig {
 mod tests {
     use super::*;
 
+    #[tokio::test]
+    async fn connections_have_nodelay() {
+        let port =
+            crate::testing::keep_alive_http_server("application/json", r#"{"data":{}}"#).await;
+        let client = build(&VaultSettings {
+            address: Some(format!("http://127.0.0.1:{port}")),
+            token: Some(Secret::new("s.test".into())),
+            ..Default::default()
+        })
+        .expect("client");
+        let answer = client
+            .http
+            .get(format!("http://127.0.0.1:{port}/v1/sys/health"))
+            .send()
+            .await
+            .expect("answer");
+        assert!(answer.status().is_success());
+        let sockets = crate::testing::sockets_to(port);
+        assert!(!sockets.is_empty(), "the pooled connection is open");
+        assert!(sockets.iter().all(|s| s.nodelay), "{sockets:?}");
+    }
+
     #[test]
     fn vault_error_envelopes_become_text() {
         assert_eq!(
