@@ -91,25 +91,26 @@ impl Resource for CertRequest {
                     "privateKeyPem unknown outside preview".into(),
                 ));
             };
-            let parsed = pki::parse_private_key(key.expose())
-                .map_err(|e| ResourceError::backend("parse private key", e))?;
+            let key = key.clone();
             let subject = match &inputs.subject {
                 Some(Value::Known(s)) => s.to_pki(),
                 _ => pki::Subject::default(),
             };
-            let csr = pki::create_csr(
-                &parsed,
-                &subject,
-                &known_list(&inputs.dns_names),
-                &parse_ips(&known_list(&inputs.ip_addresses)),
-                &known_list(&inputs.uris),
-            )
-            .map_err(|e| ResourceError::backend("create certificate request", e))?;
-            (
-                Value::Known(csr.csr_pem),
-                Value::Known(parsed.algorithm().name().to_string()),
-                csr.id,
-            )
+            let dns_names = known_list(&inputs.dns_names);
+            let ips = parse_ips(&known_list(&inputs.ip_addresses));
+            let uris = known_list(&inputs.uris);
+            super::common::off_runtime(move || {
+                let parsed = pki::parse_private_key(key.expose())
+                    .map_err(|e| ResourceError::backend("parse private key", e))?;
+                let csr = pki::create_csr(&parsed, &subject, &dns_names, &ips, &uris)
+                    .map_err(|e| ResourceError::backend("create certificate request", e))?;
+                Ok((
+                    Value::Known(csr.csr_pem),
+                    Value::Known(parsed.algorithm().name().to_string()),
+                    csr.id,
+                ))
+            })
+            .await?
         };
         Ok(Created {
             id,

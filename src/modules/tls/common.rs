@@ -219,6 +219,17 @@ pub fn check_sans(
 }
 
 /// Known list or empty.
+/// Key generation, parsing and signing on tokio's blocking pool: RSA work then spreads over every
+/// core when the engine runs operations in parallel, and never holds up the RPCs that share the
+/// async threads.
+pub async fn off_runtime<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, crate::typed::ResourceError> + Send + 'static,
+) -> Result<T, crate::typed::ResourceError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| crate::typed::ResourceError::Internal(format!("crypto task failed: {e}")))?
+}
+
 pub fn known_list(v: &Option<Value<Vec<String>>>) -> Vec<String> {
     match v {
         Some(Value::Known(list)) => list.clone(),

@@ -123,8 +123,12 @@ impl Resource for LocallySignedCert {
             ));
         };
         let options = inputs.issue.options(ctx.now, ctx.config.backdate_minutes());
-        let issued = pki::locally_signed(csr, ca_cert, &ca_key, &options)
-            .map_err(|e| ResourceError::backend("sign certificate", e))?;
+        let (csr, ca_cert) = (csr.clone(), ca_cert.clone());
+        let issued = super::common::off_runtime(move || {
+            pki::locally_signed(&csr, &ca_cert, &ca_key, &options)
+                .map_err(|e| ResourceError::backend("sign certificate", e))
+        })
+        .await?;
         if issued.issuer_not_ca {
             ctx.warn("caCertPem is not a CA certificate (no CA:TRUE basic constraint); the certificate was signed anyway, as pulumi-tls does, but verifiers will reject its chain");
         }

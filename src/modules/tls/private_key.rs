@@ -164,11 +164,10 @@ impl Resource for PrivateKey {
                 });
             }
         };
-        // RSA generation takes long enough to stall the runtime; keep it off the async threads.
-        let material = tokio::task::spawn_blocking(move || pki::generate_key(algorithm))
-            .await
-            .map_err(|e| ResourceError::Internal(format!("key generation task failed: {e}")))?
-            .map_err(|e| ResourceError::backend("generate key", e))?;
+        let material = super::common::off_runtime(move || {
+            pki::generate_key(algorithm).map_err(|e| ResourceError::backend("generate key", e))
+        })
+        .await?;
         let id = material.public.id.clone();
         Ok(Created {
             id,

@@ -134,8 +134,7 @@ impl Resource for SelfSignedCert {
                 "privateKeyPem unknown outside preview".into(),
             ));
         };
-        let key = pki::parse_private_key(key.expose())
-            .map_err(|e| ResourceError::backend("parse private key", e))?;
+        let key = key.clone();
         let subject = match &inputs.subject {
             Some(Value::Known(s)) => s.to_pki(),
             _ => pki::Subject::default(),
@@ -148,15 +147,21 @@ impl Resource for SelfSignedCert {
             set_authority_key_id: known_bool(&inputs.set_authority_key_id),
             options: inputs.issue.options(ctx.now, ctx.config.backdate_minutes()),
         };
-        let issued = pki::self_signed(&key, &spec)
-            .map_err(|e| ResourceError::backend("sign certificate", e))?;
+        let (issued, key_algorithm) = super::common::off_runtime(move || {
+            let key = pki::parse_private_key(key.expose())
+                .map_err(|e| ResourceError::backend("parse private key", e))?;
+            let issued = pki::self_signed(&key, &spec)
+                .map_err(|e| ResourceError::backend("sign certificate", e))?;
+            Ok((issued, key.algorithm().name().to_string()))
+        })
+        .await?;
         let early = inputs.issue.early_renewal();
         Ok(Created {
             id: issued.serial_decimal.clone(),
             outputs: SelfSignedCertOutputs {
                 inputs,
                 cert_pem: Value::Known(issued.cert_pem.clone()),
-                key_algorithm: Value::Known(key.algorithm().name().to_string()),
+                key_algorithm: Value::Known(key_algorithm),
                 times: CertTimes::known(
                     &issued.not_before_rfc3339,
                     &issued.not_after_rfc3339,
