@@ -60,7 +60,7 @@ if ! $restart && [[ -f "$envfile" && -n "$port" ]] && bao_pid_alive "$dir" && ba
 fi
 
 if [[ ! -x "$ZT_BAO_BIN" ]]; then
-  bash "$ZT_ROOT/scripts/python-env.sh"
+  bash "$ZT_ROOT/scripts/python-env.sh" --test
 fi
 
 bao_stop "$dir"

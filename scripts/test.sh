@@ -7,7 +7,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ZT_ROOT"
 
-bash scripts/setup.sh
+bash scripts/setup.sh --test
 
 log "lint"
 cargo fmt --check
