@@ -10,7 +10,6 @@ use std::str::FromStr;
 
 use base64::Engine as _;
 use md5::{Digest as _, Md5};
-use p256::elliptic_curve::sec1::ToEncodedPoint as _;
 use pkcs8::der::zeroize::Zeroizing;
 use rsa::pkcs1::{DecodeRsaPrivateKey as _, EncodeRsaPrivateKey as _};
 use rsa::traits::PublicKeyParts as _;
@@ -218,6 +217,9 @@ pub struct ParsedKey {
     algorithm: KeyAlgorithm,
     format: PrivateKeyFormat,
     spki_der: Vec<u8>,
+    /// The uncompressed public point of an EC key (empty otherwise), computed once: a scalar
+    /// multiplication in pure Rust costs more than everything else a P-256 key output needs.
+    ec_point: Vec<u8>,
 }
 
 impl fmt::Debug for ParsedKey {
@@ -560,6 +562,7 @@ fn parse_openssh(body: &[u8]) -> Result<Secret> {
 
 impl ParsedKey {
     fn from_secret(secret: Secret, format: PrivateKeyFormat) -> Result<ParsedKey> {
+        let mut ec_point = Vec::new();
         let (algorithm, spki_der) = match &secret {
             Secret::Rsa(k) => {
                 let bits = u32::try_from(k.n().bits())
@@ -576,10 +579,10 @@ impl ParsedKey {
             }
             Secret::P256(_) | Secret::P384(_) | Secret::P521(_) => {
                 let curve = ec_curve_of(&secret);
-                let point = ec_public_point(&secret);
+                ec_point = ec_public_point(&secret)?;
                 let spki = der::sequence(&[
                     &der::sequence(&[&der::oid(OID_EC_PUBLIC_KEY), &der::oid(curve.oid())]),
-                    &der::bit_string(0, &point),
+                    &der::bit_string(0, &ec_point),
                 ]);
                 (KeyAlgorithm::Ecdsa(curve), spki)
             }
@@ -596,6 +599,7 @@ impl ParsedKey {
             algorithm,
             format,
             spki_der,
+            ec_point,
         })
     }
 
@@ -622,7 +626,7 @@ impl ParsedKey {
                 &der::unsigned_integer(&k.e().to_bytes_be()),
             ]),
             Secret::Ed25519(k) => k.verifying_key().as_bytes().to_vec(),
-            _ => ec_public_point(&self.secret),
+            _ => self.ec_point.clone(),
         }
     }
 
@@ -684,12 +688,12 @@ impl ParsedKey {
             Secret::P521(k) => k.to_bytes().to_vec(),
             _ => return Err(PkiError::Encoding("not an EC key".into())),
         });
-        let point = ec_public_point(&self.secret);
+        let point = &self.ec_point;
         let mut parts = vec![der::small_integer(1), der::octet_string(&scalar)];
         if with_curve {
             parts.push(der::explicit(0, &der::oid(ec_curve_of(&self.secret).oid())));
         }
-        parts.push(der::explicit(1, &der::bit_string(0, &point)));
+        parts.push(der::explicit(1, &der::bit_string(0, point)));
         let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_slice()).collect();
         let out = Zeroizing::new(der::sequence(&refs));
         for p in &mut parts {
@@ -701,18 +705,20 @@ impl ParsedKey {
     fn ssh_keypair(&self) -> Result<ssh_key::private::KeypairData> {
         use ssh_key::private::{EcdsaKeypair, Ed25519Keypair, KeypairData, RsaKeypair};
         let fail = |e: ssh_key::Error| PkiError::Encoding(format!("OpenSSH encoding failed: {e}"));
+        let bad_point =
+            |e: sec1::Error| PkiError::Encoding(format!("EC public point does not encode: {e}"));
         Ok(match &self.secret {
             Secret::Rsa(k) => KeypairData::Rsa(RsaKeypair::try_from(k.as_ref()).map_err(fail)?),
             Secret::P256(k) => KeypairData::Ecdsa(EcdsaKeypair::NistP256 {
-                public: k.public_key().to_encoded_point(false),
+                public: p256::EncodedPoint::from_bytes(&self.ec_point).map_err(bad_point)?,
                 private: k.clone().into(),
             }),
             Secret::P384(k) => KeypairData::Ecdsa(EcdsaKeypair::NistP384 {
-                public: k.public_key().to_encoded_point(false),
+                public: p384::EncodedPoint::from_bytes(&self.ec_point).map_err(bad_point)?,
                 private: k.clone().into(),
             }),
             Secret::P521(k) => KeypairData::Ecdsa(EcdsaKeypair::NistP521 {
-                public: k.public_key().to_encoded_point(false),
+                public: p521::EncodedPoint::from_bytes(&self.ec_point).map_err(bad_point)?,
                 private: k.clone().into(),
             }),
             Secret::Ed25519(k) => KeypairData::Ed25519(Ed25519Keypair::from(k.as_ref())),
@@ -804,14 +810,33 @@ fn ec_curve_of(secret: &Secret) -> EcdsaCurve {
     }
 }
 
-/// Uncompressed SEC1 point of an EC key (empty for non-EC keys).
-fn ec_public_point(secret: &Secret) -> Vec<u8> {
-    match secret {
-        Secret::P256(k) => k.public_key().to_encoded_point(false).as_bytes().to_vec(),
-        Secret::P384(k) => k.public_key().to_encoded_point(false).as_bytes().to_vec(),
-        Secret::P521(k) => k.public_key().to_encoded_point(false).as_bytes().to_vec(),
-        _ => Vec::new(),
-    }
+/// Uncompressed SEC1 point of an EC key (empty for non-EC keys), computed by aws-lc: its
+/// assembly does the scalar multiplication an order of magnitude faster than the pure-Rust
+/// curve crates, and this runs for every key generated or parsed.
+fn ec_public_point(secret: &Secret) -> Result<Vec<u8>> {
+    use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair as _};
+    let (scalar, algorithm): (Zeroizing<Vec<u8>>, _) = match secret {
+        Secret::P256(k) => (
+            Zeroizing::new(k.to_bytes().to_vec()),
+            &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+        ),
+        Secret::P384(k) => (
+            Zeroizing::new(k.to_bytes().to_vec()),
+            &signature::ECDSA_P384_SHA384_ASN1_SIGNING,
+        ),
+        Secret::P521(k) => (
+            Zeroizing::new(k.to_bytes().to_vec()),
+            &signature::ECDSA_P521_SHA512_ASN1_SIGNING,
+        ),
+        _ => return Ok(Vec::new()),
+    };
+    // RFC 5915 ECPrivateKey without its optional public key: aws-lc derives the point.
+    let curve = der::explicit(0, &der::oid(ec_curve_of(secret).oid()));
+    let private = Zeroizing::new(der::octet_string(&scalar));
+    let sec1 = Zeroizing::new(der::sequence(&[&der::small_integer(1), &private, &curve]));
+    let pair = EcdsaKeyPair::from_private_key_der(algorithm, &sec1)
+        .map_err(|_| PkiError::UnsupportedKey("the EC private key is not valid".into()))?;
+    Ok(pair.public_key().as_ref().to_vec())
 }
 
 /// "1.2.3" to arcs; unparsable arcs become `u64::MAX` so they never match a known OID.

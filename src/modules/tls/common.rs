@@ -222,12 +222,22 @@ pub fn check_sans(
 /// Key generation, parsing and signing on tokio's blocking pool: RSA work then spreads over every
 /// core when the engine runs operations in parallel, and never holds up the RPCs that share the
 /// async threads.
+/// At most one job per core at a time: more would not finish sooner, and each new blocking
+/// thread costs aws-lc a fresh seeding of its per-thread random generator.
 pub async fn off_runtime<T: Send + 'static>(
     work: impl FnOnce() -> Result<T, crate::typed::ResourceError> + Send + 'static,
 ) -> Result<T, crate::typed::ResourceError> {
+    use crate::typed::ResourceError;
+    static SLOTS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+        tokio::sync::Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get()))
+    });
+    let _slot = SLOTS
+        .acquire()
+        .await
+        .map_err(|e| ResourceError::Internal(format!("crypto slots closed: {e}")))?;
     tokio::task::spawn_blocking(work)
         .await
-        .map_err(|e| crate::typed::ResourceError::Internal(format!("crypto task failed: {e}")))?
+        .map_err(|e| ResourceError::Internal(format!("crypto task failed: {e}")))?
 }
 
 pub fn known_list(v: &Option<Value<Vec<String>>>) -> Vec<String> {
