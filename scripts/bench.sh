@@ -36,12 +36,12 @@ wants() { [[ " ${parts[*]} " == *" $1 "* ]]; }
 
 bash scripts/setup.sh --bench "${parts[@]}" >&2
 
+checkpoints=off,on
 if $smoke; then
   profile=debug reps=1 tls_sizes=4 rsa_n=4 kube_n=3 vault_n=4 startup_runs=3 keygen_ms=100
-  checkpoints=off,on
 else
   profile=release reps="${ZT_BENCH_REPS:-3}" tls_sizes=200,1000 rsa_n=100 kube_n=100 vault_n=50
-  startup_runs=20 keygen_ms=5000 checkpoints=off,on
+  startup_runs=20 keygen_ms=5000
   cargo build --release --quiet --bin pulumi-resource-zerotrust
 fi
 plugin_dir="$ZT_ROOT/target/$profile"
@@ -102,8 +102,8 @@ if wants rsa; then
     --config rsaBits=3072
 fi
 
-# started_here NAME UP DOWN: start a local server unless it already runs; stop it on exit if we
-# started it, so a bench run leaves the machine as it found it.
+# A local server the bench had to start is stopped on exit, so a run leaves the machine as it
+# found it; one that was already running (say, by the test suite) is left running.
 stop_on_exit=()
 trap 'for c in "${stop_on_exit[@]}"; do bash "$c" || true; done' EXIT
 

@@ -55,6 +55,14 @@ pub fn sockets_to(port: u16) -> Vec<OpenSocket> {
         .collect()
 }
 
+/// Asserts this process holds at least one connection to `port` and that each has Nagle's
+/// algorithm off.
+pub fn assert_nodelay_to(port: u16) {
+    let sockets = sockets_to(port);
+    assert!(!sockets.is_empty(), "no open connection to port {port}");
+    assert!(sockets.iter().all(|s| s.nodelay), "{sockets:?}");
+}
+
 /// A loopback HTTP/1.1 server that answers every request with 200 and `body`, keeping each
 /// connection open so the client's pooled socket can be inspected afterwards. Returns its port.
 pub async fn keep_alive_http_server(content_type: &'static str, body: &'static str) -> u16 {

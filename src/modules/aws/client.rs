@@ -443,9 +443,7 @@ mod tests {
             .send()
             .await
             .expect("list");
-        let sockets = crate::testing::sockets_to(port);
-        assert!(!sockets.is_empty(), "the pooled connection is open");
-        assert!(sockets.iter().all(|s| s.nodelay), "{sockets:?}");
+        crate::testing::assert_nodelay_to(port);
     }
 
     #[test]

@@ -1059,9 +1059,7 @@ pub(crate) mod tests {
             .await
             .expect("answer");
         assert_eq!(answer.status(), StatusCode::Ok);
-        let sockets = crate::testing::sockets_to(port);
-        assert!(!sockets.is_empty(), "the pooled connection is open");
-        assert!(sockets.iter().all(|s| s.nodelay), "{sockets:?}");
+        crate::testing::assert_nodelay_to(port);
     }
     use crate::core::cancel;
     use crate::core::log::EngineLog;

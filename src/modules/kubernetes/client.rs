@@ -145,9 +145,7 @@ mod tests {
         let kube = build(&config).await.expect("client");
         let version = kube.client.apiserver_version().await.expect("version");
         assert_eq!(version.minor, "34");
-        let sockets = crate::testing::sockets_to(port);
-        assert!(!sockets.is_empty(), "the pooled connection is open");
-        assert!(sockets.iter().all(|s| s.nodelay), "{sockets:?}");
+        crate::testing::assert_nodelay_to(port);
     }
 
     #[test]

@@ -218,7 +218,6 @@ pub fn check_sans(
     }
 }
 
-/// Known list or empty.
 /// Key generation, parsing and signing on tokio's blocking pool: RSA work then spreads over every
 /// core when the engine runs operations in parallel, and never holds up the RPCs that share the
 /// async threads.
@@ -240,6 +239,7 @@ pub async fn off_runtime<T: Send + 'static>(
         .map_err(|e| ResourceError::Internal(format!("crypto task failed: {e}")))?
 }
 
+/// Known list or empty.
 pub fn known_list(v: &Option<Value<Vec<String>>>) -> Vec<String> {
     match v {
         Some(Value::Known(list)) => list.clone(),

@@ -411,9 +411,7 @@ mod tests {
             .await
             .expect("answer");
         assert!(answer.status().is_success());
-        let sockets = crate::testing::sockets_to(port);
-        assert!(!sockets.is_empty(), "the pooled connection is open");
-        assert!(sockets.iter().all(|s| s.nodelay), "{sockets:?}");
+        crate::testing::assert_nodelay_to(port);
     }
 
     #[test]
