@@ -4,6 +4,7 @@
 pub mod cancel;
 pub mod config;
 pub mod diff;
+pub mod languages;
 pub mod log;
 pub mod schema;
 pub mod server;
@@ -68,6 +69,12 @@ impl Registry {
             types.extend(f.specs().types.clone());
             functions.insert(token.to_string(), f.schema_json());
         }
+        let modules: std::collections::BTreeSet<&str> = resources
+            .keys()
+            .chain(functions.keys())
+            .chain(types.keys())
+            .map(|token| schema::module_of(token))
+            .collect();
         json!({
             "name": PACKAGE,
             "displayName": "zerotrust",
@@ -76,7 +83,8 @@ impl Registry {
             "keywords": ["pulumi", "zerotrust", "tls", "mtls", "pki", "category/utility"],
             "license": "Apache-2.0",
             "publisher": "zerotrust",
-            "meta": {"moduleFormat": "(.*)"},
+            // supportPack: SDKs are built as local packages (the Go one with its own go.mod).
+            "meta": {"moduleFormat": "(.*)", "supportPack": true},
             "config": {"variables": config.properties},
             "provider": {
                 "description": "The zerotrust provider. Every setting is optional; modules that need a backend read their settings only when first used.",
@@ -85,16 +93,7 @@ impl Registry {
             "types": types,
             "resources": resources,
             "functions": functions,
-            "language": {
-                "python": {
-                    "packageName": "pulumi_zerotrust",
-                    "respectSchemaVersion": true,
-                    "pyproject": {"enabled": true},
-                    "requires": {"pulumi": ">=3.165.0,<4.0.0"},
-                    // pulumi-vault's Python path is `vault.pkisecret`, not codegen's `pki_secret`.
-                    "moduleNameOverrides": {"vault/pkiSecret": "vault/pkisecret"},
-                },
-            },
+            "language": languages::language_section(&modules),
         })
     }
 }
