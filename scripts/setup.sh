@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Tool set-up for a fresh machine, a fresh clone, or CI; each command asks for what it needs:
 #   scripts/setup.sh                    the demo: pulumi + its Python host, the provider, the venv
-#   scripts/setup.sh --test             and everything the test suite uses: kube-apiserver, etcd
-#                                       and the test packages (pytest, moto, OpenBao, Azure models)
+#   scripts/setup.sh --test             and everything the test suite uses: kube-apiserver, etcd,
+#                                       the test packages (pytest, moto, OpenBao, Azure models),
+#                                       Node.js and the npm and Go modules of the TS and Go programs
 #   scripts/setup.sh --bench PART...    the demo set, plus kube or the test packages only for the
 #                                       benchmark parts that use them (kube, vault)
 # Every step is idempotent and cached, so re-running it is cheap.
@@ -45,6 +46,7 @@ log "building pulumi-resource-zerotrust"
 
 if $test_packages; then
   bash "$here/python-env.sh" --test   # venv: Pulumi SDK, sdk/python, pytest and the test backends
+  bash "$here/lang-env.sh"            # node, and the TypeScript and Go programs' dependencies
 else
   bash "$here/python-env.sh"          # venv: Pulumi SDK and sdk/python
 fi

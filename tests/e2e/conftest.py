@@ -93,4 +93,38 @@ def toolchain():
 
 # ---- the Azure ARM test backend (tests/e2e/arm.py): the `arm_server` fixture, and at the end of
 # the session "ARM requests: N, rejected by Microsoft's API definitions: M"; M > 0 fails the run.
-from arm import arm_server, pytest_sessionfinish, pytest_terminal_summary  # noqa: E402,F401
+from arm import arm_server, pytest_sessionfinish  # noqa: E402,F401
+from arm import pytest_terminal_summary as arm_summary  # noqa: E402
+
+# ---- what the TypeScript, Go and YAML programs cost the suite. Tests of those languages carry the
+# `languages` mark; their time, plus what scripts/lang-env.sh spent installing their npm and Go
+# dependencies in this run (it leaves the figure in the cache), is printed at the end.
+LANGUAGE_SECONDS = {"tests": 0.0, "count": 0}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "languages: a test of a TypeScript, Go or YAML program or SDK")
+
+
+def pytest_runtest_logreport(report):
+    if "languages" in report.keywords:
+        LANGUAGE_SECONDS["tests"] += report.duration
+        if report.when == "call":
+            LANGUAGE_SECONDS["count"] += 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    arm_summary(terminalreporter)
+    if not LANGUAGE_SECONDS["count"]:
+        return
+    setup_file = Path(os.environ.get("ZT_CACHE", ROOT / ".cache")) / "lang-env-seconds"
+    try:
+        setup = float(setup_file.read_text().strip())
+    except (OSError, ValueError):
+        setup = 0.0
+    tests = LANGUAGE_SECONDS["tests"]
+    terminalreporter.write_line(
+        f"TypeScript, Go and YAML added {tests + setup:.0f}s to this run: "
+        f"{LANGUAGE_SECONDS['count']} tests took {tests:.0f}s, "
+        f"installing their npm and Go dependencies {setup:.0f}s"
+    )

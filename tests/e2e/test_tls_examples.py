@@ -39,8 +39,16 @@ def service_output(outputs: dict, service: str, suffix: str):
     raise KeyError(f"no output for {service} {suffix}: {sorted(outputs)}")
 
 
-def test_ml_mtls_lifecycle(stack_factory, tmp_path):
-    stack = stack_factory("ml-mtls")
+# The same program in every language Pulumi users here can run; each must behave the same.
+ML_MTLS = [
+    "ml-mtls",
+    *(pytest.param(f"ml-mtls-{lang}", marks=pytest.mark.languages) for lang in ("ts", "go", "yaml")),
+]
+
+
+@pytest.mark.parametrize("example", ML_MTLS)
+def test_ml_mtls_lifecycle(stack_factory, tmp_path, example):
+    stack = stack_factory(example)
 
     # A fresh stack's preview cannot know generated values: they print as unknown.
     fresh = stack.pulumi("preview", "--diff")
@@ -53,9 +61,11 @@ def test_ml_mtls_lifecycle(stack_factory, tmp_path):
     services = outputs["services"]
     assert len(services) >= 3
 
-    # Private keys are secret outputs and encrypted in state.
+    # Private keys are secret outputs, read back as secrets, and encrypted in state.
     masked = stack.outputs()
-    assert all(masked[k] == "[secret]" for k in masked if k.endswith("_key")), masked
+    key_outputs = [k for k in masked if k.endswith("_key")]
+    assert len(key_outputs) == len(services) + 2, masked
+    assert all(masked[k] == "[secret]" for k in key_outputs), masked
     exported = json.dumps(stack.export())
     assert not PLAINTEXT_KEY.search(exported), "a private key is stored in plaintext"
     assert "ciphertext" in exported
