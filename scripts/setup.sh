@@ -11,10 +11,10 @@ set -euo pipefail
 here="$(dirname "${BASH_SOURCE[0]}")"
 source "$here/lib.sh"
 
-kube=false test_packages=false
+kube=false test_packages=false languages=false
 case "${1:-}" in
   "") ;;
-  --test) kube=true test_packages=true ;;
+  --test) kube=true test_packages=true languages=true ;;
   --bench)
     shift
     for part in "$@"; do
@@ -46,8 +46,11 @@ log "building pulumi-resource-zerotrust"
 
 if $test_packages; then
   bash "$here/python-env.sh" --test   # venv: Pulumi SDK, sdk/python, pytest and the test backends
-  bash "$here/lang-env.sh"            # node, and the TypeScript and Go programs' dependencies
 else
   bash "$here/python-env.sh"          # venv: Pulumi SDK and sdk/python
+fi
+# Benchmarks use Python programs only, and must not overwrite the figure the test suite reports.
+if $languages; then
+  bash "$here/lang-env.sh"            # node, and the TypeScript and Go programs' dependencies
 fi
 log "setup done in $((SECONDS - start))s"
