@@ -35,6 +35,10 @@ def test_bench_script_runs_every_part(tmp_path):
             # The /proc sampler found the engine's provider process and read its memory.
             assert r["provider_instances"] >= 1, r
             assert r["provider_rss_mib"] > 1, r
+        if r["count"] > 0 and r["phase"] == "up":
+            # It also found the program side (language host and program), whose CPU is its own
+            # column, so the engine's share excludes it.
+            assert r["program_cpu_s"] > 0, r
     rsa = next(r for r in rows if r["suite"] == "rsa" and r["phase"] == "up")
     assert rsa["parallel"] == 16
     # The summary compares each program with the floor of the same run.

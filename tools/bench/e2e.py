@@ -65,40 +65,58 @@ def exe_of(pid):
         return None
 
 
-class ProviderSampler(threading.Thread):
-    """Follows every instance of the provider binary the CLI starts, until stopped."""
+def descendants(pid):
+    out, todo = [], [pid]
+    while todo:
+        for child in children(todo.pop()):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+class ProcessSampler(threading.Thread):
+    """Follows the processes the CLI starts, until stopped: every instance of the provider binary,
+    and the program side (the language host and the program it runs), so the CPU time of the
+    engine, the program and the provider are separate figures."""
 
     def __init__(self, cli_pid, binary, interval=0.02):
         super().__init__(daemon=True)
         self.cli_pid, self.binary, self.interval = cli_pid, binary, interval
-        self.cpu, self.hwm = {}, {}
+        self.cpu, self.hwm, self.program_cpu = {}, {}, {}
         self.done = threading.Event()
 
     def run(self):
         cli_exe = exe_of(self.cli_pid)
         decided = set()
         while not self.done.is_set():
-            for child in children(self.cli_pid):
-                if child in decided:
+            for pid in descendants(self.cli_pid):
+                if pid in decided:
                     continue
-                exe = exe_of(child)
+                exe = exe_of(pid)
                 # Between fork and exec a child still runs the CLI's binary: look again later.
                 if exe is None or exe == cli_exe:
                     continue
-                decided.add(child)
+                decided.add(pid)
                 if exe == self.binary:
-                    self.cpu[child] = 0.0
-                    self.hwm[child] = 0
+                    self.cpu[pid] = 0.0
+                    self.hwm[pid] = 0
+                else:
+                    self.program_cpu[pid] = 0.0
             for pid in self.cpu:
                 cpu, hwm = proc_cpu(pid), proc_hwm_kib(pid)
                 if cpu is not None:
                     self.cpu[pid] = max(self.cpu[pid], cpu)
                 if hwm is not None:
                     self.hwm[pid] = max(self.hwm[pid], hwm)
+            for pid in self.program_cpu:
+                cpu = proc_cpu(pid)
+                if cpu is not None:
+                    self.program_cpu[pid] = max(self.program_cpu[pid], cpu)
             self.done.wait(self.interval)
 
     def result(self):
-        return sum(self.cpu.values()), max(self.hwm.values(), default=0), len(self.cpu)
+        return (sum(self.cpu.values()), max(self.hwm.values(), default=0), len(self.cpu),
+                sum(self.program_cpu.values()))
 
 
 def children_cpu():
@@ -111,12 +129,12 @@ def backend_cpu(pids):
 
 
 def run_measured(cmd, cwd, env, binary, backend_pids):
-    """Run one CLI command; return wall, provider CPU/peak RSS, engine+program CPU, backend CPU."""
+    """Run one CLI command; return wall, provider CPU/peak RSS, engine and program CPU, backend CPU."""
     before_children, before_backend = children_cpu(), backend_cpu(backend_pids)
     start = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True)
-    sampler = ProviderSampler(proc.pid, binary)
+    sampler = ProcessSampler(proc.pid, binary)
     sampler.start()
     output, _ = proc.communicate()
     wall = time.perf_counter() - start
@@ -125,14 +143,15 @@ def run_measured(cmd, cwd, env, binary, backend_pids):
     if proc.returncode != 0:
         sys.stderr.write(output[-6000:])
         raise SystemExit(f"bench: {' '.join(cmd[:2])} failed with exit {proc.returncode}")
-    provider_cpu, hwm_kib, instances = sampler.result()
+    provider_cpu, hwm_kib, instances, program_cpu = sampler.result()
     total_cpu = children_cpu() - before_children
     return {
         "wall_s": wall,
         "provider_cpu_s": provider_cpu,
         "provider_rss_mib": hwm_kib / 1024,
         "provider_instances": instances,
-        "engine_cpu_s": max(total_cpu - provider_cpu, 0.0),
+        "engine_cpu_s": max(total_cpu - provider_cpu - program_cpu, 0.0),
+        "program_cpu_s": program_cpu,
         "backend_cpu_s": backend_cpu(backend_pids) - before_backend,
     }
 
@@ -232,9 +251,10 @@ def main():
 COLUMNS = [("suite", "{:<6}"), ("size", "{:>5}"), ("checkpoints", "{:<4}"), ("kind", "{:<6}"),
            ("count", "{:>5}"), ("phase", "{:<7}"), ("wall_s", "{:>7.2f}"),
            ("provider_cpu_s", "{:>8.3f}"), ("provider_rss_mib", "{:>7.1f}"),
-           ("engine_cpu_s", "{:>8.2f}"), ("backend_cpu_s", "{:>8.2f}")]
+           ("engine_cpu_s", "{:>8.2f}"), ("program_cpu_s", "{:>8.2f}"), ("backend_cpu_s", "{:>8.2f}")]
 HEADERS = {"checkpoints": "ckpt", "wall_s": "wall s", "provider_cpu_s": "prov cpu",
-           "provider_rss_mib": "rss MiB", "engine_cpu_s": "eng cpu", "backend_cpu_s": "back cpu"}
+           "provider_rss_mib": "rss MiB", "engine_cpu_s": "eng cpu", "program_cpu_s": "prog cpu",
+           "backend_cpu_s": "back cpu"}
 
 
 def print_row(row, header):
