@@ -35,6 +35,6 @@ fn main() -> io::Result<()> {
         .build_server(true)
         // Clients: Engine (for Log) and ResourceProvider (for tests that drive the provider).
         .build_client(true)
-        .file_descriptor_set_path(out_dir.join("zerotrust_descriptor_set.bin"))
+        .file_descriptor_set_path(out_dir.join("descriptor_set.bin"))
         .compile_with_config(config, PROTOS, &["proto", wkt_include.as_str()])
 }

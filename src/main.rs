@@ -86,7 +86,7 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         }
     };
     tokio::select! {
-        served = zerotrust::core::server::serve(provider, listener, shutdown) => served?,
+        served = zerotrust::server::service::serve(provider, listener, shutdown) => served?,
         () = drain_deadline => tracing::warn!("connections still open {DRAIN:?} after SIGINT; exiting"),
     }
     Ok(())

@@ -19,8 +19,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tonic::transport::Channel;
 use zerotrust::codec::{self, typed_json};
-use zerotrust::proto::pulumirpc as pb;
-use zerotrust::proto::pulumirpc::resource_provider_client::ResourceProviderClient;
+use zerotrust::protocol::pulumirpc as pb;
+use zerotrust::protocol::pulumirpc::resource_provider_client::ResourceProviderClient;
 
 type Client = ResourceProviderClient<Channel>;
 
@@ -42,7 +42,7 @@ fn cert_arn() -> String {
 async fn provider(fake: &FakeAcmPca, max_retries: Option<u32>) -> Client {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
-    tokio::spawn(zerotrust::core::server::serve(
+    tokio::spawn(zerotrust::server::service::serve(
         Arc::new(zerotrust::modules::provider()),
         listener,
         std::future::pending(),
@@ -187,7 +187,7 @@ struct InitFailed {
 }
 
 fn init_failed(status: &tonic::Status) -> Option<InitFailed> {
-    let details = zerotrust::proto::google::rpc::Status::decode(status.details()).ok()?;
+    let details = zerotrust::protocol::google::rpc::Status::decode(status.details()).ok()?;
     let any = details
         .details
         .iter()

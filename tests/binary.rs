@@ -3,8 +3,8 @@
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use zerotrust::proto::pulumirpc as pb;
-use zerotrust::proto::pulumirpc::resource_provider_client::ResourceProviderClient;
+use zerotrust::protocol::pulumirpc as pb;
+use zerotrust::protocol::pulumirpc::resource_provider_client::ResourceProviderClient;
 
 fn spawn(args: &[&str]) -> (Child, u16) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pulumi-resource-zerotrust"))

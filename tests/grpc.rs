@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tonic::transport::Channel;
 use zerotrust::codec::{self, PropertyMap, PropertyValue, SIG_KEY, SIG_SECRET, UnknownKind};
-use zerotrust::proto::pulumirpc as pb;
-use zerotrust::proto::pulumirpc::resource_provider_client::ResourceProviderClient;
+use zerotrust::protocol::pulumirpc as pb;
+use zerotrust::protocol::pulumirpc::resource_provider_client::ResourceProviderClient;
 
 type Client = ResourceProviderClient<Channel>;
 
@@ -16,7 +16,7 @@ async fn start() -> Client {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let provider = Arc::new(zerotrust::modules::provider());
-    tokio::spawn(zerotrust::core::server::serve(
+    tokio::spawn(zerotrust::server::service::serve(
         provider,
         listener,
         std::future::pending(),
@@ -799,7 +799,7 @@ async fn warnings_reach_the_engine_log_with_the_urn_and_no_secrets() {
 
 #[test]
 fn init_failed_detail_decodes_as_the_engine_expects() {
-    let status = zerotrust::core::server::error_status(
+    let status = zerotrust::server::service::error_status(
         SIGNED,
         "leaf",
         "create",
@@ -810,7 +810,7 @@ fn init_failed_detail_decodes_as_the_engine_expects() {
         },
     );
     assert!(status.message().contains("create"), "{}", status.message());
-    let details = zerotrust::proto::google::rpc::Status::decode(status.details()).unwrap();
+    let details = zerotrust::protocol::google::rpc::Status::decode(status.details()).unwrap();
     assert_eq!(details.code, tonic::Code::Unknown as i32);
     assert_eq!(status.code(), tonic::Code::Unknown);
     let any = &details.details[0];

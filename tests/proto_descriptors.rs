@@ -23,7 +23,7 @@ use prost_types::{
     DescriptorProto, EnumDescriptorProto, FileDescriptorProto, FileDescriptorSet,
     ServiceDescriptorProto,
 };
-use zerotrust::proto::FILE_DESCRIPTOR_SET;
+use zerotrust::protocol::FILE_DESCRIPTOR_SET;
 
 /// The files that must be among ours; each is checked against its engine counterpart.
 const REQUIRED_FILES: &[&str] = &[

@@ -554,7 +554,7 @@ mod tests {
             (SIG_KEY, str_value(SIG_RESOURCE_REF)),
             (
                 "urn",
-                str_value("urn:pulumi:dev::p::zerotrust:tls:PrivateKey::k"),
+                str_value("urn:pulumi:dev::p::example:tls:PrivateKey::k"),
             ),
             ("id", str_value("")),
             ("packageVersion", str_value("0.1.0")),

@@ -1,14 +1,16 @@
-//! The resource modules, and the provider configuration they share.
+//! The zerotrust package: its resource modules, the provider configuration they share, and the
+//! package description the server layer serves them under.
 
 pub mod aws;
 pub mod azure;
 pub mod kubernetes;
+pub mod languages;
 pub mod tls;
 pub mod vault;
 
-use crate::core::Registry;
-use crate::core::schema::{Types, json_schema_of, object_spec};
-use crate::core::server::ConfigSchema;
+use crate::model::schema::{Types, json_schema_of, object_spec};
+use crate::server::Package;
+use crate::server::service::{ConfigSchema, Provider};
 use crate::typed::{Secret, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -76,6 +78,40 @@ impl ProviderConfig {
     }
 }
 
+/// The package name, the first part of every token.
+pub const PACKAGE: &str = "zerotrust";
+/// The version reported by GetPluginInfo, written into the schema and the SDK.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// What every zerotrust operation is given.
+pub type Ctx = crate::typed::Ctx<ProviderConfig>;
+/// The resources and functions zerotrust serves.
+pub type Registry = crate::server::Registry<ProviderConfig>;
+
+/// The package as the schema and the engine see it.
+pub fn package() -> Package {
+    Package {
+        name: PACKAGE,
+        version: VERSION,
+        display_name: "zerotrust",
+        description: "The trust layer between the services of distributed ML systems, as code: private keys, certificate authorities, mTLS identities and the policies that use them.",
+        keywords: &[
+            "pulumi",
+            "zerotrust",
+            "tls",
+            "mtls",
+            "pki",
+            "category/utility",
+        ],
+        license: "Apache-2.0",
+        publisher: "zerotrust",
+        provider_description: "The zerotrust provider. Every setting is optional; modules that need a backend read their settings only when first used.",
+        // supportPack: SDKs are built as local packages (the Go one with its own go.mod).
+        meta: serde_json::json!({"moduleFormat": "(.*)", "supportPack": true}),
+        languages: languages::language_section,
+    }
+}
+
 /// Every resource and function of the package.
 pub fn registry() -> Registry {
     let registry = tls::register(Registry::default());
@@ -89,11 +125,16 @@ pub fn config_schema() -> ConfigSchema {
     let mut types = Types::new();
     // Settings objects are typed in the top-level module: the generated `config` module holds
     // only getters, so a Provider argument typed there has no Args class to import.
-    let spec = object_spec(&json_schema_of::<ProviderConfig>(), "index", &mut types);
+    let spec = object_spec(
+        &json_schema_of::<ProviderConfig>(),
+        PACKAGE,
+        "index",
+        &mut types,
+    );
     ConfigSchema { spec, types }
 }
 
 /// The provider, ready to serve.
-pub fn provider() -> crate::core::server::Provider {
-    crate::core::server::Provider::new(registry(), config_schema())
+pub fn provider() -> Provider<ProviderConfig> {
+    Provider::new(package(), registry(), config_schema())
 }

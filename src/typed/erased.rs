@@ -1,4 +1,4 @@
-//! The blanket adapter from typed resources and functions to the dynamic form the core calls.
+//! The blanket adapter from typed resources and functions to the dynamic form the server calls.
 //!
 //! Everything generic lives here once: wire-type validation, serde decoding with paths, the
 //! look-aside secret bookkeeping, the structural diff, and the "no unknowns outside preview" rule.
@@ -9,16 +9,18 @@ use super::{
 };
 use crate::codec::typed_json::{SecretPaths, json_to_map, map_to_json, mark_secret_paths};
 use crate::codec::{PropertyMap, PropertyPath, PropertyValue, contains_unknowns};
-use crate::core::diff::{ChangeKind, DiffResult, diff_inputs};
-use crate::core::schema::{
-    ObjectSpec, Types, json_schema_of, module_of, object_spec, replace_on_changes, resource_json,
+use crate::model::diff::{ChangeKind, DiffResult, diff_inputs};
+use crate::model::schema::{
+    ObjectSpec, Types, json_schema_of, module_of, object_spec, package_of, replace_on_changes,
+    resource_json,
 };
-use crate::core::validate::validate_object;
+use crate::model::validate::validate_object;
 use futures::future::BoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
 use std::collections::BTreeSet;
+use std::marker::PhantomData;
 use time::OffsetDateTime;
 
 /// Schema facts derived once from a resource's or function's types.
@@ -30,10 +32,10 @@ pub struct Specs {
 
 impl Specs {
     fn derive<I: schemars::JsonSchema, O: schemars::JsonSchema>(token: &str) -> Self {
-        let module = module_of(token);
+        let (package, module) = (package_of(token), module_of(token));
         let mut types = Types::new();
-        let inputs = object_spec(&json_schema_of::<I>(), module, &mut types);
-        let outputs = object_spec(&json_schema_of::<O>(), module, &mut types);
+        let inputs = object_spec(&json_schema_of::<I>(), package, module, &mut types);
+        let outputs = object_spec(&json_schema_of::<O>(), package, module, &mut types);
         Specs {
             inputs,
             outputs,
@@ -68,7 +70,7 @@ pub struct ReadMaps {
 }
 
 /// The dynamic face of a resource.
-pub trait DynResource: Send + Sync {
+pub trait DynResource<C>: Send + Sync {
     fn token(&self) -> &'static str;
     fn specs(&self) -> &Specs;
     fn schema_json(&self) -> Json;
@@ -76,57 +78,58 @@ pub trait DynResource: Send + Sync {
     /// The resource's backend checks of already checked inputs.
     fn check_live<'a>(
         &'a self,
-        ctx: &'a Ctx,
+        ctx: &'a Ctx<C>,
         inputs: &'a PropertyMap,
     ) -> BoxFuture<'a, Vec<CheckFailure>>;
     fn diff(&self, args: DiffArgs<'_>) -> DiffResult;
     fn create<'a>(
         &'a self,
-        ctx: &'a Ctx,
+        ctx: &'a Ctx<C>,
         inputs: &'a PropertyMap,
     ) -> BoxFuture<'a, Result<(String, PropertyMap), ResourceError>>;
     fn read<'a>(
         &'a self,
-        ctx: &'a Ctx,
+        ctx: &'a Ctx<C>,
         id: String,
         inputs: Option<&'a PropertyMap>,
         outputs: Option<&'a PropertyMap>,
     ) -> BoxFuture<'a, Result<Option<ReadMaps>, ResourceError>>;
     fn update<'a>(
         &'a self,
-        ctx: &'a Ctx,
+        ctx: &'a Ctx<C>,
         id: String,
         olds: &'a PropertyMap,
         news: &'a PropertyMap,
     ) -> BoxFuture<'a, Result<PropertyMap, ResourceError>>;
     fn delete<'a>(
         &'a self,
-        ctx: &'a Ctx,
+        ctx: &'a Ctx<C>,
         id: String,
         olds: &'a PropertyMap,
     ) -> BoxFuture<'a, Result<(), ResourceError>>;
 }
 
 /// The dynamic face of a function.
-pub trait DynFunction: Send + Sync {
+pub trait DynFunction<C>: Send + Sync {
     fn token(&self) -> &'static str;
     fn specs(&self) -> &Specs;
     fn schema_json(&self) -> Json;
     fn invoke<'a>(
         &'a self,
-        ctx: &'a Ctx,
+        ctx: &'a Ctx<C>,
         args: &'a PropertyMap,
     ) -> BoxFuture<'a, Result<Result<PropertyMap, Vec<CheckFailure>>, ResourceError>>;
 }
 
 /// A typed resource with its derived specs.
-pub struct TypedResource<R: Resource> {
+pub struct TypedResource<R, C> {
     inner: R,
+    config: PhantomData<fn() -> C>,
     specs: Specs,
     replace_keys: BTreeSet<String>,
 }
 
-impl<R: Resource> TypedResource<R> {
+impl<C: Send + Sync + 'static, R: Resource<C>> TypedResource<R, C> {
     pub fn new(inner: R) -> Self {
         let specs = Specs::derive::<R::Inputs, R::Outputs>(R::TOKEN);
         // Without an update, every change replaces.
@@ -137,6 +140,7 @@ impl<R: Resource> TypedResource<R> {
         };
         TypedResource {
             inner,
+            config: PhantomData,
             specs,
             replace_keys,
         }
@@ -201,8 +205,8 @@ fn decode_state<T: DeserializeOwned>(
     })
 }
 
-fn require_known(ctx: &Ctx, map: &PropertyMap) -> Result<(), ResourceError> {
-    if !ctx.preview && contains_unknowns(map) {
+fn require_known<C>(ctx: &Ctx<C>, map: &PropertyMap) -> Result<(), ResourceError> {
+    if !ctx.preview() && contains_unknowns(map) {
         return Err(ResourceError::Internal(
             "the provider produced unknown outputs outside of preview".into(),
         ));
@@ -210,7 +214,7 @@ fn require_known(ctx: &Ctx, map: &PropertyMap) -> Result<(), ResourceError> {
     Ok(())
 }
 
-impl<R: Resource> DynResource for TypedResource<R> {
+impl<C: Send + Sync + 'static, R: Resource<C>> DynResource<C> for TypedResource<R, C> {
     fn token(&self) -> &'static str {
         R::TOKEN
     }
@@ -271,7 +275,7 @@ impl<R: Resource> DynResource for TypedResource<R> {
 
     fn check_live<'a>(
         &'a self,
-        ctx: &'a Ctx,
+        ctx: &'a Ctx<C>,
         inputs: &'a PropertyMap,
     ) -> BoxFuture<'a, Vec<CheckFailure>> {
         Box::pin(async move {
@@ -324,14 +328,14 @@ impl<R: Resource> DynResource for TypedResource<R> {
 
     fn create<'a>(
         &'a self,
-        ctx: &'a Ctx,
+        ctx: &'a Ctx<C>,
         inputs: &'a PropertyMap,
     ) -> BoxFuture<'a, Result<(String, PropertyMap), ResourceError>> {
         Box::pin(async move {
             let (typed, secrets) = match decode::<R::Inputs>(inputs) {
                 Ok(d) => d,
                 // In preview an input the type cannot hold yet means "outputs unknown".
-                Err(_) if ctx.preview && contains_unknowns(inputs) => {
+                Err(_) if ctx.preview() && contains_unknowns(inputs) => {
                     return Ok((String::new(), PropertyMap::new()));
                 }
                 Err(f) => {
@@ -344,7 +348,7 @@ impl<R: Resource> DynResource for TypedResource<R> {
             let Created { id, outputs } = self.inner.create(ctx, typed).await?;
             let map = encode(&outputs, &secrets)?;
             require_known(ctx, &map)?;
-            if !ctx.preview && id.is_empty() {
+            if !ctx.preview() && id.is_empty() {
                 return Err(ResourceError::Internal(
                     "create returned an empty id".into(),
                 ));
@@ -355,7 +359,7 @@ impl<R: Resource> DynResource for TypedResource<R> {
 
     fn read<'a>(
         &'a self,
-        ctx: &'a Ctx,
+        ctx: &'a Ctx<C>,
         id: String,
         inputs: Option<&'a PropertyMap>,
         outputs: Option<&'a PropertyMap>,
@@ -396,7 +400,7 @@ impl<R: Resource> DynResource for TypedResource<R> {
 
     fn update<'a>(
         &'a self,
-        ctx: &'a Ctx,
+        ctx: &'a Ctx<C>,
         id: String,
         olds: &'a PropertyMap,
         news: &'a PropertyMap,
@@ -405,7 +409,7 @@ impl<R: Resource> DynResource for TypedResource<R> {
             let (olds, _) = decode_state::<R::Outputs>("outputs", olds)?;
             let (typed, secrets) = match decode::<R::Inputs>(news) {
                 Ok(d) => d,
-                Err(_) if ctx.preview && contains_unknowns(news) => {
+                Err(_) if ctx.preview() && contains_unknowns(news) => {
                     return Ok(PropertyMap::new());
                 }
                 Err(f) => {
@@ -424,7 +428,7 @@ impl<R: Resource> DynResource for TypedResource<R> {
 
     fn delete<'a>(
         &'a self,
-        ctx: &'a Ctx,
+        ctx: &'a Ctx<C>,
         id: String,
         olds: &'a PropertyMap,
     ) -> BoxFuture<'a, Result<(), ResourceError>> {
@@ -436,21 +440,23 @@ impl<R: Resource> DynResource for TypedResource<R> {
 }
 
 /// A typed function with its derived specs.
-pub struct TypedFunction<F: Function> {
+pub struct TypedFunction<F, C> {
     inner: F,
+    config: PhantomData<fn() -> C>,
     specs: Specs,
 }
 
-impl<F: Function> TypedFunction<F> {
+impl<C: Send + Sync + 'static, F: Function<C>> TypedFunction<F, C> {
     pub fn new(inner: F) -> Self {
         TypedFunction {
             inner,
+            config: PhantomData,
             specs: Specs::derive::<F::Args, F::Result>(F::TOKEN),
         }
     }
 }
 
-impl<F: Function> DynFunction for TypedFunction<F> {
+impl<C: Send + Sync + 'static, F: Function<C>> DynFunction<C> for TypedFunction<F, C> {
     fn token(&self) -> &'static str {
         F::TOKEN
     }
@@ -476,7 +482,7 @@ impl<F: Function> DynFunction for TypedFunction<F> {
 
     fn invoke<'a>(
         &'a self,
-        ctx: &'a Ctx,
+        ctx: &'a Ctx<C>,
         args: &'a PropertyMap,
     ) -> BoxFuture<'a, Result<Result<PropertyMap, Vec<CheckFailure>>, ResourceError>> {
         Box::pin(async move {

@@ -1,63 +1,34 @@
 //! The typed resource API that modules implement.
 //!
 //! A resource declares serde types for its inputs and outputs; the blanket adapter in
-//! [`erased`] turns it into the dynamic form the gRPC core dispatches to. Schema, validation of
+//! [`erased`] turns it into the dynamic form the server dispatches to. Schema, validation of
 //! wire types, the structural diff and secret bookkeeping all come from those types, so a
-//! resource module only writes what is specific to it.
+//! resource module only writes what is specific to it. Every operation gets a [`Ctx`], generic
+//! over the provider's configuration type.
 
+pub mod cancel;
 pub mod erased;
+pub mod log;
+#[cfg(test)]
+mod schema_tests;
 mod value;
 
-pub use value::{SCHEMA_SECRET_KEY, Secret, Value};
+pub use crate::model::{CheckFailure, Failures};
+pub use value::{Secret, Value};
 
 use crate::codec::PropertyPath;
-use crate::core::log::EngineLog;
+use cancel::CancelSignal;
+use log::EngineLog;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
 
-/// The schema extension key for properties whose change forces replacement.
-pub const SCHEMA_REPLACE_KEY: &str = "x-zerotrust-replace-on-changes";
-
-/// One reason an input is invalid, tied to the property it concerns.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CheckFailure {
-    pub property: PropertyPath,
-    pub reason: String,
-}
-
-/// Collects every failure of a Check, so the user sees them all at once.
-#[derive(Default, Debug)]
-pub struct Failures(Vec<CheckFailure>);
-
-impl Failures {
-    pub fn add(&mut self, property: PropertyPath, reason: impl Into<String>) {
-        self.0.push(CheckFailure {
-            property,
-            reason: reason.into(),
-        });
-    }
-
-    /// Shorthand for a failure on a top-level property.
-    pub fn at(&mut self, key: &str, reason: impl Into<String>) {
-        self.add(PropertyPath::root().key(key), reason);
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
-    pub fn into_vec(self) -> Vec<CheckFailure> {
-        self.0
-    }
-
-    pub fn extend(&mut self, more: Vec<CheckFailure>) {
-        self.0.extend(more);
-    }
-}
+/// The budget for an operation whose resource sets no custom timeout.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 
 /// What Check has to work with besides the new inputs.
 pub struct CheckCtx<'a, I> {
@@ -69,32 +40,142 @@ pub struct CheckCtx<'a, I> {
     pub olds: Option<&'a I>,
 }
 
-/// What an operation has to work with besides its inputs.
-#[derive(Clone)]
-pub struct Ctx {
-    pub urn: String,
-    /// The resource's logical name from its URN (empty for functions).
-    pub name: String,
-    pub preview: bool,
-    /// The operation's budget: the resource's custom timeout, or the provider default.
-    pub timeout: Duration,
-    /// When the server started the operation: `timeout` counts from here.
-    pub started: tokio::time::Instant,
-    pub log: EngineLog,
-    /// The clock, read once per request so a request sees one "now".
-    pub now: OffsetDateTime,
-    /// The provider configuration given to Configure.
-    pub config: std::sync::Arc<crate::modules::ProviderConfig>,
-    pub(crate) cancel: crate::core::cancel::CancelSignal,
+/// What an operation has to work with besides its inputs: who it is for, its budget, the
+/// engine's log and Cancel, the clock, and the provider configuration `C` given to Configure.
+/// Built with [`Ctx::new`] and the `with_*` methods; read through its accessors.
+pub struct Ctx<C> {
+    urn: String,
+    name: String,
+    preview: bool,
+    timeout: Duration,
+    started: tokio::time::Instant,
+    log: EngineLog,
+    now: OffsetDateTime,
+    config: Arc<C>,
+    cancel: CancelSignal,
 }
 
-impl Ctx {
+// Manual, so `C` itself need not be Clone: the configuration is shared.
+impl<C> Clone for Ctx<C> {
+    fn clone(&self) -> Self {
+        Ctx {
+            urn: self.urn.clone(),
+            name: self.name.clone(),
+            preview: self.preview,
+            timeout: self.timeout,
+            started: self.started,
+            log: self.log.clone(),
+            now: self.now,
+            config: Arc::clone(&self.config),
+            cancel: self.cancel.clone(),
+        }
+    }
+}
+
+impl<C> Ctx<C> {
+    /// An operation on `urn` starting now, with the default timeout, not a preview, logging to
+    /// stderr only and never cancelled; the logical name is the URN's last part.
+    pub fn new(urn: impl Into<String>, config: Arc<C>) -> Self {
+        let urn = urn.into();
+        let name = urn.rsplit("::").next().unwrap_or_default().to_string();
+        Ctx {
+            urn,
+            name,
+            preview: false,
+            timeout: DEFAULT_TIMEOUT,
+            started: tokio::time::Instant::now(),
+            log: EngineLog::default(),
+            now: OffsetDateTime::now_utc(),
+            config,
+            cancel: CancelSignal::never(),
+        }
+    }
+
+    pub fn with_config(mut self, config: Arc<C>) -> Self {
+        self.config = config;
+        self
+    }
+
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    pub fn with_preview(mut self, preview: bool) -> Self {
+        self.preview = preview;
+        self
+    }
+
+    /// The operation's budget, counted from when the context was made.
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    pub fn with_log(mut self, log: EngineLog) -> Self {
+        self.log = log;
+        self
+    }
+
+    pub fn with_cancel(mut self, cancel: CancelSignal) -> Self {
+        self.cancel = cancel;
+        self
+    }
+
+    /// The clock the operation sees (tests pin it).
+    pub fn with_now(mut self, now: OffsetDateTime) -> Self {
+        self.now = now;
+        self
+    }
+
+    pub fn urn(&self) -> &str {
+        &self.urn
+    }
+
+    /// The resource's logical name (empty for functions).
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Whether this is a preview: predict, change nothing.
+    pub fn preview(&self) -> bool {
+        self.preview
+    }
+
+    /// The operation's budget: the resource's custom timeout, or the provider default.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// When the operation started: the timeout counts from here.
+    pub fn started(&self) -> tokio::time::Instant {
+        self.started
+    }
+
+    /// The clock, read once per request so a request sees one "now".
+    pub fn now(&self) -> OffsetDateTime {
+        self.now
+    }
+
+    /// The provider configuration given to Configure.
+    pub fn config(&self) -> &C {
+        &self.config
+    }
+
+    pub fn log(&self) -> &EngineLog {
+        &self.log
+    }
+
     /// When backend waits must give up: the operation's timeout less a small reserve, so a
     /// resource that already created something can still report it (as an init failure)
     /// before the server drops the operation.
     pub fn deadline(&self) -> tokio::time::Instant {
         let reserve = (self.timeout / 10).min(Duration::from_secs(5));
         self.started + self.timeout.saturating_sub(reserve)
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancel.is_cancelled()
     }
 
     /// Resolves when the engine cancels in-flight work; select on it around slow backend calls.
@@ -188,17 +269,18 @@ pub struct ExtraDiff {
     pub replace: bool,
 }
 
-/// A Pulumi custom resource with typed inputs and outputs.
+/// A Pulumi custom resource with typed inputs and outputs, served by a provider whose
+/// configuration is `C`.
 ///
 /// Only `create` is mandatory. Without `update`, every input change replaces. Properties
-/// marked with `SCHEMA_REPLACE_KEY` in the inputs' schema replace; other changes update in place.
-pub trait Resource: Send + Sync + 'static {
+/// marked with `model::schema::SCHEMA_REPLACE_KEY` in the inputs' schema replace; other changes update in place.
+pub trait Resource<C: Send + Sync + 'static>: Send + Sync + 'static {
     /// Inputs, with `Value<T>` for everything that may be unknown in preview.
     type Inputs: Serialize + DeserializeOwned + JsonSchema + Send + Sync;
     /// Outputs, including the inputs they echo.
     type Outputs: Serialize + DeserializeOwned + JsonSchema + Send + Sync;
 
-    /// Type token, e.g. `zerotrust:tls:PrivateKey`.
+    /// Type token, `<package>:<module>:<Name>`.
     const TOKEN: &'static str;
     /// Markdown description for the schema and SDK docs.
     const DESCRIPTION: &'static str;
@@ -222,7 +304,7 @@ pub trait Resource: Send + Sync + 'static {
     /// answers: when the backend cannot be asked, stay silent and let the operation fail.
     fn check_live(
         &self,
-        ctx: &Ctx,
+        ctx: &Ctx<C>,
         inputs: &Self::Inputs,
         failures: &mut Failures,
     ) -> impl Future<Output = ()> + Send {
@@ -243,18 +325,18 @@ pub trait Resource: Send + Sync + 'static {
         false
     }
 
-    /// Create the resource. In preview (`ctx.preview`), predict outputs without side effects and
+    /// Create the resource. In preview (`ctx.preview()`), predict outputs without side effects and
     /// leave the rest `Value::Unknown`.
     fn create(
         &self,
-        ctx: &Ctx,
+        ctx: &Ctx<C>,
         inputs: Self::Inputs,
     ) -> impl Future<Output = Result<Created<Self::Outputs>, ResourceError>> + Send;
 
     /// Read live state. The default trusts the recorded state, which suits local resources.
     fn read(
         &self,
-        ctx: &Ctx,
+        ctx: &Ctx<C>,
         id: String,
         inputs: Option<Self::Inputs>,
         outputs: Option<Self::Outputs>,
@@ -279,7 +361,7 @@ pub trait Resource: Send + Sync + 'static {
     /// Update in place. Only called for changes to properties that do not replace.
     fn update(
         &self,
-        ctx: &Ctx,
+        ctx: &Ctx<C>,
         id: String,
         olds: Self::Outputs,
         news: Self::Inputs,
@@ -296,7 +378,7 @@ pub trait Resource: Send + Sync + 'static {
     /// Delete. The default does nothing, which suits resources that only exist in state.
     fn delete(
         &self,
-        ctx: &Ctx,
+        ctx: &Ctx<C>,
         id: String,
         outputs: Self::Outputs,
     ) -> impl Future<Output = Result<(), ResourceError>> + Send {
@@ -307,7 +389,7 @@ pub trait Resource: Send + Sync + 'static {
 
 /// A provider function (Invoke). Functions never see unknowns or secrets on the wire; inputs
 /// that the schema marks secret are still typed `Secret<T>` so they never reach a log.
-pub trait Function: Send + Sync + 'static {
+pub trait Function<C: Send + Sync + 'static>: Send + Sync + 'static {
     type Args: DeserializeOwned + JsonSchema + Send;
     type Result: Serialize + JsonSchema + Send;
 
@@ -320,7 +402,7 @@ pub trait Function: Send + Sync + 'static {
 
     fn invoke(
         &self,
-        ctx: &Ctx,
+        ctx: &Ctx<C>,
         args: Self::Args,
     ) -> impl Future<Output = Result<Self::Result, ResourceError>> + Send;
 }

@@ -4,6 +4,7 @@ use crate::codec::typed_json::{
     as_unknown_marker, json_contains_unknowns, secret_envelope, unknown_marker,
 };
 use crate::codec::{SIG_KEY, SIG_SECRET, UnknownKind};
+use crate::model::schema::SCHEMA_SECRET_KEY;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -164,10 +165,6 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for Secret<T> {
             .map_err(D::Error::custom)
     }
 }
-
-/// The schema extension key that marks a property secret; the schema generator turns it into
-/// Pulumi's `secret: true`.
-pub const SCHEMA_SECRET_KEY: &str = "x-zerotrust-secret";
 
 impl<T: JsonSchema> JsonSchema for Secret<T> {
     fn schema_name() -> Cow<'static, str> {

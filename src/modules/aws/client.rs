@@ -4,8 +4,9 @@
 //! The SDK's own retries are switched off: every retry happens in [`call`], so it is bounded by
 //! the resource's custom timeout, stops when the engine cancels, and is logged to the engine.
 
+use crate::modules::Ctx;
 use crate::modules::ProviderConfig;
-use crate::typed::{Ctx, ResourceError, Secret, Value};
+use crate::typed::{ResourceError, Secret, Value};
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -323,7 +324,7 @@ fn deadline_reserve(timeout: Duration) -> Duration {
 }
 
 /// Call an AWS operation, retrying throttling, in-progress answers and transport failures with
-/// backoff until the policy's limits, the operation's deadline (`ctx.timeout` from `started`,
+/// backoff until the policy's limits, the operation's deadline (`ctx.timeout()` from `started`,
 /// less a small reserve; an attempt still unanswered then is abandoned) or cancellation.
 pub async fn call<T, E, F, Fut>(
     ctx: &Ctx,
@@ -338,8 +339,11 @@ where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
     // Whichever comes first: the caller's budget, or the server's for the whole operation.
-    let deadline =
-        (started + ctx.timeout.saturating_sub(deadline_reserve(ctx.timeout))).min(ctx.deadline());
+    let deadline = (started
+        + ctx
+            .timeout()
+            .saturating_sub(deadline_reserve(ctx.timeout())))
+    .min(ctx.deadline());
     let mut retries = 0u32;
     let mut transport_retries = 0u32;
     let mut last: Option<AwsError> = None;
@@ -372,7 +376,7 @@ where
                     ended: None,
                 };
                 return Err(AwsError {
-                    ended: Some(Ended::Deadline(ctx.timeout)),
+                    ended: Some(Ended::Deadline(ctx.timeout())),
                     ..last.unwrap_or(unanswered)
                 });
             }
@@ -389,7 +393,7 @@ where
         let delay = policy.delay(retries);
         if Instant::now() + delay >= deadline {
             return Err(AwsError {
-                ended: Some(Ended::Deadline(ctx.timeout)),
+                ended: Some(Ended::Deadline(ctx.timeout())),
                 ..err
             });
         }

@@ -7,7 +7,7 @@ pub mod client;
 pub mod route53;
 
 use crate::codec::PropertyPath;
-use crate::core::Registry;
+use crate::modules::Registry;
 use crate::typed::{Failures, Value};
 use std::collections::BTreeMap;
 

@@ -7,8 +7,9 @@
 
 use super::client::{ArmClient, ArmError, ArmRequest, deadline};
 use super::names::{ArmId, normalize_location};
+use crate::modules::{Ctx, ProviderConfig};
 use crate::typed::{
-    CheckCtx, Created, Ctx, DiffInput, Failures, ReadOutcome, Resource, ResourceError, Value,
+    CheckCtx, Created, DiffInput, Failures, ReadOutcome, Resource, ResourceError, Value,
 };
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -249,7 +250,7 @@ impl<K: ArmResource> Arm<K> {
     }
 }
 
-impl<K: ArmResource> Resource for Arm<K> {
+impl<K: ArmResource> Resource<ProviderConfig> for Arm<K> {
     type Inputs = K::Inputs;
     type Outputs = K::Outputs;
     const TOKEN: &'static str = K::TOKEN;
@@ -277,13 +278,13 @@ impl<K: ArmResource> Resource for Arm<K> {
         ctx: &Ctx,
         inputs: Self::Inputs,
     ) -> Result<Created<Self::Outputs>, ResourceError> {
-        if ctx.preview {
+        if ctx.preview() {
             return Ok(Created {
                 id: String::new(),
                 outputs: K::preview(&inputs),
             });
         }
-        let arm = ctx.config.azure().await?;
+        let arm = ctx.config().azure().await?;
         let Some(rel) = K::path(&inputs) else {
             return Err(ResourceError::Internal(
                 "names unknown outside preview".into(),
@@ -304,7 +305,7 @@ impl<K: ArmResource> Resource for Arm<K> {
         inputs: Option<Self::Inputs>,
         _outputs: Option<Self::Outputs>,
     ) -> Result<ReadOutcome<Self::Inputs, Self::Outputs>, ResourceError> {
-        let arm = ctx.config.azure().await?;
+        let arm = ctx.config().azure().await?;
         let Some(parsed) = ArmId::parse(&id) else {
             return Err(ResourceError::InvalidInput {
                 property: crate::codec::PropertyPath::root(),
@@ -345,7 +346,7 @@ impl<K: ArmResource> Resource for Arm<K> {
         olds: Self::Outputs,
         news: Self::Inputs,
     ) -> Result<Self::Outputs, ResourceError> {
-        let arm = ctx.config.azure().await?;
+        let arm = ctx.config().azure().await?;
         let old_inputs = K::inputs_of(&olds);
         // A resource whose last operation did not succeed (e.g. kept after a failed create) is
         // written whole again, which makes ARM provision it anew; a PATCH would not.
@@ -395,7 +396,7 @@ impl<K: ArmResource> Resource for Arm<K> {
         id: String,
         _outputs: Self::Outputs,
     ) -> Result<(), ResourceError> {
-        let arm = ctx.config.azure().await?;
+        let arm = ctx.config().azure().await?;
         let deadline = deadline(ctx, Instant::now());
         arm.write_and_wait(ctx, deadline, &ArmRequest::delete(id, K::API_VERSION))
             .await?;
@@ -497,15 +498,14 @@ mod tests {
     const SUB: &str = crate::modules::azure::client::tests::SUB;
 
     fn with_client(script: &Arc<Scripted>) -> Ctx {
-        let (_c, mut ctx) = ctx(Duration::from_secs(20));
-        ctx.config = Arc::new(ProviderConfig {
+        let (_c, ctx) = ctx(Duration::from_secs(20));
+        ctx.with_config(Arc::new(ProviderConfig {
             clients: Clients {
                 azure: tokio::sync::OnceCell::new_with(Some(Ok(client(script)))),
                 ..Default::default()
             },
             ..Default::default()
-        });
-        ctx
+        }))
     }
 
     fn inputs(auth: &str) -> OnlineEndpointInputs {

@@ -7,8 +7,9 @@
 //! azure_identity's credentials. Every retry and every poll happens here, bounded by the
 //! resource's custom timeout and the engine's Cancel, so nothing waits for ever.
 
+use crate::modules::Ctx;
 use crate::modules::ProviderConfig;
-use crate::typed::{Ctx, ResourceError, Secret, Value};
+use crate::typed::{ResourceError, Secret, Value};
 use azure_core::credentials::TokenCredential;
 use azure_core::http::{ClientOptions, HttpClient, Method, Request, Transport, Url};
 use schemars::JsonSchema;
@@ -731,7 +732,7 @@ impl ArmClient {
                 Err(_) => {
                     maybe_applied = true;
                     break Err(ArmError {
-                        ended: Some(Ended::Deadline(ctx.timeout)),
+                        ended: Some(Ended::Deadline(ctx.timeout())),
                         ..ArmError::local(request, "Timeout", "the request was still unanswered")
                     });
                 }
@@ -774,7 +775,7 @@ impl ArmClient {
             };
             if Instant::now() + delay >= deadline {
                 break Err(ArmError {
-                    ended: Some(Ended::Deadline(ctx.timeout)),
+                    ended: Some(Ended::Deadline(ctx.timeout())),
                     ..err
                 });
             }
@@ -870,7 +871,7 @@ impl ArmClient {
                 .min(self.policy.max_poll_interval);
             if Instant::now() + delay >= deadline {
                 return Err(ArmError {
-                    ended: Some(Ended::Deadline(ctx.timeout)),
+                    ended: Some(Ended::Deadline(ctx.timeout())),
                     ..ArmError::local(
                         request,
                         "OperationTimedOut",
@@ -1020,7 +1021,11 @@ fn deadline_reserve(timeout: Duration) -> Duration {
 
 /// The deadline of an operation that started at `started`.
 pub fn deadline(ctx: &Ctx, started: Instant) -> Instant {
-    (started + ctx.timeout.saturating_sub(deadline_reserve(ctx.timeout))).min(ctx.deadline())
+    (started
+        + ctx
+            .timeout()
+            .saturating_sub(deadline_reserve(ctx.timeout())))
+    .min(ctx.deadline())
 }
 
 impl ProviderConfig {
@@ -1061,8 +1066,7 @@ pub(crate) mod tests {
         assert_eq!(answer.status(), StatusCode::Ok);
         crate::testing::assert_nodelay_to(port);
     }
-    use crate::core::cancel;
-    use crate::core::log::EngineLog;
+    use crate::typed::cancel;
     use azure_core::http::headers::Headers;
     use azure_core::http::{AsyncRawResponse, StatusCode};
     use std::collections::VecDeque;
@@ -1072,33 +1076,25 @@ pub(crate) mod tests {
 
     pub(crate) fn ctx(timeout: Duration) -> (cancel::Canceller, Ctx) {
         let (canceller, source) = cancel::channel();
-        let ctx = Ctx {
-            started: tokio::time::Instant::now(),
-            urn: "urn:pulumi:dev::p::zerotrust:azure/resources:ResourceGroup::rg".into(),
-            name: "rg".into(),
-            preview: false,
-            timeout,
-            log: EngineLog::default(),
-            now: OffsetDateTime::now_utc(),
-            config: Arc::default(),
-            cancel: source.signal(),
-        };
+        let ctx = Ctx::new(
+            "urn:pulumi:dev::p::zerotrust:azure/resources:ResourceGroup::rg",
+            Arc::default(),
+        )
+        .with_timeout(timeout)
+        .with_cancel(source.signal());
         (canceller, ctx)
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn waits_end_by_the_operation_deadline_whenever_they_start() {
-        let (_c, mut ctx) = ctx(Duration::from_secs(10));
-        // The operation has already spent 8 of its 10 seconds (say, building a client).
-        ctx.started = tokio::time::Instant::now()
-            .checked_sub(Duration::from_secs(8))
-            .unwrap_or_else(tokio::time::Instant::now);
+        let (_c, ctx) = ctx(Duration::from_secs(10));
+        // Early in the operation, a wait's own budget is the operation's deadline.
+        assert_eq!(deadline(&ctx, ctx.started()), ctx.deadline());
+        // The operation has spent 8 of its 10 seconds (say, building a client).
+        tokio::time::advance(Duration::from_secs(8)).await;
         let late = deadline(&ctx, tokio::time::Instant::now());
         assert_eq!(late, ctx.deadline());
-        assert!(late <= ctx.started + Duration::from_secs(9));
-        // Early in the operation, a wait's own budget is the same deadline.
-        ctx.started = tokio::time::Instant::now();
-        assert_eq!(deadline(&ctx, ctx.started), ctx.deadline());
+        assert!(late <= ctx.started() + Duration::from_secs(9));
     }
 
     /// One scripted answer.

@@ -11,7 +11,7 @@ pub mod names;
 pub mod network;
 pub mod resources;
 
-use crate::core::Registry;
+use crate::modules::Registry;
 
 /// The api-version of each resource type, one stable version per type. They must equal
 /// `tools/arm/api_versions.json`, which the ARM test server enforces (a unit test compares).

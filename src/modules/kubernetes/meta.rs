@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 /// resource's logical name plus a random suffix, which stays stable across updates.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[schemars(extend("x-zerotrust-module" = "kubernetes/meta/v1"))]
+#[schemars(extend("x-pulumi-module" = "kubernetes/meta/v1"))]
 pub struct ObjectMeta {
     /// Name, unique within a namespace. Changing it replaces the object.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -9,7 +9,7 @@ pub mod meta;
 pub mod networking_v1;
 pub mod object;
 
-use crate::core::Registry;
+use crate::modules::Registry;
 use object::KubeResource;
 
 pub fn register(registry: Registry) -> Registry {

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 /// A label query over a set of resources.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[schemars(extend("x-zerotrust-module" = "kubernetes/meta/v1"))]
+#[schemars(extend("x-pulumi-module" = "kubernetes/meta/v1"))]
 pub struct LabelSelector {
     /// Requirements as key/value pairs, ANDed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -25,7 +25,7 @@ pub struct LabelSelector {
 /// One selector expression: `key` `operator` `values`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[schemars(extend("x-zerotrust-module" = "kubernetes/meta/v1"))]
+#[schemars(extend("x-pulumi-module" = "kubernetes/meta/v1"))]
 pub struct LabelSelectorRequirement {
     /// The label key.
     pub key: String,

@@ -7,9 +7,9 @@
 use super::meta::{ObjectMeta, check_metadata};
 use crate::codec::PropertyPath;
 use crate::codec::typed_json::plain_json;
+use crate::modules::{Ctx, ProviderConfig};
 use crate::typed::{
-    CheckCtx, Created, Ctx, DiffInput, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError,
-    Value,
+    CheckCtx, Created, DiffInput, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError, Value,
 };
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, Preconditions};
 use kube::core::{ApiResource, GroupVersionKind};
@@ -272,7 +272,7 @@ pub fn project(recorded: &Json, live: &Json, write_only: &[&str]) -> Json {
     }
 }
 
-impl<K: KubeKind> Resource for KubeResource<K> {
+impl<K: KubeKind> Resource<ProviderConfig> for KubeResource<K> {
     type Inputs = K::Object;
     type Outputs = K::Object;
     const TOKEN: &'static str = K::TOKEN;
@@ -351,13 +351,13 @@ impl<K: KubeKind> Resource for KubeResource<K> {
         ctx: &Ctx,
         object: K::Object,
     ) -> Result<Created<K::Object>, ResourceError> {
-        if ctx.preview {
+        if ctx.preview() {
             return Ok(Created {
                 id: String::new(),
                 outputs: object,
             });
         }
-        let kube = ctx.config.kube().await?;
+        let kube = ctx.config().kube().await?;
         let (namespace, name) = identity::<K>(&object, &kube.default_namespace)?;
         let id = object_id(namespace.as_deref(), &name);
         let api = api::<K>(&kube.client, namespace.as_deref());
@@ -372,7 +372,7 @@ impl<K: KubeKind> Resource for KubeResource<K> {
                 .annotations
                 .as_ref()
                 .and_then(|a| a.get(URN_ANNOTATION))
-                .is_some_and(|u| u == &ctx.urn);
+                .is_some_and(|u| u == ctx.urn());
             if !ours {
                 return Err(ResourceError::backend(
                     format!("create {} {id}", K::KIND),
@@ -385,7 +385,7 @@ impl<K: KubeKind> Resource for KubeResource<K> {
         }
         // Only an adoption takes fields over; a fresh create must not silently win a race with
         // someone creating the same object in between.
-        let body = apply_body::<K>(&object, namespace.as_deref(), &ctx.urn)?;
+        let body = apply_body::<K>(&object, namespace.as_deref(), ctx.urn())?;
         let live = apply(&api, &name, &body, adopting)
             .await
             .map_err(|e| api_error::<K>("create", &id, e))?;
@@ -402,7 +402,7 @@ impl<K: KubeKind> Resource for KubeResource<K> {
         inputs: Option<K::Object>,
         _outputs: Option<K::Object>,
     ) -> Result<ReadOutcome<K::Object, K::Object>, ResourceError> {
-        let kube = ctx.config.kube().await?;
+        let kube = ctx.config().kube().await?;
         let (namespace, name) = parse_id(&id, K::NAMESPACED, &kube.default_namespace);
         let api = api::<K>(&kube.client, namespace.as_deref());
         let Some(live) = api
@@ -453,10 +453,10 @@ impl<K: KubeKind> Resource for KubeResource<K> {
         _olds: K::Object,
         news: K::Object,
     ) -> Result<K::Object, ResourceError> {
-        if ctx.preview {
+        if ctx.preview() {
             return Ok(news);
         }
-        let kube = ctx.config.kube().await?;
+        let kube = ctx.config().kube().await?;
         // The object is where its id says, even if the provider's default namespace changed.
         let (namespace, name) = parse_id(&id, K::NAMESPACED, &kube.default_namespace);
         let (wanted_ns, wanted_name) = identity::<K>(&news, namespace.as_deref().unwrap_or(""))?;
@@ -467,7 +467,7 @@ impl<K: KubeKind> Resource for KubeResource<K> {
             )));
         }
         let api = api::<K>(&kube.client, namespace.as_deref());
-        let body = apply_body::<K>(&news, namespace.as_deref(), &ctx.urn)?;
+        let body = apply_body::<K>(&news, namespace.as_deref(), ctx.urn())?;
         let live = apply(&api, &name, &body, true)
             .await
             .map_err(|e| api_error::<K>("update", &id, e))?;
@@ -475,7 +475,7 @@ impl<K: KubeKind> Resource for KubeResource<K> {
     }
 
     async fn delete(&self, ctx: &Ctx, id: String, olds: K::Object) -> Result<(), ResourceError> {
-        let kube = ctx.config.kube().await?;
+        let kube = ctx.config().kube().await?;
         let (namespace, name) = parse_id(&id, K::NAMESPACED, &kube.default_namespace);
         let api = api::<K>(&kube.client, namespace.as_deref());
         // Only delete the object we made: one re-created under the same name since is not ours.
@@ -504,7 +504,7 @@ impl<K: KubeKind> Resource for KubeResource<K> {
         // Stop waiting a little before the operation's own timeout, so the user gets our
         // explanation (which finalizers hold it) instead of a bare "timed out".
         let budget = ctx
-            .timeout
+            .timeout()
             .saturating_sub(Duration::from_secs(1))
             .min(DELETE_WAIT);
         let started = tokio::time::Instant::now();

@@ -1,8 +1,9 @@
 //! `zerotrust:tls:CertRequest`, as pulumi-tls `CertRequest`.
 
 use super::common::{CertRequestSubject, check_private_key, check_sans, known_list, parse_ips};
+use crate::modules::{Ctx, ProviderConfig};
 use crate::pki;
-use crate::typed::{CheckCtx, Created, Ctx, Failures, Resource, ResourceError, Secret, Value};
+use crate::typed::{CheckCtx, Created, Failures, Resource, ResourceError, Secret, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -54,7 +55,7 @@ pub struct CertRequestOutputs {
     pub key_algorithm: Value<String>,
 }
 
-impl Resource for CertRequest {
+impl Resource<ProviderConfig> for CertRequest {
     type Inputs = CertRequestInputs;
     type Outputs = CertRequestOutputs;
     const TOKEN: &'static str = "zerotrust:tls:CertRequest";
@@ -81,7 +82,7 @@ impl Resource for CertRequest {
         ctx: &Ctx,
         inputs: CertRequestInputs,
     ) -> Result<Created<CertRequestOutputs>, ResourceError> {
-        let (csr, key_algorithm, id) = if ctx.preview {
+        let (csr, key_algorithm, id) = if ctx.preview() {
             // The key algorithm is predictable in preview even though the CSR is not.
             let alg = super::issuing::predicted_key_algorithm(&inputs.private_key_pem);
             (Value::Unknown, alg, String::new())

@@ -1,7 +1,8 @@
 //! `zerotrust:tls:getPublicKey` and `zerotrust:tls:getCertificate`, as pulumi-tls.
 
+use crate::modules::{Ctx, ProviderConfig};
 use crate::pki;
-use crate::typed::{Ctx, Failures, Function, ResourceError, Secret};
+use crate::typed::{Failures, Function, ResourceError, Secret};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha1::{Digest, Sha1};
@@ -45,7 +46,7 @@ pub struct GetPublicKeyResult {
     pub public_key_fingerprint_sha256: String,
 }
 
-impl Function for GetPublicKey {
+impl Function<ProviderConfig> for GetPublicKey {
     type Args = GetPublicKeyArgs;
     type Result = GetPublicKeyResult;
     const TOKEN: &'static str = "zerotrust:tls:getPublicKey";
@@ -166,7 +167,7 @@ pub struct GetCertificateResult {
     pub verify_chain: Option<bool>,
 }
 
-impl Function for GetCertificate {
+impl Function<ProviderConfig> for GetCertificate {
     type Args = GetCertificateArgs;
     type Result = GetCertificateResult;
     const TOKEN: &'static str = "zerotrust:tls:getCertificate";
@@ -208,9 +209,9 @@ impl Function for GetCertificate {
                         reason: r,
                     })?;
                 let verify = args.verify_chain.unwrap_or(true);
-                let pems = tokio::time::timeout(ctx.timeout, fetch_chain(&host, port, verify))
+                let pems = tokio::time::timeout(ctx.timeout(), fetch_chain(&host, port, verify))
                     .await
-                    .map_err(|_| ResourceError::Timeout(ctx.timeout))??;
+                    .map_err(|_| ResourceError::Timeout(ctx.timeout()))??;
                 let mut all = Vec::new();
                 for pem in pems {
                     all.extend(

@@ -6,9 +6,10 @@ use super::issuing::{
     CertTimes, IssueInputs, RenewableOutputs, read_recorded, renewal_diff, unknown_times,
     update_early_renewal,
 };
+use crate::modules::{Ctx, ProviderConfig};
 use crate::pki;
 use crate::typed::{
-    CheckCtx, Created, Ctx, DiffInput, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError,
+    CheckCtx, Created, DiffInput, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError,
     Secret, Value,
 };
 use schemars::JsonSchema;
@@ -20,14 +21,14 @@ pub struct LocallySignedCert;
 #[serde(rename_all = "camelCase")]
 pub struct LocallySignedCertInputs {
     /// Certificate request data in PEM (RFC 1421) format.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub cert_request_pem: Value<String>,
     /// Certificate data of the Certificate Authority (CA) in PEM (RFC 1421) format.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub ca_cert_pem: Value<String>,
     /// Private key of the Certificate Authority (CA) used to sign the certificate, in PEM
     /// (RFC 1421) format.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub ca_private_key_pem: Value<Secret<String>>,
     /// Issuance options.
     #[serde(flatten)]
@@ -48,7 +49,7 @@ pub struct LocallySignedCertOutputs {
     pub times: CertTimes,
 }
 
-impl Resource for LocallySignedCert {
+impl Resource<ProviderConfig> for LocallySignedCert {
     type Inputs = LocallySignedCertInputs;
     type Outputs = LocallySignedCertOutputs;
     const TOKEN: &'static str = "zerotrust:tls:LocallySignedCert";
@@ -104,7 +105,7 @@ impl Resource for LocallySignedCert {
         let ca_key_algorithm = ca_key.as_ref().map_or(Value::Unknown, |k| {
             Value::Known(k.algorithm().name().to_string())
         });
-        let (Some(ca_key), false) = (ca_key, ctx.preview) else {
+        let (Some(ca_key), false) = (ca_key, ctx.preview()) else {
             return Ok(Created {
                 id: String::new(),
                 outputs: LocallySignedCertOutputs {
@@ -122,7 +123,9 @@ impl Resource for LocallySignedCert {
                 "inputs unknown outside preview".into(),
             ));
         };
-        let options = inputs.issue.options(ctx.now, ctx.config.backdate_minutes());
+        let options = inputs
+            .issue
+            .options(ctx.now(), ctx.config().backdate_minutes());
         let (csr, ca_cert) = (csr.clone(), ca_cert.clone());
         let issued = super::common::off_runtime(move || {
             pki::locally_signed(&csr, &ca_cert, &ca_key, &options)
@@ -143,7 +146,7 @@ impl Resource for LocallySignedCert {
                     &issued.not_before_rfc3339,
                     &issued.not_after_rfc3339,
                     early,
-                    ctx.now,
+                    ctx.now(),
                 ),
             },
         })
@@ -156,7 +159,7 @@ impl Resource for LocallySignedCert {
         inputs: Option<LocallySignedCertInputs>,
         outputs: Option<LocallySignedCertOutputs>,
     ) -> Result<ReadOutcome<LocallySignedCertInputs, LocallySignedCertOutputs>, ResourceError> {
-        read_recorded("LocallySignedCert", id, inputs, outputs, ctx.now)
+        read_recorded("LocallySignedCert", id, inputs, outputs, ctx.now())
     }
 
     async fn update(
@@ -169,7 +172,7 @@ impl Resource for LocallySignedCert {
         Ok(update_early_renewal(
             olds,
             news.issue.early_renewal_hours,
-            ctx.now,
+            ctx.now(),
         ))
     }
 }

@@ -14,7 +14,7 @@ pub use locally_signed_cert::LocallySignedCert;
 pub use private_key::PrivateKey;
 pub use self_signed_cert::SelfSignedCert;
 
-use crate::core::Registry;
+use crate::modules::Registry;
 
 pub fn register(registry: Registry) -> Registry {
     registry

@@ -1,7 +1,8 @@
 //! `zerotrust:tls:PrivateKey`, as pulumi-tls `PrivateKey`.
 
+use crate::modules::{Ctx, ProviderConfig};
 use crate::pki::{self, EcdsaCurve, KeyAlgorithm};
-use crate::typed::{CheckCtx, Created, Ctx, Failures, Resource, ResourceError, Secret, Value};
+use crate::typed::{CheckCtx, Created, Failures, Resource, ResourceError, Secret, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -63,7 +64,7 @@ fn curve(name: &str) -> Option<EcdsaCurve> {
     }
 }
 
-impl Resource for PrivateKey {
+impl Resource<ProviderConfig> for PrivateKey {
     type Inputs = PrivateKeyInputs;
     type Outputs = PrivateKeyOutputs;
     const TOKEN: &'static str = "zerotrust:tls:PrivateKey";
@@ -134,7 +135,7 @@ impl Resource for PrivateKey {
             public_key_fingerprint_md5: Value::Unknown,
             public_key_fingerprint_sha256: Value::Unknown,
         };
-        if ctx.preview {
+        if ctx.preview() {
             return Ok(Created {
                 id: String::new(),
                 outputs: unknown_outputs(inputs),

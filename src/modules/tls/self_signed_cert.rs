@@ -8,9 +8,10 @@ use super::issuing::{
     CertTimes, IssueInputs, RenewableOutputs, predicted_key_algorithm, read_recorded, renewal_diff,
     unknown_times, update_early_renewal,
 };
+use crate::modules::{Ctx, ProviderConfig};
 use crate::pki;
 use crate::typed::{
-    CheckCtx, Created, Ctx, DiffInput, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError,
+    CheckCtx, Created, DiffInput, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError,
     Secret, Value,
 };
 use schemars::JsonSchema;
@@ -22,28 +23,28 @@ pub struct SelfSignedCert;
 #[serde(rename_all = "camelCase")]
 pub struct SelfSignedCertInputs {
     /// Private key in PEM (RFC 1421) format, that the certificate will belong to.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub private_key_pem: Value<Secret<String>>,
     /// The subject for which a certificate is being requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub subject: Option<Value<SelfSignedCertSubject>>,
     /// List of DNS names for which a certificate is being requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub dns_names: Option<Value<Vec<String>>>,
     /// List of IP addresses for which a certificate is being requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub ip_addresses: Option<Value<Vec<String>>>,
     /// List of URIs (e.g. SPIFFE IDs) for which a certificate is being requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub uris: Option<Value<Vec<String>>>,
     /// Should the generated certificate include an authority key identifier: for self-signed
     /// certificates this is the same value as the subject key identifier (default: `false`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub set_authority_key_id: Option<Value<bool>>,
     /// Issuance options.
     #[serde(flatten)]
@@ -64,7 +65,7 @@ pub struct SelfSignedCertOutputs {
     pub times: CertTimes,
 }
 
-impl Resource for SelfSignedCert {
+impl Resource<ProviderConfig> for SelfSignedCert {
     type Inputs = SelfSignedCertInputs;
     type Outputs = SelfSignedCertOutputs;
     const TOKEN: &'static str = "zerotrust:tls:SelfSignedCert";
@@ -117,7 +118,7 @@ impl Resource for SelfSignedCert {
         ctx: &Ctx,
         inputs: SelfSignedCertInputs,
     ) -> Result<Created<SelfSignedCertOutputs>, ResourceError> {
-        if ctx.preview {
+        if ctx.preview() {
             let key_algorithm = predicted_key_algorithm(&inputs.private_key_pem);
             return Ok(Created {
                 id: String::new(),
@@ -145,7 +146,9 @@ impl Resource for SelfSignedCert {
             ip_addresses: parse_ips(&known_list(&inputs.ip_addresses)),
             uris: known_list(&inputs.uris),
             set_authority_key_id: known_bool(&inputs.set_authority_key_id),
-            options: inputs.issue.options(ctx.now, ctx.config.backdate_minutes()),
+            options: inputs
+                .issue
+                .options(ctx.now(), ctx.config().backdate_minutes()),
         };
         let (issued, key_algorithm) = super::common::off_runtime(move || {
             let key = pki::parse_private_key(key.expose())
@@ -166,7 +169,7 @@ impl Resource for SelfSignedCert {
                     &issued.not_before_rfc3339,
                     &issued.not_after_rfc3339,
                     early,
-                    ctx.now,
+                    ctx.now(),
                 ),
             },
         })
@@ -179,7 +182,7 @@ impl Resource for SelfSignedCert {
         inputs: Option<SelfSignedCertInputs>,
         outputs: Option<SelfSignedCertOutputs>,
     ) -> Result<ReadOutcome<SelfSignedCertInputs, SelfSignedCertOutputs>, ResourceError> {
-        read_recorded("SelfSignedCert", id, inputs, outputs, ctx.now)
+        read_recorded("SelfSignedCert", id, inputs, outputs, ctx.now())
     }
 
     async fn update(
@@ -192,7 +195,7 @@ impl Resource for SelfSignedCert {
         Ok(update_early_renewal(
             olds,
             news.issue.early_renewal_hours,
-            ctx.now,
+            ctx.now(),
         ))
     }
 }

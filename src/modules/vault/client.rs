@@ -4,8 +4,9 @@
 //!
 //! Only the PKI and mount API that HashiCorp Vault and OpenBao share is used.
 
+use crate::modules::Ctx;
 use crate::modules::ProviderConfig;
-use crate::typed::{Ctx, ResourceError, Secret, Value};
+use crate::typed::{ResourceError, Secret, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -278,7 +279,7 @@ impl VaultClient {
             let mut req = self
                 .http
                 .request(method.clone(), &url)
-                .timeout(ctx.timeout)
+                .timeout(ctx.timeout())
                 .header("X-Vault-Token", self.token.expose())
                 .header("X-Vault-Request", "true");
             if let Some(ns) = &namespace {

@@ -7,7 +7,7 @@ pub mod mount;
 pub mod pki;
 
 use crate::codec::PropertyPath;
-use crate::core::Registry;
+use crate::modules::Registry;
 use crate::typed::{Failures, Value};
 use serde_json::{Map, Value as Json};
 

@@ -2,7 +2,8 @@
 
 use super::client::VaultRequest;
 use super::{check_backend_path, clean_path};
-use crate::typed::{CheckCtx, Created, Ctx, Failures, ReadOutcome, Resource, ResourceError, Value};
+use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
@@ -14,11 +15,11 @@ pub struct Mount;
 #[serde(rename_all = "camelCase")]
 pub struct MountInputs {
     /// Where the engine is mounted, e.g. `pki`.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub path: Value<String>,
     /// The engine type, e.g. `pki`.
     #[serde(rename = "type")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub engine_type: Value<String>,
     /// A human-friendly description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -34,15 +35,15 @@ pub struct MountInputs {
     pub options: Option<Value<BTreeMap<String, String>>>,
     /// Whether the mount stays local to this cluster (not replicated).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub local: Option<Value<bool>>,
     /// Whether to enable seal wrapping for the mount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub seal_wrap: Option<Value<bool>>,
     /// The namespace to mount in, instead of the provider's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub namespace: Option<Value<String>>,
 }
 
@@ -177,7 +178,7 @@ pub fn inputs_from_live(path: &str, live: &Json, old: Option<&MountInputs>) -> M
     }
 }
 
-impl Resource for Mount {
+impl Resource<ProviderConfig> for Mount {
     type Inputs = MountInputs;
     type Outputs = MountOutputs;
     const TOKEN: &'static str = "zerotrust:vault:Mount";
@@ -228,7 +229,7 @@ impl Resource for Mount {
         ctx: &Ctx,
         inputs: Self::Inputs,
     ) -> Result<Created<Self::Outputs>, ResourceError> {
-        if ctx.preview {
+        if ctx.preview() {
             return Ok(Created {
                 id: String::new(),
                 outputs: MountOutputs {
@@ -242,7 +243,7 @@ impl Resource for Mount {
                 "path unknown outside preview".into(),
             ));
         };
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         vault.send(ctx, &mount_request(&path, &inputs)).await?;
         let live = vault
             .read(
@@ -282,7 +283,7 @@ impl Resource for Mount {
         inputs: Option<Self::Inputs>,
         _outputs: Option<Self::Outputs>,
     ) -> Result<ReadOutcome<Self::Inputs, Self::Outputs>, ResourceError> {
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         let namespace = inputs.as_ref().and_then(namespace_of).map(str::to_string);
         let path = clean_path(&id);
         // Vault answers 400 (not 404) for a path with no mount.
@@ -322,7 +323,7 @@ impl Resource for Mount {
         olds: Self::Outputs,
         news: Self::Inputs,
     ) -> Result<Self::Outputs, ResourceError> {
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         vault
             .send(ctx, &tune_request(&clean_path(&id), &news))
             .await?;
@@ -339,7 +340,7 @@ impl Resource for Mount {
         id: String,
         outputs: Self::Outputs,
     ) -> Result<(), ResourceError> {
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         let request = VaultRequest::delete(format!("sys/mounts/{}", clean_path(&id)))
             .in_namespace(namespace_of(&outputs.inputs));
         match vault.send(ctx, &request).await {

@@ -4,8 +4,9 @@
 use super::check_ca_arn;
 use crate::modules::aws::client::call;
 use crate::modules::tls::common::check_pem;
+use crate::modules::{Ctx, ProviderConfig};
 use crate::pki;
-use crate::typed::{CheckCtx, Created, Ctx, Failures, ReadOutcome, Resource, ResourceError, Value};
+use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
@@ -16,19 +17,19 @@ pub struct CertificateAuthorityCertificate;
 #[serde(rename_all = "camelCase")]
 pub struct CaCertificateInputs {
     /// ARN of the certificate authority.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub certificate_authority_arn: Value<String>,
     /// The CA's signed certificate, PEM.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub certificate: Value<String>,
     /// The chain above the certificate, PEM: the parent CA first, up to the root. Required for
     /// a subordinate CA; leave it out for a root CA.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub certificate_chain: Option<Value<String>>,
 }
 
-impl Resource for CertificateAuthorityCertificate {
+impl Resource<ProviderConfig> for CertificateAuthorityCertificate {
     type Inputs = CaCertificateInputs;
     type Outputs = CaCertificateInputs;
     const TOKEN: &'static str = "zerotrust:aws/acmpca:CertificateAuthorityCertificate";
@@ -62,7 +63,7 @@ impl Resource for CertificateAuthorityCertificate {
         ctx: &Ctx,
         inputs: Self::Inputs,
     ) -> Result<Created<Self::Outputs>, ResourceError> {
-        if ctx.preview {
+        if ctx.preview() {
             return Ok(Created {
                 id: String::new(),
                 outputs: inputs,
@@ -81,7 +82,7 @@ impl Resource for CertificateAuthorityCertificate {
             .and_then(Value::known)
             .cloned();
         let started = Instant::now();
-        let aws = ctx.config.aws().await?;
+        let aws = ctx.config().aws().await?;
         call(
             ctx,
             started,
@@ -116,7 +117,7 @@ impl Resource for CertificateAuthorityCertificate {
         _outputs: Option<Self::Outputs>,
     ) -> Result<ReadOutcome<Self::Inputs, Self::Outputs>, ResourceError> {
         let started = Instant::now();
-        let aws = ctx.config.aws().await?;
+        let aws = ctx.config().aws().await?;
         let live = match call(
             ctx,
             started,

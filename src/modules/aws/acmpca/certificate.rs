@@ -5,8 +5,9 @@ use super::{SIGNING_ALGORITHMS, check_ca_arn, check_one_of, idempotency_token};
 use crate::codec::PropertyPath;
 use crate::modules::aws::client::{AwsClients, AwsError, call};
 use crate::modules::tls::common::check_pem;
+use crate::modules::{Ctx, ProviderConfig};
 use crate::pki;
-use crate::typed::{CheckCtx, Created, Ctx, Failures, ReadOutcome, Resource, ResourceError, Value};
+use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use aws_sdk_acmpca::types as pca;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -31,25 +32,25 @@ pub struct Validity {
 #[serde(rename_all = "camelCase")]
 pub struct CertificateInputs {
     /// ARN of the issuing certificate authority.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub certificate_authority_arn: Value<String>,
     /// The certificate signing request, PEM.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub certificate_signing_request: Value<String>,
     /// Algorithm the CA signs with; must fit the CA's key (e.g. `SHA256WITHRSA`).
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub signing_algorithm: Value<String>,
     /// How long the certificate is valid.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub validity: Value<Validity>,
     /// The template, e.g. `arn:aws:acm-pca:::template/EndEntityCertificate/V1` (the default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub template_arn: Option<Value<String>>,
     /// Extensions and subject overrides as the JSON of AWS's `ApiPassthrough`, for templates
     /// that accept them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub api_passthrough: Option<Value<String>>,
 }
 
@@ -163,7 +164,7 @@ pub fn ca_of_certificate(arn: &str) -> Option<&str> {
     arn.split_once("/certificate/").map(|(ca, _)| ca)
 }
 
-impl Resource for Certificate {
+impl Resource<ProviderConfig> for Certificate {
     type Inputs = CertificateInputs;
     type Outputs = CertificateOutputs;
     const TOKEN: &'static str = "zerotrust:aws/acmpca:Certificate";
@@ -226,7 +227,7 @@ impl Resource for Certificate {
             certificate: Value::Unknown,
             certificate_chain: Value::Unknown,
         };
-        if ctx.preview {
+        if ctx.preview() {
             return Ok(Created {
                 id: String::new(),
                 outputs,
@@ -249,7 +250,7 @@ impl Resource for Certificate {
             ));
         };
         let started = Instant::now();
-        let aws = ctx.config.aws().await?;
+        let aws = ctx.config().aws().await?;
         let sdk_validity = pca::Validity::builder()
             .r#type(pca::ValidityPeriodType::from(validity.period_type.as_str()))
             .value(validity.value.parse::<i64>().unwrap_or_default())
@@ -259,7 +260,7 @@ impl Resource for Certificate {
             Some(Value::Known(json)) => Some(api_passthrough(json)?),
             _ => None,
         };
-        let token = idempotency_token(&ctx.urn, &inputs, rand::random());
+        let token = idempotency_token(ctx.urn(), &inputs, rand::random());
         let template = inputs.template_arn.as_ref().and_then(Value::known).cloned();
         let issued = call(ctx, started, &aws.retry, "IssueCertificate", || {
             aws.acmpca
@@ -322,7 +323,7 @@ impl Resource for Certificate {
             });
         };
         let started = Instant::now();
-        let aws = ctx.config.aws().await?;
+        let aws = ctx.config().aws().await?;
         match fetch(ctx, &aws, started, ca_arn, &id).await? {
             None => Ok(ReadOutcome::Gone),
             Some((certificate, chain)) => {
@@ -356,7 +357,7 @@ impl Resource for Certificate {
         let serial = pki::serial_colon_hex(certificate)
             .map_err(|e| ResourceError::backend("read the certificate's serial", e))?;
         let started = Instant::now();
-        let aws = ctx.config.aws().await?;
+        let aws = ctx.config().aws().await?;
         match call(ctx, started, &aws.retry, "RevokeCertificate", || {
             aws.acmpca
                 .revoke_certificate()

@@ -7,7 +7,8 @@ use super::{
 use crate::codec::PropertyPath;
 use crate::modules::aws::client::{AwsClients, AwsError, call};
 use crate::modules::aws::{check_tags, tag_diff};
-use crate::typed::{CheckCtx, Created, Ctx, Failures, ReadOutcome, Resource, ResourceError, Value};
+use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use aws_sdk_acmpca::types as pca;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -146,7 +147,7 @@ pub struct OcspConfiguration {
 #[serde(rename_all = "camelCase")]
 pub struct CertificateAuthorityInputs {
     /// Key algorithm, signing algorithm and subject of the CA.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub certificate_authority_configuration: Value<CaConfiguration>,
     /// Whether the CA is enabled (default `true`). Takes effect once the CA is active: a CA
     /// still waiting for its certificate cannot be disabled.
@@ -155,7 +156,7 @@ pub struct CertificateAuthorityInputs {
     /// FIPS security level of the CA key's storage: `FIPS_140_2_LEVEL_2_OR_HIGHER`,
     /// `FIPS_140_2_LEVEL_3_OR_HIGHER` or `CCPC_LEVEL_1_OR_HIGHER`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub key_storage_security_standard: Option<Value<String>>,
     /// Days (7 to 30, default 30) the CA stays restorable after destroy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -168,11 +169,11 @@ pub struct CertificateAuthorityInputs {
     pub tags: Option<Value<BTreeMap<String, String>>>,
     /// `ROOT` or `SUBORDINATE` (default, as upstream).
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "type")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub ca_type: Option<Value<String>>,
     /// `GENERAL_PURPOSE` (default) or `SHORT_LIVED_CERTIFICATE` (certificates of at most 7 days).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub usage_mode: Option<Value<String>>,
 }
 
@@ -710,7 +711,7 @@ async fn apply_enabled(
     Ok(true)
 }
 
-impl Resource for CertificateAuthority {
+impl Resource<ProviderConfig> for CertificateAuthority {
     type Inputs = CertificateAuthorityInputs;
     type Outputs = CertificateAuthorityOutputs;
     const TOKEN: &'static str = "zerotrust:aws/acmpca:CertificateAuthority";
@@ -764,14 +765,14 @@ impl Resource for CertificateAuthority {
         ctx: &Ctx,
         inputs: Self::Inputs,
     ) -> Result<Created<Self::Outputs>, ResourceError> {
-        if ctx.preview {
+        if ctx.preview() {
             return Ok(Created {
                 id: String::new(),
                 outputs: preview_outputs(&inputs),
             });
         }
         let started = Instant::now();
-        let aws = ctx.config.aws().await?;
+        let aws = ctx.config().aws().await?;
         let Value::Known(config) = &inputs.certificate_authority_configuration else {
             return Err(ResourceError::Internal(
                 "certificateAuthorityConfiguration unknown outside preview".into(),
@@ -786,7 +787,7 @@ impl Resource for CertificateAuthority {
             _ => None,
         };
         let ca_type = known_or(&inputs.ca_type, "SUBORDINATE".to_string());
-        let token = idempotency_token(&ctx.urn, &inputs, rand::random());
+        let token = idempotency_token(ctx.urn(), &inputs, rand::random());
         let sdk_config = sdk_configuration(config)?;
         let created = call(
             ctx,
@@ -874,7 +875,7 @@ impl Resource for CertificateAuthority {
             });
         }
         let started = Instant::now();
-        let aws = ctx.config.aws().await?;
+        let aws = ctx.config().aws().await?;
         let Some(live) = describe(ctx, &aws, started, &id).await? else {
             return Ok(ReadOutcome::Gone);
         };
@@ -895,7 +896,7 @@ impl Resource for CertificateAuthority {
         news: Self::Inputs,
     ) -> Result<Self::Outputs, ResourceError> {
         let started = Instant::now();
-        let aws = ctx.config.aws().await?;
+        let aws = ctx.config().aws().await?;
         let old_tags = olds.tags_all.known().cloned().unwrap_or_default();
         let new_tags = known_or(&news.tags, BTreeMap::new());
         let (set, remove) = tag_diff(&old_tags, &new_tags);
@@ -973,7 +974,7 @@ impl Resource for CertificateAuthority {
         outputs: Self::Outputs,
     ) -> Result<(), ResourceError> {
         let started = Instant::now();
-        let aws = ctx.config.aws().await?;
+        let aws = ctx.config().aws().await?;
         // Only the status matters here: no CSR, certificate or tag reads.
         let Some(ca) = describe_ca(ctx, &aws, started, &id).await? else {
             return Ok(());

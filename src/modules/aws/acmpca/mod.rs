@@ -8,7 +8,7 @@ pub mod permission;
 pub mod policy;
 
 use crate::codec::PropertyPath;
-use crate::core::Registry;
+use crate::modules::Registry;
 use crate::typed::{Failures, Value};
 use sha2::{Digest, Sha256};
 

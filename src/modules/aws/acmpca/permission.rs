@@ -6,7 +6,8 @@
 use super::check_ca_arn;
 use crate::codec::PropertyPath;
 use crate::modules::aws::client::call;
-use crate::typed::{CheckCtx, Created, Ctx, Failures, ReadOutcome, Resource, ResourceError, Value};
+use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use aws_sdk_acmpca::types as pca;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -18,17 +19,17 @@ pub struct Permission;
 #[serde(rename_all = "camelCase")]
 pub struct PermissionInputs {
     /// ARN of the certificate authority.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub certificate_authority_arn: Value<String>,
     /// What the principal may do: `IssueCertificate`, `GetCertificate` and/or `ListPermissions`.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub actions: Value<Vec<String>>,
     /// The AWS service receiving the permission; only `acm.amazonaws.com`.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub principal: Value<String>,
     /// The account the calls come from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub source_account: Option<Value<String>>,
 }
 
@@ -61,7 +62,7 @@ pub fn parse_permission_id(id: &str) -> Option<(&str, &str)> {
         .filter(|(a, p)| !a.is_empty() && !p.is_empty())
 }
 
-impl Resource for Permission {
+impl Resource<ProviderConfig> for Permission {
     type Inputs = PermissionInputs;
     type Outputs = PermissionOutputs;
     const TOKEN: &'static str = "zerotrust:aws/acmpca:Permission";
@@ -127,7 +128,7 @@ impl Resource for Permission {
             source_account: inputs.source_account.clone(),
             policy: Value::Unknown,
         };
-        if ctx.preview {
+        if ctx.preview() {
             return Ok(Created {
                 id: String::new(),
                 outputs,
@@ -148,7 +149,7 @@ impl Resource for Permission {
             .and_then(Value::known)
             .cloned();
         let started = Instant::now();
-        let aws = ctx.config.aws().await?;
+        let aws = ctx.config().aws().await?;
         call(ctx, started, &aws.retry, "CreatePermission", || {
             aws.acmpca
                 .create_permission()
@@ -214,7 +215,7 @@ impl Resource for Permission {
         };
         let source = outputs.source_account.and_then(Value::into_known);
         let started = Instant::now();
-        let aws = ctx.config.aws().await?;
+        let aws = ctx.config().aws().await?;
         match call(ctx, started, &aws.retry, "DeletePermission", || {
             aws.acmpca
                 .delete_permission()
@@ -241,7 +242,7 @@ async fn find(ctx: &Ctx, id: &str) -> Result<Option<PermissionOutputs>, Resource
         });
     };
     let started = Instant::now();
-    let aws = ctx.config.aws().await?;
+    let aws = ctx.config().aws().await?;
     let mut next: Option<String> = None;
     loop {
         let page = match call(ctx, started, &aws.retry, "ListPermissions", || {

@@ -1,7 +1,8 @@
 //! `aws/acmpca:Policy`: a resource-based policy on a certificate authority.
 
 use crate::modules::aws::client::call;
-use crate::typed::{CheckCtx, Created, Ctx, Failures, ReadOutcome, Resource, ResourceError, Value};
+use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -13,7 +14,7 @@ pub struct Policy;
 #[serde(rename_all = "camelCase")]
 pub struct PolicyInputs {
     /// ARN of the certificate authority the policy is attached to.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub resource_arn: Value<String>,
     /// The policy document, JSON.
     pub policy: Value<String>,
@@ -30,7 +31,7 @@ pub fn same_policy(a: &str, b: &str) -> bool {
     }
 }
 
-impl Resource for Policy {
+impl Resource<ProviderConfig> for Policy {
     type Inputs = PolicyInputs;
     type Outputs = PolicyInputs;
     const TOKEN: &'static str = "zerotrust:aws/acmpca:Policy";
@@ -62,7 +63,7 @@ impl Resource for Policy {
         ctx: &Ctx,
         inputs: Self::Inputs,
     ) -> Result<Created<Self::Outputs>, ResourceError> {
-        if ctx.preview {
+        if ctx.preview() {
             return Ok(Created {
                 id: String::new(),
                 outputs: inputs,
@@ -83,7 +84,7 @@ impl Resource for Policy {
         _outputs: Option<Self::Outputs>,
     ) -> Result<ReadOutcome<Self::Inputs, Self::Outputs>, ResourceError> {
         let started = Instant::now();
-        let aws = ctx.config.aws().await?;
+        let aws = ctx.config().aws().await?;
         let live = match call(ctx, started, &aws.retry, "GetPolicy", || {
             aws.acmpca.get_policy().resource_arn(&id).send()
         })
@@ -126,7 +127,7 @@ impl Resource for Policy {
         _outputs: Self::Outputs,
     ) -> Result<(), ResourceError> {
         let started = Instant::now();
-        let aws = ctx.config.aws().await?;
+        let aws = ctx.config().aws().await?;
         match call(ctx, started, &aws.retry, "DeletePolicy", || {
             aws.acmpca.delete_policy().resource_arn(&id).send()
         })
@@ -146,7 +147,7 @@ async fn put(ctx: &Ctx, inputs: &PolicyInputs) -> Result<String, ResourceError> 
         ));
     };
     let started = Instant::now();
-    let aws = ctx.config.aws().await?;
+    let aws = ctx.config().aws().await?;
     call(ctx, started, &aws.retry, "PutPolicy", || {
         aws.acmpca
             .put_policy()

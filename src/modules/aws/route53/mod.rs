@@ -16,8 +16,9 @@ pub use record::Record;
 pub use zone::Zone;
 
 use super::client::{self, AwsClients, AwsError};
-use crate::core::Registry;
-use crate::typed::{Ctx, ResourceError};
+use crate::modules::Ctx;
+use crate::modules::Registry;
+use crate::typed::ResourceError;
 use aws_sdk_route53::operation::change_resource_record_sets::{
     ChangeResourceRecordSetsError, ChangeResourceRecordSetsOutput,
 };
@@ -76,7 +77,7 @@ where
     if !pending {
         return Ok(());
     }
-    let deadline = (started + ctx.timeout).min(ctx.deadline());
+    let deadline = (started + ctx.timeout()).min(ctx.deadline());
     let mut delay = delays.first;
     loop {
         if Instant::now() + delay >= deadline {
@@ -85,7 +86,7 @@ where
                 format!(
                     "change {change_id} is still PENDING after {:?}, the resource's timeout; \
                      Route 53 will still apply it, so retry the update to continue",
-                    ctx.timeout
+                    ctx.timeout()
                 ),
             ));
         }
@@ -323,24 +324,17 @@ pub(crate) async fn list_all_sets(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::core::cancel;
-    use crate::core::log::EngineLog;
+    use crate::typed::cancel;
     use std::sync::atomic::{AtomicUsize, Ordering};
-    use time::OffsetDateTime;
 
     pub(crate) fn ctx(timeout: Duration) -> (cancel::Canceller, Ctx) {
         let (canceller, source) = cancel::channel();
-        let ctx = Ctx {
-            started: tokio::time::Instant::now(),
-            urn: "urn:pulumi:dev::p::zerotrust:aws/route53:Record::r".into(),
-            name: "r".into(),
-            preview: false,
-            timeout,
-            log: EngineLog::default(),
-            now: OffsetDateTime::now_utc(),
-            config: Arc::default(),
-            cancel: source.signal(),
-        };
+        let ctx = Ctx::new(
+            "urn:pulumi:dev::p::zerotrust:aws/route53:Record::r",
+            Arc::default(),
+        )
+        .with_timeout(timeout)
+        .with_cancel(source.signal());
         (canceller, ctx)
     }
 

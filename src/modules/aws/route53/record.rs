@@ -7,8 +7,9 @@ use super::{
 };
 use crate::codec::PropertyPath;
 use crate::modules::aws::client::{AwsClients, AwsError};
+use crate::modules::{Ctx, ProviderConfig};
 use crate::typed::{
-    CheckCtx, Created, Ctx, DiffInput, Failures, ReadOutcome, Resource, ResourceError, Value,
+    CheckCtx, Created, DiffInput, Failures, ReadOutcome, Resource, ResourceError, Value,
 };
 use aws_sdk_route53::types::{ChangeAction, ChangeInfo, ResourceRecordSetRegion};
 use schemars::JsonSchema;
@@ -81,16 +82,16 @@ macro_rules! record_fields {
         #[serde(rename_all = "camelCase")]
         pub struct $name {
             /// The ID of the hosted zone to contain this record. Changing it replaces the record.
-            #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+            #[schemars(extend("x-pulumi-replace-on-changes" = true))]
             pub zone_id: Value<String>,
             /// The name of the record: fully qualified, or relative to the zone. Changing it
             /// replaces the record.
-            #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+            #[schemars(extend("x-pulumi-replace-on-changes" = true))]
             pub name: Value<String>,
             /// The record type: `A`, `AAAA`, `CAA`, `CNAME`, `DS`, `MX`, `NAPTR`, `NS`, `PTR`,
             /// `SOA`, `SPF`, `SRV` or `TXT`. Changing it replaces the record.
             #[serde(rename = "type")]
-            #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+            #[schemars(extend("x-pulumi-replace-on-changes" = true))]
             pub record_type: Value<String>,
             /// The TTL of the record, in seconds. Required for non-alias records, not allowed
             /// for alias records.
@@ -106,7 +107,7 @@ macro_rules! record_fields {
             /// Unique identifier to differentiate records with routing policies from one
             /// another. Required if using a routing policy. Changing it replaces the record.
             #[serde(default, skip_serializing_if = "Option::is_none")]
-            #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+            #[schemars(extend("x-pulumi-replace-on-changes" = true))]
             pub set_identifier: Option<Value<String>>,
             /// A block indicating a weighted routing policy (at most one).
             #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -628,7 +629,7 @@ fn internal_aws(operation: &'static str, message: impl Into<String>) -> AwsError
     }
 }
 
-impl Resource for Record {
+impl Resource<ProviderConfig> for Record {
     type Inputs = RecordInputs;
     type Outputs = RecordOutputs;
     const TOKEN: &'static str = "zerotrust:aws/route53:Record";
@@ -676,7 +677,7 @@ impl Resource for Record {
         let (Value::Known(zone_id), Value::Known(name)) = (&inputs.zone_id, &inputs.name) else {
             return;
         };
-        let Ok(aws) = ctx.config.aws().await else {
+        let Ok(aws) = ctx.config().aws().await else {
             return;
         };
         let zone = match zone_name(ctx, Instant::now(), &aws, zone_id).await {
@@ -729,13 +730,13 @@ impl Resource for Record {
         ctx: &Ctx,
         inputs: RecordInputs,
     ) -> Result<Created<RecordOutputs>, ResourceError> {
-        if ctx.preview {
+        if ctx.preview() {
             return Ok(Created {
                 id: String::new(),
                 outputs: RecordOutputs::new(inputs, Value::Unknown),
             });
         }
-        let aws = ctx.config.aws().await?;
+        let aws = ctx.config().aws().await?;
         let started = Instant::now();
         let zone_id = known_str(&inputs.zone_id, "zoneId")?.to_string();
         let zone = require_zone(ctx, started, &aws, &zone_id).await?;
@@ -832,7 +833,7 @@ impl Resource for Record {
                 }
             },
         };
-        let aws = ctx.config.aws().await?;
+        let aws = ctx.config().aws().await?;
         let started = Instant::now();
         let Some(zone) = zone_name(ctx, started, &aws, &zone_id).await? else {
             return Ok(ReadOutcome::Gone);
@@ -869,10 +870,10 @@ impl Resource for Record {
         olds: RecordOutputs,
         news: RecordInputs,
     ) -> Result<RecordOutputs, ResourceError> {
-        if ctx.preview {
+        if ctx.preview() {
             return Ok(RecordOutputs::new(news, olds.fqdn));
         }
-        let aws = ctx.config.aws().await?;
+        let aws = ctx.config().aws().await?;
         let started = Instant::now();
         let zone_id = known_str(&news.zone_id, "zoneId")?.to_string();
         let fqdn = match olds.fqdn.known() {
@@ -897,7 +898,7 @@ impl Resource for Record {
         _id: String,
         olds: RecordOutputs,
     ) -> Result<(), ResourceError> {
-        let aws = ctx.config.aws().await?;
+        let aws = ctx.config().aws().await?;
         let started = Instant::now();
         let zone_id = known_str(&olds.zone_id, "zoneId")?.to_string();
         let rtype = known_str(&olds.record_type, "type")?.to_string();

@@ -177,7 +177,7 @@ fn inputs(name: &str) -> zone::ZoneInputs {
     }
 }
 
-fn ctx() -> crate::typed::Ctx {
+fn ctx() -> crate::modules::Ctx {
     super::tests::ctx(Duration::from_secs(30)).1
 }
 
@@ -185,7 +185,7 @@ fn ctx() -> crate::typed::Ctx {
 async fn a_create_whose_answer_was_lost_adopts_the_zone_it_made() {
     let fake = Fake::start().await;
     let ctx = ctx();
-    let reference = zone::caller_reference(&ctx.urn, &inputs("example.com"));
+    let reference = zone::caller_reference(ctx.urn(), &inputs("example.com"));
     fake.then(
         "POST",
         "hostedzone",
@@ -226,7 +226,7 @@ async fn a_create_whose_answer_was_lost_adopts_the_zone_it_made() {
 async fn a_reference_used_by_a_deleted_zone_is_replaced_by_a_fresh_one() {
     let fake = Fake::start().await;
     let ctx = ctx();
-    let reference = zone::caller_reference(&ctx.urn, &inputs("example.com"));
+    let reference = zone::caller_reference(ctx.urn(), &inputs("example.com"));
     fake.then(
         "POST",
         "hostedzone",

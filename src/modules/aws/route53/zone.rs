@@ -5,7 +5,8 @@ use super::{NO_SUCH_HOSTED_ZONE, change_records, list_all_sets, rrset, wait_insy
 use crate::codec::PropertyPath;
 use crate::modules::aws::client::{self, AwsClients, AwsError};
 use crate::modules::aws::tag_diff;
-use crate::typed::{CheckCtx, Created, Ctx, Failures, ReadOutcome, Resource, ResourceError, Value};
+use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use aws_sdk_route53::types::{
     ChangeAction, ChangeInfo, HostedZoneConfig, Tag, TagResourceType, Vpc, VpcRegion,
 };
@@ -39,7 +40,7 @@ pub struct ZoneVpc {
 pub struct ZoneInputs {
     /// This is the name of the hosted zone. A trailing dot and upper case are ignored: the name
     /// is kept lower case, without the dot. Changing it replaces the zone.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub name: Value<String>,
     /// A comment for the hosted zone, at most 256 characters. Defaults to 'Managed by Pulumi'.
     /// Updated in place.
@@ -49,7 +50,7 @@ pub struct ZoneInputs {
     /// zone. Conflicts with `vpcs`, as delegation sets can only be used for public zones.
     /// Changing it replaces the zone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub delegation_set_id: Option<Value<String>>,
     /// Whether to destroy all records (possibly managed outside of Pulumi) in the zone when
     /// destroying the zone. The apex NS and SOA records are deleted with the zone itself.
@@ -61,7 +62,7 @@ pub struct ZoneInputs {
     /// Configuration block(s) specifying VPC(s) to associate with a private hosted zone.
     /// Conflicts with `delegationSetId`. Changing them replaces the zone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub vpcs: Option<Value<Vec<ZoneVpc>>>,
 }
 
@@ -340,7 +341,7 @@ pub(super) async fn create_zone(
     inputs: &ZoneInputs,
     name: &str,
 ) -> Result<(String, Option<ChangeInfo>), ResourceError> {
-    let reference = caller_reference(&ctx.urn, inputs);
+    let reference = caller_reference(ctx.urn(), inputs);
     let region = region_of(aws);
     let vpcs = known(&inputs.vpcs).unwrap_or_default();
     let comment = known(&inputs.comment).unwrap_or_else(|| DEFAULT_COMMENT.to_string());
@@ -378,7 +379,7 @@ pub(super) async fn create_zone(
             }
             // The reference belonged to a zone deleted since (a destroyed and re-created
             // stack, or a deletion outside Pulumi): Route 53 never accepts a reference twice.
-            let fresh = format!("{reference}-{}", ctx.now.unix_timestamp_nanos());
+            let fresh = format!("{reference}-{}", ctx.now().unix_timestamp_nanos());
             attempt(fresh).await?
         }
         Err(e) => return Err(e.into()),
@@ -545,7 +546,7 @@ fn check_name(inputs: &mut ZoneInputs, failures: &mut Failures) {
     }
 }
 
-impl Resource for Zone {
+impl Resource<ProviderConfig> for Zone {
     type Inputs = ZoneInputs;
     type Outputs = ZoneOutputs;
     const TOKEN: &'static str = "zerotrust:aws/route53:Zone";
@@ -597,7 +598,7 @@ impl Resource for Zone {
         ctx: &Ctx,
         inputs: ZoneInputs,
     ) -> Result<Created<ZoneOutputs>, ResourceError> {
-        if ctx.preview {
+        if ctx.preview() {
             return Ok(Created {
                 id: String::new(),
                 outputs: ZoneOutputs {
@@ -620,7 +621,7 @@ impl Resource for Zone {
                 "zone name unknown outside preview".into(),
             ));
         };
-        let aws = ctx.config.aws().await?;
+        let aws = ctx.config().aws().await?;
         let started = Instant::now();
         let (id, change) = create_zone(ctx, started, &aws, &inputs, &name).await?;
         // From here on the zone exists: a failure must keep it in state (InitFailed), so the
@@ -660,7 +661,7 @@ impl Resource for Zone {
         inputs: Option<ZoneInputs>,
         _outputs: Option<ZoneOutputs>,
     ) -> Result<ReadOutcome<ZoneInputs, ZoneOutputs>, ResourceError> {
-        let aws = ctx.config.aws().await?;
+        let aws = ctx.config().aws().await?;
         let started = Instant::now();
         let id = names::clean_zone_id(&id).to_string();
         let Some(live) = read_live(ctx, started, &aws, &id).await? else {
@@ -681,7 +682,7 @@ impl Resource for Zone {
         olds: ZoneOutputs,
         news: ZoneInputs,
     ) -> Result<ZoneOutputs, ResourceError> {
-        if ctx.preview {
+        if ctx.preview() {
             return Ok(ZoneOutputs {
                 name: news.name.clone(),
                 comment: news.comment.clone().unwrap_or(Value::Unknown),
@@ -693,7 +694,7 @@ impl Resource for Zone {
                 ..olds
             });
         }
-        let aws = ctx.config.aws().await?;
+        let aws = ctx.config().aws().await?;
         let started = Instant::now();
         // Compare with Route 53, not with the recorded outputs: after a partial create (or a
         // change outside Pulumi) the recorded state may not be what is there.
@@ -710,7 +711,7 @@ impl Resource for Zone {
     }
 
     async fn delete(&self, ctx: &Ctx, id: String, olds: ZoneOutputs) -> Result<(), ResourceError> {
-        let aws = ctx.config.aws().await?;
+        let aws = ctx.config().aws().await?;
         let started = Instant::now();
         let force = matches!(olds.force_destroy, Some(Value::Known(true)));
         if force {

@@ -8,8 +8,9 @@ use crate::modules::vault::client::VaultRequest;
 use crate::modules::vault::{
     check_backend_path, check_choice, check_duration, clean_path, list, text, vault_body,
 };
+use crate::modules::{Ctx, ProviderConfig};
 use crate::typed::{
-    CheckCtx, Created, Ctx, DiffInput, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError,
+    CheckCtx, Created, DiffInput, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError,
     Secret, Value,
 };
 use schemars::JsonSchema;
@@ -24,49 +25,49 @@ type Opt<T> = Option<Value<T>>;
 #[serde(rename_all = "camelCase")]
 pub struct CertInputs {
     /// The PKI mount's path.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub backend: Value<String>,
     /// The role to issue under.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub name: Value<String>,
     /// The certificate's common name.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub common_name: Value<String>,
     /// Subject alternative DNS names and emails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub alt_names: Opt<Vec<String>>,
     /// Subject alternative IP addresses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub ip_sans: Opt<Vec<String>>,
     /// Subject alternative URIs (e.g. SPIFFE ids).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub uri_sans: Opt<Vec<String>>,
     /// Other SANs, `<oid>;<type>:<value>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub other_sans: Opt<Vec<String>>,
     /// Lifetime, a Vault duration (`720h`); capped by the role and the mount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub ttl: Opt<String>,
     /// `pem`, `der` or `pem_bundle`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub format: Opt<String>,
     /// `der` or `pkcs8`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub private_key_format: Opt<String>,
     /// Leave the common name out of the SANs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub exclude_cn_from_sans: Opt<bool>,
     /// The issuer that signs, by name or id (default: the role's, else the mount's default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub issuer_ref: Opt<String>,
     /// Replace the certificate on the first `up` within `minSecondsRemaining` of expiry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -79,7 +80,7 @@ pub struct CertInputs {
     pub revoke: Opt<bool>,
     /// The namespace of the mount, instead of the provider's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub namespace: Opt<String>,
 }
 
@@ -231,7 +232,7 @@ fn outputs_from(inputs: CertInputs, data: &Json, now: i64) -> CertOutputs {
     }
 }
 
-impl Resource for SecretBackendCert {
+impl Resource<ProviderConfig> for SecretBackendCert {
     type Inputs = CertInputs;
     type Outputs = CertOutputs;
     const TOKEN: &'static str = "zerotrust:vault/pkiSecret:SecretBackendCert";
@@ -280,7 +281,7 @@ impl Resource for SecretBackendCert {
         else {
             return;
         };
-        let Ok(vault) = ctx.config.vault().await else {
+        let Ok(vault) = ctx.config().vault().await else {
             return;
         };
         let request = VaultRequest::get(format!("{}/roles/{role}", clean_path(backend)))
@@ -337,7 +338,7 @@ impl Resource for SecretBackendCert {
         ctx: &Ctx,
         inputs: Self::Inputs,
     ) -> Result<Created<Self::Outputs>, ResourceError> {
-        if ctx.preview {
+        if ctx.preview() {
             return Ok(Created {
                 id: String::new(),
                 outputs: CertOutputs {
@@ -354,10 +355,10 @@ impl Resource for SecretBackendCert {
             });
         }
         let request = issue_request(&inputs)?;
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         let answer = vault.send(ctx, &request).await?.unwrap_or_default();
         let data = answer.get("data").cloned().unwrap_or_default();
-        let outputs = outputs_from(inputs, &data, now_unix(ctx.now));
+        let outputs = outputs_from(inputs, &data, now_unix(ctx.now()));
         let serial = outputs.serial_number.known().cloned().unwrap_or_default();
         if serial.is_empty() {
             return Err(ResourceError::backend(
@@ -388,7 +389,7 @@ impl Resource for SecretBackendCert {
                     .into(),
             ));
         };
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         let live = match vault
             .send(
                 ctx,
@@ -417,7 +418,7 @@ impl Resource for SecretBackendCert {
                 auto_renew,
                 expiration,
                 min_seconds(&inputs),
-                now_unix(ctx.now),
+                now_unix(ctx.now()),
             ));
         }
         Ok(ReadOutcome::Found {
@@ -447,7 +448,7 @@ impl Resource for SecretBackendCert {
                 auto_renew,
                 exp,
                 min_seconds(&news),
-                now_unix(ctx.now),
+                now_unix(ctx.now()),
             )),
             _ => Value::Unknown,
         };

@@ -2,9 +2,10 @@
 //! share: the namespace of a resource, "is it gone" answers, the mount probe, and the
 //! certificate chain outputs.
 
+use crate::modules::Ctx;
 use crate::modules::vault::client::{VaultClient, VaultError, VaultRequest};
 use crate::modules::vault::{clean_path, list, text};
-use crate::typed::{Ctx, ResourceError, Value};
+use crate::typed::{ResourceError, Value};
 use serde_json::Value as Json;
 
 /// An optional string input, when it is set and known (a namespace, a format, an issuer).
@@ -108,7 +109,7 @@ pub async fn revoke_if_asked(
     if !asked || serial.is_empty() {
         return Ok(());
     }
-    let vault = ctx.config.vault().await?;
+    let vault = ctx.config().vault().await?;
     match vault
         .send(
             ctx,

@@ -5,8 +5,9 @@ use super::common::{gone, known_str, mount_exists};
 use crate::codec::PropertyPath;
 use crate::modules::vault::client::VaultRequest;
 use crate::modules::vault::{check_backend_path, clean_path, list};
+use crate::modules::{Ctx, ProviderConfig};
 use crate::typed::{
-    CheckCtx, Created, Ctx, DiffInput, Failures, ReadOutcome, Resource, ResourceError, Value,
+    CheckCtx, Created, DiffInput, Failures, ReadOutcome, Resource, ResourceError, Value,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -20,7 +21,7 @@ type Opt<T> = Option<Value<T>>;
 #[serde(rename_all = "camelCase")]
 pub struct ConfigUrlsInputs {
     /// The PKI mount's path.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub backend: Value<String>,
     /// URLs of the issuing CA's certificate (Authority Information Access).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -36,7 +37,7 @@ pub struct ConfigUrlsInputs {
     pub enable_templating: Opt<bool>,
     /// The namespace of the mount, instead of the provider's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub namespace: Opt<String>,
 }
 
@@ -113,7 +114,7 @@ pub fn refreshed(inputs: &ConfigUrlsInputs, live: &Json) -> ConfigUrlsInputs {
     }
 }
 
-impl Resource for SecretBackendConfigUrls {
+impl Resource<ProviderConfig> for SecretBackendConfigUrls {
     type Inputs = ConfigUrlsInputs;
     type Outputs = ConfigUrlsInputs;
     const TOKEN: &'static str = "zerotrust:vault/pkiSecret:SecretBackendConfigUrls";
@@ -165,14 +166,14 @@ impl Resource for SecretBackendConfigUrls {
         ctx: &Ctx,
         inputs: Self::Inputs,
     ) -> Result<Created<Self::Outputs>, ResourceError> {
-        if ctx.preview {
+        if ctx.preview() {
             return Ok(Created {
                 id: String::new(),
                 outputs: inputs,
             });
         }
         let request = write_request(&inputs)?;
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         vault.send(ctx, &request).await?;
         Ok(Created {
             id: inputs.backend.known().cloned().unwrap_or_default(),
@@ -201,7 +202,7 @@ impl Resource for SecretBackendConfigUrls {
             },
         };
         let namespace = known_str(&inputs.namespace);
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         let live = match vault.read(ctx, &read_request(&backend, namespace)).await {
             Ok(Some(live)) => live,
             // 404: no mount, or (before Vault 1.11) a mount whose URLs were never set.
@@ -229,7 +230,7 @@ impl Resource for SecretBackendConfigUrls {
         _olds: Self::Outputs,
         news: Self::Inputs,
     ) -> Result<Self::Outputs, ResourceError> {
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         vault.send(ctx, &write_request(&news)?).await?;
         Ok(news)
     }
@@ -241,7 +242,7 @@ impl Resource for SecretBackendConfigUrls {
         id: String,
         outputs: Self::Outputs,
     ) -> Result<(), ResourceError> {
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         match vault
             .send(ctx, &clear_request(&id, known_str(&outputs.namespace)))
             .await

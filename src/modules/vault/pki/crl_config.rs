@@ -6,7 +6,8 @@ use crate::modules::vault::client::VaultRequest;
 use crate::modules::vault::{
     check_backend_path, check_duration, clean_path, duration_seconds, snake_case, vault_body,
 };
-use crate::typed::{CheckCtx, Created, Ctx, Failures, ReadOutcome, Resource, ResourceError, Value};
+use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json, json};
@@ -19,7 +20,7 @@ type Opt<T> = Option<Value<T>>;
 #[serde(rename_all = "camelCase")]
 pub struct CrlConfigInputs {
     /// The PKI mount's path.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub backend: Value<String>,
     /// How long a CRL stays valid, a Vault duration (Vault's default `72h`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -48,7 +49,7 @@ pub struct CrlConfigInputs {
     pub delta_rebuild_interval: Opt<String>,
     /// The namespace of the mount, instead of the provider's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub namespace: Opt<String>,
 }
 
@@ -184,7 +185,7 @@ pub fn refreshed(
         .map_err(|e| ResourceError::Internal(format!("refreshed CRL settings: {e}")))
 }
 
-impl Resource for SecretBackendCrlConfig {
+impl Resource<ProviderConfig> for SecretBackendCrlConfig {
     type Inputs = CrlConfigInputs;
     type Outputs = CrlConfigInputs;
     const TOKEN: &'static str = "zerotrust:vault/pkiSecret:SecretBackendCrlConfig";
@@ -241,14 +242,14 @@ impl Resource for SecretBackendCrlConfig {
         ctx: &Ctx,
         inputs: Self::Inputs,
     ) -> Result<Created<Self::Outputs>, ResourceError> {
-        if ctx.preview {
+        if ctx.preview() {
             return Ok(Created {
                 id: String::new(),
                 outputs: inputs,
             });
         }
         let request = write_request(&inputs, None)?;
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         vault.send(ctx, &request).await?;
         Ok(Created {
             id: inputs.backend.known().cloned().unwrap_or_default(),
@@ -271,7 +272,7 @@ impl Resource for SecretBackendCrlConfig {
             None => serde_json::from_value(json!({"backend": backend}))
                 .map_err(|e| ResourceError::Internal(e.to_string()))?,
         };
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         let live = match vault
             .send(ctx, &read_request(&backend, known_str(&inputs.namespace)))
             .await
@@ -296,7 +297,7 @@ impl Resource for SecretBackendCrlConfig {
         olds: Self::Outputs,
         news: Self::Inputs,
     ) -> Result<Self::Outputs, ResourceError> {
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         vault.send(ctx, &write_request(&news, Some(&olds))?).await?;
         Ok(news)
     }

@@ -6,8 +6,9 @@ use super::{COMMA_JOINED, KEY_TYPES, check_key};
 use crate::codec::typed_json::plain_json;
 use crate::modules::vault::client::VaultRequest;
 use crate::modules::vault::{check_backend_path, check_choice, clean_path, text, vault_body};
+use crate::modules::{Ctx, ProviderConfig};
 use crate::typed::{
-    CheckCtx, Created, Ctx, Failures, ReadOutcome, Resource, ResourceError, Secret, Value,
+    CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Secret, Value,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -185,7 +186,7 @@ pub fn preview_outputs(inputs: IntermediateCertRequestInputs) -> IntermediateCer
     }
 }
 
-impl Resource for SecretBackendIntermediateCertRequest {
+impl Resource<ProviderConfig> for SecretBackendIntermediateCertRequest {
     type Inputs = IntermediateCertRequestInputs;
     type Outputs = IntermediateCertRequestOutputs;
     const TOKEN: &'static str = "zerotrust:vault/pkiSecret:SecretBackendIntermediateCertRequest";
@@ -237,14 +238,14 @@ impl Resource for SecretBackendIntermediateCertRequest {
         ctx: &Ctx,
         inputs: Self::Inputs,
     ) -> Result<Created<Self::Outputs>, ResourceError> {
-        if ctx.preview {
+        if ctx.preview() {
             return Ok(Created {
                 id: String::new(),
                 outputs: preview_outputs(inputs),
             });
         }
         let request = generate_request(&inputs)?;
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         let answer = vault.send(ctx, &request).await?.unwrap_or_default();
         let data = answer.get("data").cloned().unwrap_or_default();
         let outputs = outputs_from(inputs, &data);
@@ -282,7 +283,7 @@ impl Resource for SecretBackendIntermediateCertRequest {
                 outputs,
             });
         };
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         if !mount_exists(ctx, &vault, backend, known_str(&inputs.namespace)).await? {
             return Ok(ReadOutcome::Gone);
         }

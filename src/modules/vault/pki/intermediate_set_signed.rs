@@ -5,7 +5,8 @@ use super::common::{gone, known_str, mount_exists};
 use crate::modules::tls::common::check_pem;
 use crate::modules::vault::client::VaultRequest;
 use crate::modules::vault::{check_backend_path, clean_path, list};
-use crate::typed::{CheckCtx, Created, Ctx, Failures, ReadOutcome, Resource, ResourceError, Value};
+use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value as Json, json};
@@ -77,7 +78,7 @@ pub fn outputs_from(
     }
 }
 
-impl Resource for SecretBackendIntermediateSetSigned {
+impl Resource<ProviderConfig> for SecretBackendIntermediateSetSigned {
     type Inputs = IntermediateSetSignedInputs;
     type Outputs = IntermediateSetSignedOutputs;
     const TOKEN: &'static str = "zerotrust:vault/pkiSecret:SecretBackendIntermediateSetSigned";
@@ -107,7 +108,7 @@ impl Resource for SecretBackendIntermediateSetSigned {
         ctx: &Ctx,
         inputs: Self::Inputs,
     ) -> Result<Created<Self::Outputs>, ResourceError> {
-        if ctx.preview {
+        if ctx.preview() {
             return Ok(Created {
                 id: String::new(),
                 outputs: IntermediateSetSignedOutputs {
@@ -118,7 +119,7 @@ impl Resource for SecretBackendIntermediateSetSigned {
             });
         }
         let request = set_signed_request(&inputs)?;
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         let answer = vault.send(ctx, &request).await?.unwrap_or_default();
         let data = answer.get("data").cloned().unwrap_or_default();
         let outputs = outputs_from(inputs, &data);
@@ -156,7 +157,7 @@ impl Resource for SecretBackendIntermediateSetSigned {
             });
         };
         let namespace = known_str(&inputs.namespace);
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         let issuers = outputs
             .imported_issuers
             .known()

@@ -11,7 +11,7 @@ pub mod root_cert;
 pub mod root_sign_intermediate;
 pub mod sign;
 
-use crate::core::Registry;
+use crate::modules::Registry;
 use crate::typed::{Failures, Value};
 
 pub fn register(registry: Registry) -> Registry {

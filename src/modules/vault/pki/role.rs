@@ -6,7 +6,8 @@ use crate::modules::vault::client::VaultRequest;
 use crate::modules::vault::{
     check_backend_path, check_duration, clean_path, duration_seconds, snake_case, vault_body,
 };
-use crate::typed::{CheckCtx, Created, Ctx, Failures, ReadOutcome, Resource, ResourceError, Value};
+use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value as Json};
@@ -19,14 +20,14 @@ type Opt<T> = Option<Value<T>>;
 #[serde(rename_all = "camelCase")]
 pub struct RoleInputs {
     /// The PKI mount's path.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub backend: Value<String>,
     /// The role's name.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub name: Value<String>,
     /// The namespace of the mount, instead of the provider's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub namespace: Opt<String>,
     /// The issuer that signs, by name or id (default: the mount's default issuer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -271,7 +272,7 @@ pub fn refreshed(inputs: &RoleInputs, live: &Json) -> Result<RoleInputs, Resourc
         .map_err(|e| ResourceError::Internal(format!("refreshed role: {e}")))
 }
 
-impl Resource for SecretBackendRole {
+impl Resource<ProviderConfig> for SecretBackendRole {
     type Inputs = RoleInputs;
     type Outputs = RoleInputs;
     const TOKEN: &'static str = "zerotrust:vault/pkiSecret:SecretBackendRole";
@@ -321,14 +322,14 @@ impl Resource for SecretBackendRole {
         ctx: &Ctx,
         inputs: Self::Inputs,
     ) -> Result<Created<Self::Outputs>, ResourceError> {
-        if ctx.preview {
+        if ctx.preview() {
             return Ok(Created {
                 id: String::new(),
                 outputs: inputs,
             });
         }
         let request = write_request(&inputs)?;
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         vault.send(ctx, &request).await?;
         Ok(Created {
             id: request.path,
@@ -355,7 +356,7 @@ impl Resource for SecretBackendRole {
             None => serde_json::from_value(serde_json::json!({"backend": backend, "name": name}))
                 .map_err(|e| ResourceError::Internal(e.to_string()))?,
         };
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         let Some(live) = vault
             .read(
                 ctx,
@@ -380,7 +381,7 @@ impl Resource for SecretBackendRole {
         _olds: Self::Outputs,
         news: Self::Inputs,
     ) -> Result<Self::Outputs, ResourceError> {
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         vault.send(ctx, &write_request(&news)?).await?;
         Ok(news)
     }
@@ -391,7 +392,7 @@ impl Resource for SecretBackendRole {
         id: String,
         outputs: Self::Outputs,
     ) -> Result<(), ResourceError> {
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         match vault
             .send(
                 ctx,

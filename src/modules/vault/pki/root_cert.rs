@@ -6,8 +6,9 @@ use crate::modules::vault::client::VaultRequest;
 use crate::modules::vault::{
     check_backend_path, check_choice, check_duration, clean_path, text, vault_body,
 };
+use crate::modules::{Ctx, ProviderConfig};
 use crate::typed::{
-    CheckCtx, Created, Ctx, DiffInput, Failures, ReadOutcome, Resource, ResourceError, Value,
+    CheckCtx, Created, DiffInput, Failures, ReadOutcome, Resource, ResourceError, Value,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -169,7 +170,7 @@ fn outputs_from(inputs: RootCertInputs, data: &Json) -> RootCertOutputs {
     }
 }
 
-impl Resource for SecretBackendRootCert {
+impl Resource<ProviderConfig> for SecretBackendRootCert {
     type Inputs = RootCertInputs;
     type Outputs = RootCertOutputs;
     const TOKEN: &'static str = "zerotrust:vault/pkiSecret:SecretBackendRootCert";
@@ -236,7 +237,7 @@ impl Resource for SecretBackendRootCert {
         ctx: &Ctx,
         inputs: Self::Inputs,
     ) -> Result<Created<Self::Outputs>, ResourceError> {
-        if ctx.preview {
+        if ctx.preview() {
             return Ok(Created {
                 id: String::new(),
                 outputs: RootCertOutputs {
@@ -250,7 +251,7 @@ impl Resource for SecretBackendRootCert {
             });
         }
         let request = generate_request(&inputs)?;
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         let answer = vault.send(ctx, &request).await?.unwrap_or_default();
         let data = answer.get("data").cloned().unwrap_or_default();
         let outputs = outputs_from(inputs, &data);
@@ -290,7 +291,7 @@ impl Resource for SecretBackendRootCert {
         let Some((backend, issuer)) = parse_root_id(&id) else {
             return Err(ResourceError::Internal(format!("malformed id {id:?}")));
         };
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         let request = VaultRequest::get(format!("{backend}/issuer/{issuer}"))
             .in_namespace(namespace_of(&inputs));
         let live = match vault.send(ctx, &request).await {
@@ -327,7 +328,7 @@ impl Resource for SecretBackendRootCert {
         let Some((backend, issuer)) = parse_root_id(&id) else {
             return Ok(());
         };
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         let namespace = namespace_of(&outputs.inputs);
         let gone = |e: &crate::modules::vault::client::VaultError| {
             e.is_not_found()

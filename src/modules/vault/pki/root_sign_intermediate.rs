@@ -9,7 +9,8 @@ use crate::modules::vault::client::VaultRequest;
 use crate::modules::vault::{
     check_backend_path, check_choice, check_duration, clean_path, text, vault_body,
 };
-use crate::typed::{CheckCtx, Created, Ctx, Failures, ReadOutcome, Resource, ResourceError, Value};
+use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -22,92 +23,92 @@ type Opt<T> = Option<Value<T>>;
 #[serde(rename_all = "camelCase")]
 pub struct RootSignIntermediateInputs {
     /// The path of the PKI mount holding the signing CA.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub backend: Value<String>,
     /// The intermediate's certificate signing request, PEM.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub csr: Value<String>,
     /// The intermediate's common name.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub common_name: Value<String>,
     /// Subject alternative DNS names and emails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub alt_names: Opt<Vec<String>>,
     /// Subject alternative IP addresses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub ip_sans: Opt<Vec<String>>,
     /// Subject alternative URIs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub uri_sans: Opt<Vec<String>>,
     /// Other SANs, `<oid>;<type>:<value>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub other_sans: Opt<Vec<String>>,
     /// Validity, a Vault duration (`43800h`); capped by the signing CA and the mount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub ttl: Opt<String>,
     /// `pem`, `der` or `pem_bundle`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub format: Opt<String>,
     /// Longest chain of CAs below the intermediate (-1: unlimited).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub max_path_length: Opt<i64>,
     /// Leave the common name out of the SANs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub exclude_cn_from_sans: Opt<bool>,
     /// Take the subject, SANs and extensions from the CSR rather than from these inputs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub use_csr_values: Opt<bool>,
     /// DNS domains the intermediate may issue for (name constraints).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub permitted_dns_domains: Opt<Vec<String>>,
     /// Subject organizational unit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub ou: Opt<String>,
     /// Subject organization.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub organization: Opt<String>,
     /// Subject country.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub country: Opt<String>,
     /// Subject locality.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub locality: Opt<String>,
     /// Subject province.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub province: Opt<String>,
     /// Subject street address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub street_address: Opt<String>,
     /// Subject postal code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub postal_code: Opt<String>,
     /// The issuer that signs, by name or id (default: the mount's default issuer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub issuer_ref: Opt<String>,
     /// Revoke the intermediate's certificate in Vault on destroy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoke: Opt<bool>,
     /// The namespace of the mount, instead of the provider's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub namespace: Opt<String>,
 }
 
@@ -178,7 +179,7 @@ pub fn cert_id(backend: &str, serial: &str) -> String {
     format!("{}/cert/{serial}", clean_path(backend))
 }
 
-impl Resource for SecretBackendRootSignIntermediate {
+impl Resource<ProviderConfig> for SecretBackendRootSignIntermediate {
     type Inputs = RootSignIntermediateInputs;
     type Outputs = RootSignIntermediateOutputs;
     const TOKEN: &'static str = "zerotrust:vault/pkiSecret:SecretBackendRootSignIntermediate";
@@ -224,7 +225,7 @@ impl Resource for SecretBackendRootSignIntermediate {
         ctx: &Ctx,
         inputs: Self::Inputs,
     ) -> Result<Created<Self::Outputs>, ResourceError> {
-        if ctx.preview {
+        if ctx.preview() {
             return Ok(Created {
                 id: String::new(),
                 outputs: RootSignIntermediateOutputs {
@@ -238,7 +239,7 @@ impl Resource for SecretBackendRootSignIntermediate {
             });
         }
         let request = sign_request(&inputs)?;
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         let answer = vault.send(ctx, &request).await?.unwrap_or_default();
         let data = answer.get("data").cloned().unwrap_or_default();
         let outputs = outputs_from(inputs, &data);
@@ -269,7 +270,7 @@ impl Resource for SecretBackendRootSignIntermediate {
                 "a signed intermediate cannot be imported: Vault does not keep the parameters it was signed with".into(),
             ));
         };
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         let live = match vault
             .send(
                 ctx,

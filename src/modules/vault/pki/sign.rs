@@ -11,9 +11,9 @@ use crate::modules::vault::client::VaultRequest;
 use crate::modules::vault::{
     check_backend_path, check_choice, check_duration, clean_path, text, vault_body,
 };
+use crate::modules::{Ctx, ProviderConfig};
 use crate::typed::{
-    CheckCtx, Created, Ctx, DiffInput, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError,
-    Value,
+    CheckCtx, Created, DiffInput, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError, Value,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -27,50 +27,50 @@ type Opt<T> = Option<Value<T>>;
 #[serde(rename_all = "camelCase")]
 pub struct SignInputs {
     /// The PKI mount's path.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub backend: Value<String>,
     /// The role to sign under.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub name: Value<String>,
     /// The certificate signing request, PEM.
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub csr: Value<String>,
     /// The certificate's common name (the role's `useCsrCommonName`, on by default, takes the
     /// CSR's instead).
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub common_name: Value<String>,
     /// Subject alternative DNS names and emails (the role's `useCsrSans`, on by default, takes
     /// the CSR's instead).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub alt_names: Opt<Vec<String>>,
     /// Subject alternative IP addresses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub ip_sans: Opt<Vec<String>>,
     /// Subject alternative URIs (e.g. SPIFFE ids).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub uri_sans: Opt<Vec<String>>,
     /// Other SANs, `<oid>;<type>:<value>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub other_sans: Opt<Vec<String>>,
     /// Lifetime, a Vault duration (`720h`); capped by the role and the mount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub ttl: Opt<String>,
     /// `pem`, `der` or `pem_bundle`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub format: Opt<String>,
     /// Leave the common name out of the SANs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub exclude_cn_from_sans: Opt<bool>,
     /// The issuer that signs, by name or id (default: the role's, else the mount's default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub issuer_ref: Opt<String>,
     /// Replace the certificate on the first `up` within `minSecondsRemaining` of expiry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -83,7 +83,7 @@ pub struct SignInputs {
     pub revoke: Opt<bool>,
     /// The namespace of the mount, instead of the provider's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
+    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
     pub namespace: Opt<String>,
 }
 
@@ -213,7 +213,7 @@ pub fn outputs_from(inputs: SignInputs, data: &Json, now: i64) -> SignOutputs {
     }
 }
 
-impl Resource for SecretBackendSign {
+impl Resource<ProviderConfig> for SecretBackendSign {
     type Inputs = SignInputs;
     type Outputs = SignOutputs;
     const TOKEN: &'static str = "zerotrust:vault/pkiSecret:SecretBackendSign";
@@ -265,7 +265,7 @@ impl Resource for SecretBackendSign {
         let (Value::Known(backend), Value::Known(role)) = (&inputs.backend, &inputs.name) else {
             return;
         };
-        let Ok(vault) = ctx.config.vault().await else {
+        let Ok(vault) = ctx.config().vault().await else {
             return;
         };
         let request = role_request(backend, role, known_str(&inputs.namespace));
@@ -303,7 +303,7 @@ impl Resource for SecretBackendSign {
         ctx: &Ctx,
         inputs: Self::Inputs,
     ) -> Result<Created<Self::Outputs>, ResourceError> {
-        if ctx.preview {
+        if ctx.preview() {
             return Ok(Created {
                 id: String::new(),
                 outputs: SignOutputs {
@@ -318,10 +318,10 @@ impl Resource for SecretBackendSign {
             });
         }
         let request = sign_request(&inputs)?;
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         let answer = vault.send(ctx, &request).await?.unwrap_or_default();
         let data = answer.get("data").cloned().unwrap_or_default();
-        let outputs = outputs_from(inputs, &data, now_unix(ctx.now));
+        let outputs = outputs_from(inputs, &data, now_unix(ctx.now()));
         let serial = outputs.serial_number.known().cloned().unwrap_or_default();
         if serial.is_empty() {
             return Err(ResourceError::backend(
@@ -349,7 +349,7 @@ impl Resource for SecretBackendSign {
                 "a signed certificate cannot be imported: Vault does not keep the parameters it was signed with".into(),
             ));
         };
-        let vault = ctx.config.vault().await?;
+        let vault = ctx.config().vault().await?;
         let live = match vault
             .send(
                 ctx,
@@ -370,7 +370,7 @@ impl Resource for SecretBackendSign {
                 auto_renew(&inputs),
                 expiration,
                 min_seconds(&inputs),
-                now_unix(ctx.now),
+                now_unix(ctx.now()),
             ));
         }
         Ok(ReadOutcome::Found {
@@ -394,7 +394,7 @@ impl Resource for SecretBackendSign {
                 auto_renew(&news),
                 exp,
                 min_seconds(&news),
-                now_unix(ctx.now),
+                now_unix(ctx.now()),
             )),
             Value::Unknown => Value::Unknown,
         };

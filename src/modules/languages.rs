@@ -3,7 +3,7 @@
 //! The Go names are derived from the module list, so a new module cannot make two Go packages
 //! clash (the generator refuses a schema where several modules end in the same `v1`).
 
-use super::VERSION;
+use super::{PACKAGE, VERSION};
 use serde_json::{Map, Value as Json, json};
 use std::collections::BTreeSet;
 
@@ -41,7 +41,7 @@ pub fn go_alias(module: &str) -> String {
 
 /// The `language` section for the given modules.
 pub fn language_section(modules: &BTreeSet<&str>) -> Json {
-    let import_base = format!("{GO_MODULE}/{}", super::schema::PACKAGE);
+    let import_base = format!("{GO_MODULE}/{}", PACKAGE);
     let mut aliases = Map::new();
     let mut module_to_package = Map::new();
     for module in modules {

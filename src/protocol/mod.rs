@@ -39,4 +39,4 @@ pub mod google {
 /// The encoded `google.protobuf.FileDescriptorSet` of every file `build.rs` compiled (ours and
 /// the well-known types they import), as protoc produced it.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
-    include_bytes!(concat!(env!("OUT_DIR"), "/zerotrust_descriptor_set.bin"));
+    include_bytes!(concat!(env!("OUT_DIR"), "/descriptor_set.bin"));

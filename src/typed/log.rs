@@ -1,7 +1,7 @@
 //! Messages for the user go to the engine's Log RPC, attached to a resource URN; diagnostics go
 //! to stderr through `tracing`. Nothing is ever written to stdout, which carries the port line.
 
-use crate::proto::pulumirpc::{LogRequest, LogSeverity, engine_client::EngineClient};
+use crate::protocol::pulumirpc::{LogRequest, LogSeverity, engine_client::EngineClient};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 

@@ -4,21 +4,21 @@
 //! answer. Every handler runs inside a panic guard, so a bug becomes an Internal error instead of
 //! a dead plugin; long operations race the resource timeout and the Cancel signal.
 
-use super::cancel::{self, CancelSource, Canceller};
-use super::config::normalize_config;
-use super::diff::DiffResult;
-use super::log::EngineLog;
-use super::schema::{ObjectSpec, Types};
-use super::validate::validate_object;
-use super::{Registry, VERSION};
+use super::{Package, Registry};
 use crate::codec::{self, CodecError, PropertyMap, PropertyValue};
-use crate::modules::ProviderConfig;
-use crate::proto::google::rpc::Status as RpcStatus;
-use crate::proto::pulumirpc::{self as pb, resource_provider_server::ResourceProvider};
+use crate::model::config::normalize_config;
+use crate::model::diff::{self, DiffResult};
+use crate::model::schema::{self, ObjectSpec, Types};
+use crate::model::validate::validate_object;
+use crate::protocol::google::rpc::Status as RpcStatus;
+use crate::protocol::pulumirpc::{self as pb, resource_provider_server::ResourceProvider};
+use crate::typed::cancel::{self, CancelSource, Canceller};
 use crate::typed::erased::{CheckArgs, DiffArgs, DynResource, decode};
-use crate::typed::{CheckFailure, Ctx, ResourceError};
+use crate::typed::log::EngineLog;
+use crate::typed::{CheckFailure, Ctx, DEFAULT_TIMEOUT, ResourceError};
 use futures::FutureExt;
 use prost::Message;
+use serde::de::DeserializeOwned;
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -28,8 +28,6 @@ use time::OffsetDateTime;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Request, Response, Status};
 
-/// The budget for an operation whose resource sets no custom timeout.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 /// How long a cancelled operation may take to report what it created before it is dropped.
 const CANCEL_GRACE: Duration = Duration::from_secs(5);
 /// Budget of the backend lookups a Check may make: a Check must not hold up a preview.
@@ -43,26 +41,33 @@ pub struct ConfigSchema {
     pub types: Types,
 }
 
-/// The provider behind the gRPC service.
-pub struct Provider {
-    registry: Registry,
+/// What a provider's configuration type must be: decoded from Configure's arguments, with a
+/// default for the time before Configure.
+pub trait Config: DeserializeOwned + Default + Send + Sync + 'static {}
+impl<C: DeserializeOwned + Default + Send + Sync + 'static> Config for C {}
+
+/// The provider behind the gRPC service, configured with a `C`.
+pub struct Provider<C> {
+    package: Package,
+    registry: Registry<C>,
     config_schema: ConfigSchema,
-    config: RwLock<Arc<ProviderConfig>>,
+    config: RwLock<Arc<C>>,
     schema_text: String,
     log: EngineLog,
     canceller: Canceller,
     cancel: CancelSource,
 }
 
-impl Provider {
-    pub fn new(registry: Registry, config_schema: ConfigSchema) -> Self {
-        let schema = registry.package_schema(&config_schema.spec, &config_schema.types);
+impl<C: Config> Provider<C> {
+    pub fn new(package: Package, registry: Registry<C>, config_schema: ConfigSchema) -> Self {
+        let schema = registry.package_schema(&package, &config_schema.spec, &config_schema.types);
         let schema_text = serde_json::to_string_pretty(&schema).unwrap_or_default();
         let (canceller, cancel) = cancel::channel();
         Provider {
+            package,
             registry,
             config_schema,
-            config: RwLock::new(Arc::new(ProviderConfig::default())),
+            config: RwLock::new(Arc::new(C::default())),
             schema_text,
             log: EngineLog::default(),
             canceller,
@@ -80,46 +85,53 @@ impl Provider {
         self.log.connect(address);
     }
 
-    fn config(&self) -> Arc<ProviderConfig> {
+    fn config(&self) -> Arc<C> {
         self.config
             .read()
             .map(|c| Arc::clone(&c))
             .unwrap_or_default()
     }
 
-    fn ctx(&self, urn: &str, name: &str, preview: bool, timeout_seconds: f64) -> Ctx {
+    fn ctx(&self, urn: &str, name: &str, preview: bool, timeout_seconds: f64) -> Ctx<C> {
         let timeout = if timeout_seconds > 0.0 && timeout_seconds.is_finite() {
             Duration::from_secs_f64(timeout_seconds.min(7.0 * 24.0 * 3600.0))
         } else {
             DEFAULT_TIMEOUT
         };
-        Ctx {
-            started: tokio::time::Instant::now(),
-            urn: urn.to_string(),
-            name: name.to_string(),
-            preview,
-            timeout,
-            log: self.log.clone(),
-            now: OffsetDateTime::now_utc(),
-            config: self.config(),
-            cancel: self.cancel.signal(),
-        }
+        Ctx::new(urn, self.config())
+            .with_name(name)
+            .with_preview(preview)
+            .with_timeout(timeout)
+            .with_log(self.log.clone())
+            .with_cancel(self.cancel.signal())
     }
 
-    fn resource(&self, token: &str) -> Result<&Arc<dyn DynResource>, Status> {
+    fn resource(&self, token: &str) -> Result<&Arc<dyn DynResource<C>>, Status> {
         self.registry
             .get_resource(token)
-            .ok_or_else(|| not_found("resource type", token, self.registry.resource_tokens()))
+            .ok_or_else(|| self.not_found("resource type", token, self.registry.resource_tokens()))
     }
-}
 
-/// NotFound for a token this provider does not serve, listing the ones it does.
-fn not_found<'a>(what: &str, token: &str, known: impl Iterator<Item = &'a &'static str>) -> Status {
-    let known: Vec<&str> = known.copied().collect();
-    Status::not_found(format!(
-        "unknown {what} '{token}': zerotrust v{VERSION} provides {}",
-        known.join(", ")
-    ))
+    /// NotFound for a token this provider does not serve, listing the ones it does.
+    fn not_found<'a>(
+        &self,
+        what: &str,
+        token: &str,
+        known: impl Iterator<Item = &'a &'static str>,
+    ) -> Status {
+        let known: Vec<&str> = known.copied().collect();
+        Status::not_found(format!(
+            "unknown {what} '{token}': {} v{} provides {}",
+            self.package.name,
+            self.package.version,
+            known.join(", ")
+        ))
+    }
+
+    /// Unimplemented, naming the package.
+    fn unimplemented(&self, what: &str) -> Status {
+        Status::unimplemented(format!("{} {what}", self.package.name))
+    }
 }
 
 /// The token of a resource from its URN's last type segment, for requests without `type`.
@@ -190,7 +202,7 @@ pub fn error_status(token: &str, name: &str, operation: &str, err: ResourceError
         ResourceError::Cancelled => Status::cancelled(format!("{subject}: {err}")),
         ResourceError::Timeout(_) => Status::deadline_exceeded(format!("{subject}: {err}")),
         ResourceError::Internal(_) => Status::internal(format!(
-            "{subject}: {err} (a zerotrust bug; please report it)"
+            "{subject}: {err} (a bug in the provider; please report it)"
         )),
     }
 }
@@ -211,28 +223,28 @@ async fn guarded<T>(
             // The payload may quote the input being handled: stderr only, never the engine.
             tracing::error!(rpc, "handler panicked: {what}");
             Err(Status::internal(format!(
-                "{rpc}: the provider panicked (details in the provider's log); this is a zerotrust bug, please report it"
+                "{rpc}: the provider panicked (details in the provider's log); this is a bug in the provider, please report it"
             )))
         }
     }
 }
 
 /// Race an operation against its timeout and the engine's Cancel.
-async fn bounded<T>(
-    ctx: &Ctx,
+async fn bounded<C, T>(
+    ctx: &Ctx<C>,
     fut: impl Future<Output = Result<T, ResourceError>>,
 ) -> Result<T, ResourceError> {
-    let operation = tokio::time::timeout(ctx.timeout, fut);
+    let operation = tokio::time::timeout(ctx.timeout(), fut);
     tokio::pin!(operation);
     tokio::select! {
         biased;
-        r = &mut operation => return r.unwrap_or(Err(ResourceError::Timeout(ctx.timeout))),
+        r = &mut operation => return r.unwrap_or(Err(ResourceError::Timeout(ctx.timeout()))),
         () = ctx.cancelled() => {}
     }
     // Operations that watch for cancellation stop promptly and report what they already
     // created (an init failure with its id); give them a moment before dropping them.
     match tokio::time::timeout(CANCEL_GRACE, &mut operation).await {
-        Ok(r) => r.unwrap_or(Err(ResourceError::Timeout(ctx.timeout))),
+        Ok(r) => r.unwrap_or(Err(ResourceError::Timeout(ctx.timeout()))),
         Err(_) => Err(ResourceError::Cancelled),
     }
 }
@@ -242,7 +254,7 @@ fn diff_response(result: DiffResult, input_keys: &ObjectSpec) -> pb::DiffRespons
         .detailed
         .iter()
         .map(|(path, change)| {
-            use super::diff::ChangeKind;
+            use diff::ChangeKind;
             use pb::property_diff::Kind;
             let kind = match (change.kind, change.replace) {
                 (ChangeKind::Add, false) => Kind::Add,
@@ -281,7 +293,7 @@ fn diff_response(result: DiffResult, input_keys: &ObjectSpec) -> pb::DiffRespons
 type ListStream = ReceiverStream<Result<pb::ListResponse, Status>>;
 
 #[tonic::async_trait]
-impl ResourceProvider for Arc<Provider> {
+impl<C: Config> ResourceProvider for Arc<Provider<C>> {
     type ListStream = ListStream;
 
     async fn handshake(
@@ -306,9 +318,7 @@ impl ResourceProvider for Arc<Provider> {
         &self,
         _: Request<pb::ParameterizeRequest>,
     ) -> Result<Response<pb::ParameterizeResponse>, Status> {
-        Err(Status::unimplemented(
-            "zerotrust is not a parameterized provider",
-        ))
+        Err(self.unimplemented("is not a parameterized provider"))
     }
 
     async fn get_schema(
@@ -318,8 +328,8 @@ impl ResourceProvider for Arc<Provider> {
         let req = request.into_inner();
         if !req.subpackage_name.is_empty() {
             return Err(Status::not_found(format!(
-                "zerotrust has no subpackage '{}'",
-                req.subpackage_name
+                "{} has no subpackage '{}'",
+                self.package.name, req.subpackage_name
             )));
         }
         Ok(Response::new(pb::GetSchemaResponse {
@@ -344,7 +354,7 @@ impl ResourceProvider for Arc<Provider> {
                     .spec
                     .properties
                     .get(key)
-                    .is_some_and(|p| super::schema::holds_secrets(p, &self.config_schema.types));
+                    .is_some_and(|p| schema::holds_secrets(p, &self.config_schema.types));
                 if holds_secrets && !matches!(value, PropertyValue::Secret(_)) {
                     *value = PropertyValue::secret(value.clone());
                 }
@@ -377,7 +387,7 @@ impl ResourceProvider for Arc<Provider> {
             let (news, _) = normalize_config(&news, spec);
             // Settings only steer how resources are reached, so no change replaces the provider.
             let ignore = BTreeSet::from(["version".to_string()]);
-            let result = super::diff::diff_inputs(&olds, &news, &BTreeSet::new(), &ignore);
+            let result = diff::diff_inputs(&olds, &news, &BTreeSet::new(), &ignore);
             Ok(Response::new(diff_response(result, spec)))
         })
         .await
@@ -393,7 +403,7 @@ impl ResourceProvider for Arc<Provider> {
             let (mut normalized, failures) = normalize_config(&args, &self.config_schema.spec);
             normalized.remove("version");
             let decoded = if failures.is_empty() {
-                decode::<ProviderConfig>(&normalized).map(|(c, _)| c)
+                decode::<C>(&normalized).map(|(c, _)| c)
             } else {
                 Err(failures[0].clone())
             };
@@ -423,10 +433,9 @@ impl ResourceProvider for Arc<Provider> {
     ) -> Result<Response<pb::InvokeResponse>, Status> {
         guarded("Invoke", async {
             let req = request.into_inner();
-            let function = self
-                .registry
-                .get_function(&req.tok)
-                .ok_or_else(|| not_found("function", &req.tok, self.registry.function_tokens()))?;
+            let function = self.registry.get_function(&req.tok).ok_or_else(|| {
+                self.not_found("function", &req.tok, self.registry.function_tokens())
+            })?;
             let args = decode_props(req.args.as_ref(), "args")?;
             let ctx = self.ctx("", "", req.preview, 0.0);
             let result = bounded(&ctx, function.invoke(&ctx, &args))
@@ -450,7 +459,7 @@ impl ResourceProvider for Arc<Provider> {
         &self,
         _: Request<pb::CallRequest>,
     ) -> Result<Response<pb::CallResponse>, Status> {
-        Err(Status::unimplemented("zerotrust has no resource methods"))
+        Err(self.unimplemented("has no resource methods"))
     }
 
     async fn check(
@@ -575,7 +584,7 @@ impl ResourceProvider for Arc<Provider> {
         &self,
         _: Request<pb::ListRequest>,
     ) -> Result<Response<Self::ListStream>, Status> {
-        Err(Status::unimplemented("zerotrust does not list resources"))
+        Err(self.unimplemented("does not list resources"))
     }
 
     async fn update(
@@ -621,9 +630,7 @@ impl ResourceProvider for Arc<Provider> {
         &self,
         _: Request<pb::ConstructRequest>,
     ) -> Result<Response<pb::ConstructResponse>, Status> {
-        Err(Status::unimplemented(
-            "zerotrust has no component resources",
-        ))
+        Err(self.unimplemented("has no component resources"))
     }
 
     async fn cancel(&self, _: Request<()>) -> Result<Response<()>, Status> {
@@ -634,7 +641,7 @@ impl ResourceProvider for Arc<Provider> {
 
     async fn get_plugin_info(&self, _: Request<()>) -> Result<Response<pb::PluginInfo>, Status> {
         Ok(Response::new(pb::PluginInfo {
-            version: VERSION.to_string(),
+            version: self.package.version.to_string(),
         }))
     }
 
@@ -647,24 +654,24 @@ impl ResourceProvider for Arc<Provider> {
         &self,
         _: Request<pb::GetMappingRequest>,
     ) -> Result<Response<pb::GetMappingResponse>, Status> {
-        Err(Status::unimplemented("zerotrust has no mappings"))
+        Err(self.unimplemented("has no mappings"))
     }
 
     async fn get_mappings(
         &self,
         _: Request<pb::GetMappingsRequest>,
     ) -> Result<Response<pb::GetMappingsResponse>, Status> {
-        Err(Status::unimplemented("zerotrust has no mappings"))
+        Err(self.unimplemented("has no mappings"))
     }
 }
 
 /// Serve the provider on an already bound listener until `shutdown` resolves.
-pub async fn serve(
-    provider: Arc<Provider>,
+pub async fn serve<C: Config>(
+    provider: Arc<Provider<C>>,
     listener: tokio::net::TcpListener,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), tonic::transport::Error> {
-    use crate::proto::pulumirpc::resource_provider_server::ResourceProviderServer;
+    use crate::protocol::pulumirpc::resource_provider_server::ResourceProviderServer;
     let service = ResourceProviderServer::new(provider)
         .max_decoding_message_size(MAX_MESSAGE)
         .max_encoding_message_size(MAX_MESSAGE);
@@ -685,11 +692,35 @@ pub fn incoming(listener: tokio::net::TcpListener) -> tonic::transport::server::
 mod tests {
     use super::*;
 
+    #[derive(Default, serde::Deserialize)]
+    struct NoSettings {}
+
+    /// A provider serving nothing: enough for what the server does on its own.
+    fn bare_provider() -> Arc<Provider<NoSettings>> {
+        let package = Package {
+            name: "bare",
+            version: "0.0.1",
+            display_name: "bare",
+            description: "serves nothing",
+            keywords: &[],
+            license: "Apache-2.0",
+            publisher: "tests",
+            provider_description: "the bare provider",
+            meta: serde_json::json!({}),
+            languages: |_| serde_json::json!({}),
+        };
+        let config = ConfigSchema {
+            spec: ObjectSpec::default(),
+            types: Types::new(),
+        };
+        Arc::new(Provider::new(package, Registry::default(), config))
+    }
+
     /// The provider's side of each engine connection has Nagle's algorithm off. The same check
     /// on a plain accept shows it is off only because `incoming` turns it off.
     #[tokio::test]
     async fn accepted_connections_have_nodelay() {
-        use crate::proto::pulumirpc::resource_provider_client::ResourceProviderClient;
+        use crate::protocol::pulumirpc::resource_provider_client::ResourceProviderClient;
         use futures::StreamExt;
 
         let plain = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -710,8 +741,7 @@ mod tests {
         let stream = direct.next().await.unwrap().unwrap();
         assert!(stream.nodelay().unwrap());
 
-        let provider = Arc::new(crate::modules::provider());
-        tokio::spawn(serve(provider, listener, std::future::pending()));
+        tokio::spawn(serve(bare_provider(), listener, std::future::pending()));
         let mut client = ResourceProviderClient::connect(format!("http://127.0.0.1:{port}"))
             .await
             .unwrap();
@@ -726,11 +756,11 @@ mod tests {
 
     #[test]
     fn token_and_name_fall_back_to_the_urn() {
-        let urn = "urn:pulumi:dev::proj::zerotrust:tls:PrivateKey::root-key";
-        assert_eq!(type_of("", urn), "zerotrust:tls:PrivateKey");
+        let urn = "urn:pulumi:dev::proj::example:tls:PrivateKey::root-key";
+        assert_eq!(type_of("", urn), "example:tls:PrivateKey");
         assert_eq!(name_of("", urn), "root-key");
-        let nested = "urn:pulumi:dev::proj::my:comp$zerotrust:tls:PrivateKey::k";
-        assert_eq!(type_of("", nested), "zerotrust:tls:PrivateKey");
+        let nested = "urn:pulumi:dev::proj::my:comp$example:tls:PrivateKey::k";
+        assert_eq!(type_of("", nested), "example:tls:PrivateKey");
     }
 
     #[tokio::test]
@@ -745,20 +775,9 @@ mod tests {
         );
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn operations_stop_at_their_timeout() {
-        let (_canceller, source) = cancel::channel();
-        let ctx = Ctx {
-            started: tokio::time::Instant::now(),
-            urn: String::new(),
-            name: String::new(),
-            preview: false,
-            timeout: Duration::from_millis(10),
-            log: EngineLog::default(),
-            now: OffsetDateTime::now_utc(),
-            config: Arc::default(),
-            cancel: source.signal(),
-        };
+        let ctx = Ctx::new("", Arc::new(())).with_timeout(Duration::from_secs(10));
         let slow = async {
             tokio::time::sleep(Duration::from_secs(60)).await;
             Ok::<(), ResourceError>(())

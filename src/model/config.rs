@@ -1,9 +1,9 @@
 //! Provider configuration arrives native or as JSON text (stack config is always strings, and
 //! SDKs JSON-encode non-string provider arguments). Normalise both to typed values by schema.
 
+use super::CheckFailure;
 use super::schema::ObjectSpec;
 use crate::codec::{PropertyMap, PropertyPath, PropertyValue, decode_json_text};
-use crate::typed::CheckFailure;
 use serde_json::Value as Json;
 
 /// Turn JSON-text values of non-string properties into native values. `version`, which the

@@ -4,15 +4,16 @@
 //! wrappers dropped, `$defs` turned into named object types, our marker keys turned into
 //! `secret` and `replaceOnChanges`. The same specs drive wire-type validation in Check.
 
-use crate::typed::{SCHEMA_REPLACE_KEY, SCHEMA_SECRET_KEY};
 use schemars::{JsonSchema, SchemaGenerator, generate::SchemaSettings};
 use serde_json::{Map, Value as Json, json};
 use std::collections::BTreeMap;
 
-pub const PACKAGE: &str = "zerotrust";
-
 /// Schema extension key on a struct naming the module its type token lives in.
-pub const SCHEMA_MODULE_KEY: &str = "x-zerotrust-module";
+pub const SCHEMA_MODULE_KEY: &str = "x-pulumi-module";
+/// Schema extension key that marks a property secret; it becomes Pulumi's `secret: true`.
+pub const SCHEMA_SECRET_KEY: &str = "x-pulumi-secret";
+/// Schema extension key for properties whose change forces replacement.
+pub const SCHEMA_REPLACE_KEY: &str = "x-pulumi-replace-on-changes";
 
 /// Named object types collected while converting, keyed by type token.
 pub type Types = BTreeMap<String, Json>;
@@ -25,7 +26,12 @@ pub struct ObjectSpec {
     pub description: Option<String>,
 }
 
-/// The module part of a token: `zerotrust:tls:PrivateKey` -> `tls`.
+/// The package part of a token: `pkg:tls:PrivateKey` -> `pkg`.
+pub fn package_of(token: &str) -> &str {
+    token.split(':').next().unwrap_or_default()
+}
+
+/// The module part of a token: `pkg:tls:PrivateKey` -> `tls`.
 pub fn module_of(token: &str) -> &str {
     token.split(':').nth(1).unwrap_or("index")
 }
@@ -38,19 +44,20 @@ pub fn json_schema_of<T: JsonSchema>() -> Json {
 }
 
 /// Convert the root schema of a struct into a Pulumi object spec, registering nested types
-/// under `module`.
-pub fn object_spec(root: &Json, module: &str, types: &mut Types) -> ObjectSpec {
+/// as `<package>:<module>:<Name>`.
+pub fn object_spec(root: &Json, package: &str, module: &str, types: &mut Types) -> ObjectSpec {
     let empty = Map::new();
     let defs = root
         .get("$defs")
         .and_then(Json::as_object)
         .unwrap_or(&empty);
-    object_spec_with_defs(root, defs, module, types)
+    object_spec_with_defs(root, defs, package, module, types)
 }
 
 fn object_spec_with_defs(
     schema: &Json,
     defs: &Map<String, Json>,
+    package: &str,
     module: &str,
     types: &mut Types,
 ) -> ObjectSpec {
@@ -63,8 +70,10 @@ fn object_spec_with_defs(
     };
     if let Some(props) = schema.get("properties").and_then(Json::as_object) {
         for (name, prop) in props {
-            spec.properties
-                .insert(name.clone(), property_spec(prop, defs, module, types));
+            spec.properties.insert(
+                name.clone(),
+                property_spec(prop, defs, package, module, types),
+            );
         }
     }
     if let Some(req) = schema.get("required").and_then(Json::as_array) {
@@ -111,7 +120,13 @@ fn strip_nullable(schema: &Json) -> Json {
     Json::Object(obj)
 }
 
-fn property_spec(raw: &Json, defs: &Map<String, Json>, module: &str, types: &mut Types) -> Json {
+fn property_spec(
+    raw: &Json,
+    defs: &Map<String, Json>,
+    package: &str,
+    module: &str,
+    types: &mut Types,
+) -> Json {
     let schema = strip_nullable(raw);
     let mut out = Map::new();
     if let Some(reference) = schema.get("$ref").and_then(Json::as_str) {
@@ -123,11 +138,11 @@ fn property_spec(raw: &Json, defs: &Map<String, Json>, module: &str, types: &mut
             .and_then(Json::as_str)
             .unwrap_or(module)
             .to_string();
-        let token = format!("{PACKAGE}:{home}:{name}");
+        let token = format!("{package}:{home}:{name}");
         if !types.contains_key(&token) {
             // Reserve the name first so recursive types terminate.
             types.insert(token.clone(), Json::Null);
-            let nested = object_spec_with_defs(&def, defs, &home, types);
+            let nested = object_spec_with_defs(&def, defs, package, &home, types);
             types.insert(token.clone(), object_type_json(&nested));
         }
         out.insert("$ref".into(), Json::String(format!("#/types/{token}")));
@@ -136,7 +151,10 @@ fn property_spec(raw: &Json, defs: &Map<String, Json>, module: &str, types: &mut
             Some("array") => {
                 out.insert("type".into(), json!("array"));
                 let items = schema.get("items").cloned().unwrap_or(json!({}));
-                out.insert("items".into(), property_spec(&items, defs, module, types));
+                out.insert(
+                    "items".into(),
+                    property_spec(&items, defs, package, module, types),
+                );
             }
             Some("object") => {
                 out.insert("type".into(), json!("object"));
@@ -146,7 +164,7 @@ fn property_spec(raw: &Json, defs: &Map<String, Json>, module: &str, types: &mut
                     .unwrap_or(json!({"type": "string"}));
                 out.insert(
                     "additionalProperties".into(),
-                    property_spec(&values, defs, module, types),
+                    property_spec(&values, defs, package, module, types),
                 );
             }
             Some(t @ ("string" | "integer" | "number" | "boolean")) => {
@@ -234,41 +252,6 @@ pub fn holds_secrets(property: &Json, types: &Types) -> bool {
     walk(property, types, 0)
 }
 
-#[cfg(test)]
-mod holds_secrets_tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn secrets_are_found_through_references() {
-        let mut types = Types::new();
-        types.insert(
-            "p:index:Inner".into(),
-            json!({"properties": {"token": {"type": "string", "secret": true}}}),
-        );
-        types.insert(
-            "p:index:Outer".into(),
-            json!({"properties": {"inner": {"$ref": "#/types/p:index:Inner"}}}),
-        );
-        types.insert(
-            "p:index:Plain".into(),
-            json!({"properties": {"region": {"type": "string"}}}),
-        );
-        assert!(holds_secrets(
-            &json!({"$ref": "#/types/p:index:Outer"}),
-            &types
-        ));
-        assert!(holds_secrets(
-            &json!({"type": "string", "secret": true}),
-            &types
-        ));
-        assert!(!holds_secrets(
-            &json!({"$ref": "#/types/p:index:Plain"}),
-            &types
-        ));
-        assert!(!holds_secrets(&json!({"type": "string"}), &types));
-    }
-}
 
 pub fn secret_properties(spec: &ObjectSpec) -> Vec<String> {
     spec.properties
@@ -302,71 +285,37 @@ pub fn resource_json(description: &str, inputs: &ObjectSpec, outputs: &ObjectSpe
 }
 
 #[cfg(test)]
-mod tests {
+mod holds_secrets_tests {
     use super::*;
-    use crate::typed::{Secret, Value};
-    use serde::{Deserialize, Serialize};
-
-    /// A type that lives in another module.
-    #[derive(Serialize, Deserialize, JsonSchema)]
-    #[schemars(extend("x-zerotrust-module" = "shared/v1"))]
-    struct Shared {
-        id: String,
-    }
-
-    /// A nested object.
-    #[derive(Serialize, Deserialize, JsonSchema)]
-    #[serde(rename_all = "camelCase")]
-    struct Nested {
-        /// The name.
-        common_name: Option<Value<String>>,
-    }
-
-    #[derive(Serialize, Deserialize, JsonSchema)]
-    #[serde(rename_all = "camelCase")]
-    struct Example {
-        /// Key material.
-        #[schemars(extend("x-zerotrust-replace-on-changes" = true))]
-        private_key_pem: Value<Secret<String>>,
-        #[serde(default)]
-        subject: Option<Value<Nested>>,
-        hours: Value<i64>,
-        names: Option<Value<Vec<String>>>,
-        labels: Option<Value<BTreeMap<String, String>>>,
-        shared: Option<Shared>,
-    }
+    use serde_json::json;
 
     #[test]
-    fn converts_types_flags_and_nested_objects() {
+    fn secrets_are_found_through_references() {
         let mut types = Types::new();
-        let spec = object_spec(&json_schema_of::<Example>(), "tls", &mut types);
-        let p = &spec.properties;
-        assert_eq!(
-            p["privateKeyPem"],
-            json!({"type": "string", "description": "Key material.", "secret": true, "replaceOnChanges": true})
+        types.insert(
+            "p:index:Inner".into(),
+            json!({"properties": {"token": {"type": "string", "secret": true}}}),
         );
-        assert_eq!(p["hours"], json!({"type": "integer"}));
-        assert_eq!(
-            p["names"],
-            json!({"type": "array", "items": {"type": "string"}})
+        types.insert(
+            "p:index:Outer".into(),
+            json!({"properties": {"inner": {"$ref": "#/types/p:index:Inner"}}}),
         );
-        assert_eq!(
-            p["labels"],
-            json!({"type": "object", "additionalProperties": {"type": "string"}})
+        types.insert(
+            "p:index:Plain".into(),
+            json!({"properties": {"region": {"type": "string"}}}),
         );
-        assert_eq!(
-            p["subject"],
-            json!({"$ref": "#/types/zerotrust:tls:Nested"})
-        );
-        assert_eq!(
-            types["zerotrust:tls:Nested"]["properties"]["commonName"],
-            json!({"type": "string", "description": "The name."})
-        );
-        assert_eq!(
-            spec.required,
-            vec!["hours".to_string(), "privateKeyPem".to_string()]
-        );
-        assert_eq!(replace_on_changes(&spec), vec!["privateKeyPem".to_string()]);
-        assert_eq!(secret_properties(&spec), vec!["privateKeyPem".to_string()]);
+        assert!(holds_secrets(
+            &json!({"$ref": "#/types/p:index:Outer"}),
+            &types
+        ));
+        assert!(holds_secrets(
+            &json!({"type": "string", "secret": true}),
+            &types
+        ));
+        assert!(!holds_secrets(
+            &json!({"$ref": "#/types/p:index:Plain"}),
+            &types
+        ));
+        assert!(!holds_secrets(&json!({"type": "string"}), &types));
     }
 }

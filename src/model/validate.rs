@@ -3,9 +3,9 @@
 //! Runs before serde so that every type error is reported at once, each with its full path,
 //! instead of serde's first error only. Unknowns pass (they are checked again once known).
 
+use super::CheckFailure;
 use super::schema::{ObjectSpec, Types};
 use crate::codec::{PropertyMap, PropertyPath, PropertyValue};
-use crate::typed::CheckFailure;
 use serde_json::{Map, Value as Json};
 
 /// Validate a top-level property map against an object spec.
@@ -224,10 +224,10 @@ mod tests {
         );
         properties.insert(
             "subject".into(),
-            json!({"$ref": "#/types/zerotrust:tls:Subject"}),
+            json!({"$ref": "#/types/example:tls:Subject"}),
         );
         let types = Types::from([(
-            "zerotrust:tls:Subject".to_string(),
+            "example:tls:Subject".to_string(),
             json!({"type": "object", "properties": {"commonName": {"type": "string"}}}),
         )]);
         (

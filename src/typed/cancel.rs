@@ -44,6 +44,12 @@ impl CancelSource {
 }
 
 impl CancelSignal {
+    /// A signal no Cancel ever reaches, for work outside a provider session (and tests).
+    pub fn never() -> Self {
+        let (_, rx) = watch::channel(0);
+        CancelSignal { rx, started_in: 0 }
+    }
+
     pub fn is_cancelled(&self) -> bool {
         *self.rx.borrow() != self.started_in
     }

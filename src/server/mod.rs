@@ -1,0 +1,139 @@
+//! The provider server: the registry of resources and functions, the package description
+//! they are served under, the package schema built from both, and the gRPC service in
+//! [`service`]. Nothing here knows which package it serves; the top layer says so through
+//! [`Package`] and its configuration type.
+
+pub mod service;
+
+use crate::model::schema::{self, ObjectSpec, Types};
+use crate::typed::erased::{DynFunction, DynResource, TypedFunction, TypedResource};
+use crate::typed::{Function, Resource};
+use serde_json::{Value as Json, json};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// What the schema and the engine are told about the package, beside its resources.
+#[derive(Clone, Debug)]
+pub struct Package {
+    /// The package name, the first part of every token.
+    pub name: &'static str,
+    /// Reported by GetPluginInfo and written into the schema.
+    pub version: &'static str,
+    pub display_name: &'static str,
+    pub description: &'static str,
+    pub keywords: &'static [&'static str],
+    pub license: &'static str,
+    pub publisher: &'static str,
+    /// The description of the package's provider resource.
+    pub provider_description: &'static str,
+    /// The schema's `meta` section.
+    pub meta: Json,
+    /// Makes the schema's `language` section from the package's module names.
+    pub languages: fn(&BTreeSet<&str>) -> Json,
+}
+
+/// Every resource and function this provider serves, by type token.
+pub struct Registry<C> {
+    resources: BTreeMap<&'static str, Arc<dyn DynResource<C>>>,
+    functions: BTreeMap<&'static str, Arc<dyn DynFunction<C>>>,
+}
+
+// Manual, so `C` itself need not be Default or Clone.
+impl<C> Default for Registry<C> {
+    fn default() -> Self {
+        Registry {
+            resources: BTreeMap::new(),
+            functions: BTreeMap::new(),
+        }
+    }
+}
+
+impl<C> Clone for Registry<C> {
+    fn clone(&self) -> Self {
+        Registry {
+            resources: self.resources.clone(),
+            functions: self.functions.clone(),
+        }
+    }
+}
+
+impl<C: Send + Sync + 'static> Registry<C> {
+    pub fn resource<R: Resource<C>>(mut self, r: R) -> Self {
+        self.resources
+            .insert(R::TOKEN, Arc::new(TypedResource::new(r)));
+        self
+    }
+
+    pub fn function<F: Function<C>>(mut self, f: F) -> Self {
+        self.functions
+            .insert(F::TOKEN, Arc::new(TypedFunction::new(f)));
+        self
+    }
+
+    pub fn get_resource(&self, token: &str) -> Option<&Arc<dyn DynResource<C>>> {
+        self.resources.get(token)
+    }
+
+    pub fn get_function(&self, token: &str) -> Option<&Arc<dyn DynFunction<C>>> {
+        self.functions.get(token)
+    }
+
+    pub fn resource_tokens(&self) -> impl Iterator<Item = &&'static str> {
+        self.resources.keys()
+    }
+
+    pub fn function_tokens(&self) -> impl Iterator<Item = &&'static str> {
+        self.functions.keys()
+    }
+
+    /// The module names of every token served.
+    fn modules<'a>(&'a self, types: &'a Types) -> BTreeSet<&'a str> {
+        self.resources
+            .keys()
+            .chain(self.functions.keys())
+            .copied()
+            .chain(types.keys().map(String::as_str))
+            .map(schema::module_of)
+            .collect()
+    }
+
+    /// The package schema document, with provider configuration `config`.
+    pub fn package_schema(
+        &self,
+        package: &Package,
+        config: &ObjectSpec,
+        config_types: &Types,
+    ) -> Json {
+        let mut types: Types = config_types.clone();
+        let mut resources = serde_json::Map::new();
+        for (token, r) in &self.resources {
+            types.extend(r.specs().types.clone());
+            resources.insert(token.to_string(), r.schema_json());
+        }
+        let mut functions = serde_json::Map::new();
+        for (token, f) in &self.functions {
+            types.extend(f.specs().types.clone());
+            functions.insert(token.to_string(), f.schema_json());
+        }
+        let language = (package.languages)(&self.modules(&types));
+        json!({
+            "name": package.name,
+            "displayName": package.display_name,
+            "version": package.version,
+            "description": package.description,
+            "keywords": package.keywords,
+            "license": package.license,
+            "publisher": package.publisher,
+            "meta": package.meta,
+            "config": {"variables": config.properties},
+            "provider": {
+                "description": package.provider_description,
+                "inputProperties": config.properties,
+            },
+            "types": types,
+            "resources": resources,
+            "functions": functions,
+            "language": language,
+        })
+    }
+}
