@@ -212,7 +212,7 @@ fn object_type_json(spec: &ObjectSpec) -> Json {
 }
 
 /// Names of the top-level properties that replace on change.
-pub fn replace_on_changes(spec: &ObjectSpec) -> Vec<String> {
+pub fn replacing_properties(spec: &ObjectSpec) -> Vec<String> {
     spec.properties
         .iter()
         .filter(|(_, p)| p.get("replaceOnChanges").and_then(Json::as_bool) == Some(true))
@@ -251,7 +251,6 @@ pub fn holds_secrets(property: &Json, types: &Types) -> bool {
     }
     walk(property, types, 0)
 }
-
 
 pub fn secret_properties(spec: &ObjectSpec) -> Vec<String> {
     spec.properties

@@ -138,3 +138,13 @@ pub fn config_schema() -> ConfigSchema {
 pub fn provider() -> Provider<ProviderConfig> {
     Provider::new(package(), registry(), config_schema())
 }
+
+#[cfg(test)]
+mod tests {
+    /// Every replace-on-change mark sits where the diff reads it.
+    #[test]
+    fn every_declaration_is_sound() {
+        let registry = super::registry();
+        assert!(registry.problems().is_empty(), "{:#?}", registry.problems());
+    }
+}

@@ -6,11 +6,43 @@
 pub mod service;
 
 use crate::model::schema::{self, ObjectSpec, Types};
-use crate::typed::erased::{DynFunction, DynResource, TypedFunction, TypedResource};
+use crate::typed::erased::{DynFunction, DynResource, Specs, TypedFunction, TypedResource};
 use crate::typed::{Function, Resource};
 use serde_json::{Value as Json, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
+
+/// Replace-on-change marks the diff would never see: on a nested type's field, on a property
+/// that is only an output, or on a function's arguments.
+fn misplaced_replace_marks(token: &str, specs: &Specs, is_resource: bool) -> Vec<String> {
+    let marked = |p: &Json| p.get("replaceOnChanges").and_then(Json::as_bool) == Some(true);
+    let mut found = Vec::new();
+    for (name, p) in &specs.inputs.properties {
+        if marked(p) && !is_resource {
+            found.push(format!(
+                "{token}: argument {name} is marked replace_on_changes"
+            ));
+        }
+    }
+    for (name, p) in &specs.outputs.properties {
+        if marked(p) && !(is_resource && specs.inputs.properties.contains_key(name)) {
+            found.push(format!(
+                "{token}: output {name} is marked replace_on_changes but is not an input"
+            ));
+        }
+    }
+    for (type_token, t) in &specs.types {
+        let properties = t.get("properties").and_then(Json::as_object);
+        for (name, p) in properties.into_iter().flatten() {
+            if marked(p) {
+                found.push(format!(
+                    "{token}: {type_token}.{name} is marked replace_on_changes, which only a top-level input can be"
+                ));
+            }
+        }
+    }
+    found
+}
 
 /// What the schema and the engine are told about the package, beside its resources.
 #[derive(Clone, Debug)]
@@ -36,6 +68,7 @@ pub struct Package {
 pub struct Registry<C> {
     resources: BTreeMap<&'static str, Arc<dyn DynResource<C>>>,
     functions: BTreeMap<&'static str, Arc<dyn DynFunction<C>>>,
+    problems: Vec<String>,
 }
 
 // Manual, so `C` itself need not be Default or Clone.
@@ -44,6 +77,7 @@ impl<C> Default for Registry<C> {
         Registry {
             resources: BTreeMap::new(),
             functions: BTreeMap::new(),
+            problems: Vec::new(),
         }
     }
 }
@@ -53,21 +87,32 @@ impl<C> Clone for Registry<C> {
         Registry {
             resources: self.resources.clone(),
             functions: self.functions.clone(),
+            problems: self.problems.clone(),
         }
     }
 }
 
 impl<C: Send + Sync + 'static> Registry<C> {
     pub fn resource<R: Resource<C>>(mut self, r: R) -> Self {
-        self.resources
-            .insert(R::TOKEN, Arc::new(TypedResource::new(r)));
+        let typed = TypedResource::new(r);
+        self.problems
+            .extend(misplaced_replace_marks(R::TOKEN, typed.specs(), true));
+        self.resources.insert(R::TOKEN, Arc::new(typed));
         self
     }
 
     pub fn function<F: Function<C>>(mut self, f: F) -> Self {
-        self.functions
-            .insert(F::TOKEN, Arc::new(TypedFunction::new(f)));
+        let typed = TypedFunction::new(f);
+        self.problems
+            .extend(misplaced_replace_marks(F::TOKEN, typed.specs(), false));
+        self.functions.insert(F::TOKEN, Arc::new(typed));
         self
+    }
+
+    /// Declarations the schema shows to be wrong, found at registration: a replace-on-change
+    /// mark anywhere but on a resource's top-level input would be silently ignored.
+    pub fn problems(&self) -> &[String] {
+        &self.problems
     }
 
     pub fn get_resource(&self, token: &str) -> Option<&Arc<dyn DynResource<C>>> {

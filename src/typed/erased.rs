@@ -11,7 +11,7 @@ use crate::codec::typed_json::{SecretPaths, json_to_map, map_to_json, mark_secre
 use crate::codec::{PropertyMap, PropertyPath, PropertyValue, contains_unknowns};
 use crate::model::diff::{ChangeKind, DiffResult, diff_inputs};
 use crate::model::schema::{
-    ObjectSpec, Types, json_schema_of, module_of, object_spec, package_of, replace_on_changes,
+    ObjectSpec, Types, json_schema_of, module_of, object_spec, package_of, replacing_properties,
     resource_json,
 };
 use crate::model::validate::validate_object;
@@ -134,7 +134,7 @@ impl<C: Send + Sync + 'static, R: Resource<C>> TypedResource<R, C> {
         let specs = Specs::derive::<R::Inputs, R::Outputs>(R::TOKEN);
         // Without an update, every change replaces.
         let replace_keys = if R::UPDATABLE {
-            replace_on_changes(&specs.inputs).into_iter().collect()
+            replacing_properties(&specs.inputs).into_iter().collect()
         } else {
             specs.inputs.properties.keys().cloned().collect()
         };

@@ -17,6 +17,7 @@ pub use crate::model::{CheckFailure, Failures};
 pub use value::{Secret, Value};
 
 use crate::codec::PropertyPath;
+use crate::model::schema::{SCHEMA_MODULE_KEY, SCHEMA_REPLACE_KEY};
 use cancel::CancelSignal;
 use log::EngineLog;
 use schemars::JsonSchema;
@@ -26,6 +27,20 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use time::OffsetDateTime;
+
+/// Field attribute `#[schemars(transform = replace_on_changes)]` on an input: a change to it
+/// replaces the resource instead of updating it in place.
+pub fn replace_on_changes(schema: &mut schemars::Schema) {
+    schema.insert(SCHEMA_REPLACE_KEY.to_owned(), true.into());
+}
+
+/// Container attribute `#[schemars(transform = home_module("kubernetes/meta/v1"))]` on a type
+/// shared across modules: its type token lives in `module`, whichever resource uses it.
+pub fn home_module(module: &'static str) -> impl FnMut(&mut schemars::Schema) {
+    move |schema| {
+        schema.insert(SCHEMA_MODULE_KEY.to_owned(), module.into());
+    }
+}
 
 /// The budget for an operation whose resource sets no custom timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
@@ -273,7 +288,7 @@ pub struct ExtraDiff {
 /// configuration is `C`.
 ///
 /// Only `create` is mandatory. Without `update`, every input change replaces. Properties
-/// marked with `model::schema::SCHEMA_REPLACE_KEY` in the inputs' schema replace; other changes update in place.
+/// marked with [`replace_on_changes`] in the inputs' schema replace; other changes update in place.
 pub trait Resource<C: Send + Sync + 'static>: Send + Sync + 'static {
     /// Inputs, with `Value<T>` for everything that may be unknown in preview.
     type Inputs: Serialize + DeserializeOwned + JsonSchema + Send + Sync;

@@ -1,9 +1,9 @@
 //! The schema the model derives from typed values: secrets, unknown-capable fields, nested
 //! and shared types.
 
-use super::{Secret, Value};
+use super::{Secret, Value, home_module, replace_on_changes};
 use crate::model::schema::{
-    Types, json_schema_of, object_spec, replace_on_changes, secret_properties,
+    Types, json_schema_of, object_spec, replacing_properties, secret_properties,
 };
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 /// A type that lives in another module.
 #[derive(Serialize, Deserialize, JsonSchema)]
-#[schemars(extend("x-pulumi-module" = "shared/v1"))]
+#[schemars(transform = home_module("shared/v1"))]
 struct Shared {
     id: String,
 }
@@ -29,7 +29,7 @@ struct Nested {
 #[serde(rename_all = "camelCase")]
 struct Example {
     /// Key material.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     private_key_pem: Value<Secret<String>>,
     #[serde(default)]
     subject: Option<Value<Nested>>,
@@ -66,6 +66,9 @@ fn converts_types_flags_and_nested_objects() {
         spec.required,
         vec!["hours".to_string(), "privateKeyPem".to_string()]
     );
-    assert_eq!(replace_on_changes(&spec), vec!["privateKeyPem".to_string()]);
+    assert_eq!(
+        replacing_properties(&spec),
+        vec!["privateKeyPem".to_string()]
+    );
     assert_eq!(secret_properties(&spec), vec!["privateKeyPem".to_string()]);
 }

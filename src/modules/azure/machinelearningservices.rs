@@ -10,6 +10,7 @@ use super::names::{
 };
 use crate::codec::PropertyPath;
 use crate::modules::Ctx;
+use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Failures, Secret, Value};
 use azure_core::http::Method;
 use schemars::JsonSchema;
@@ -234,16 +235,16 @@ pub struct Workspace;
 #[serde(rename_all = "camelCase")]
 pub struct WorkspaceInputs {
     /// The name of the resource group.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub resource_group_name: Value<String>,
     /// The name of the workspace (3-33 letters, digits, hyphens and underscores). Generated
     /// from the resource's name when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub workspace_name: Option<Value<String>>,
     /// Resource location (default: the resource group's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub location: Option<Value<String>>,
     /// The workspace's managed identity, e.g. `{type: "SystemAssigned"}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -253,7 +254,7 @@ pub struct WorkspaceInputs {
     pub sku: Option<Value<Sku>>,
     /// `Default`, `Hub`, `Project` or `FeatureStore`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub kind: Option<Value<String>>,
     /// The description of the workspace.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -263,11 +264,11 @@ pub struct WorkspaceInputs {
     pub friendly_name: Option<Value<String>>,
     /// The id of the storage account the workspace keeps its data in (fixed at creation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub storage_account: Option<Value<String>>,
     /// The id of the key vault the workspace keeps its secrets in (fixed at creation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub key_vault: Option<Value<String>>,
     /// The id of the Application Insights component the workspace logs to.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -281,7 +282,7 @@ pub struct WorkspaceInputs {
     /// Whether the workspace holds high business impact data (less diagnostic data is
     /// collected; fixed at creation).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub hbi_workspace: Option<Value<bool>>,
     /// Resource tags.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -610,19 +611,19 @@ impl OnlineEndpointProperties {
 #[serde(rename_all = "camelCase")]
 pub struct OnlineEndpointInputs {
     /// The name of the resource group.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub resource_group_name: Value<String>,
     /// The name of the Azure Machine Learning workspace.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub workspace_name: Value<String>,
     /// The name of the online endpoint (3-32 letters, digits and hyphens, starting with a
     /// letter). Generated from the resource's name when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub endpoint_name: Option<Value<String>>,
     /// The geo-location where the resource lives (default: the resource group's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub location: Option<Value<String>>,
     /// Online endpoint configuration.
     pub online_endpoint_properties: Value<OnlineEndpointProperties>,
@@ -632,7 +633,7 @@ pub struct OnlineEndpointInputs {
     /// Metadata used by the portal, tooling and clients to render different UX experiences for
     /// resources of the same type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub kind: Option<Value<String>>,
     /// Sku details required for ARM contract for autoscaling.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -9,6 +9,7 @@ use super::names::{
     cidr_within, name_or_generate,
 };
 use crate::codec::PropertyPath;
+use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Failures, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -213,15 +214,15 @@ pub struct VirtualNetwork;
 #[serde(rename_all = "camelCase")]
 pub struct VirtualNetworkInputs {
     /// The name of the resource group.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub resource_group_name: Value<String>,
     /// The name of the virtual network. Generated from the resource's name when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub virtual_network_name: Option<Value<String>>,
     /// Resource location (default: the resource group's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub location: Option<Value<String>>,
     /// The address blocks of the virtual network.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -435,14 +436,14 @@ pub struct Subnet;
 #[serde(rename_all = "camelCase")]
 pub struct SubnetInputs {
     /// The name of the resource group.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub resource_group_name: Value<String>,
     /// The name of the virtual network.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub virtual_network_name: Value<String>,
     /// The name of the subnet. Generated from the resource's name when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub subnet_name: Option<Value<String>>,
     /// The address prefix of the subnet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -668,18 +669,18 @@ pub struct NetworkInterfaceRef {
 #[serde(rename_all = "camelCase")]
 pub struct PrivateEndpointInputs {
     /// The name of the resource group.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub resource_group_name: Value<String>,
     /// The name of the private endpoint. Generated from the resource's name when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub private_endpoint_name: Option<Value<String>>,
     /// Resource location (default: the resource group's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub location: Option<Value<String>>,
     /// The subnet the private endpoint's address is allocated from: `{id: <subnet id>}`.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub subnet: Value<SubnetSpec>,
     /// zerotrust only, not sent to Azure: the id of the virtual network the subnet must belong
     /// to. Check refuses a subnet of any other network.
@@ -693,7 +694,7 @@ pub struct PrivateEndpointInputs {
     pub manual_private_link_service_connections: Option<Value<Vec<PrivateLinkServiceConnection>>>,
     /// The name of the network interface created for the private endpoint.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub custom_network_interface_name: Option<Value<String>>,
     /// Resource tags.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -5,6 +5,7 @@ use super::arm::{
 };
 use super::names::{self, ArmId, check_location, check_tags, name_or_generate};
 use crate::codec::PropertyPath;
+use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Failures, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -19,12 +20,12 @@ pub struct ResourceGroupInputs {
     /// The name of the resource group (1-90 letters, digits, underscores, hyphens, periods and
     /// parentheses). Generated from the resource's name when left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub resource_group_name: Option<Value<String>>,
     /// The Azure region of the resource group, e.g. `westus2`. Required: zerotrust has no
     /// provider-wide default location.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub location: Option<Value<String>>,
     /// The id of the resource that manages this resource group.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -1,6 +1,7 @@
 //! `ObjectMeta` as pulumi-kubernetes shapes it, with name checks and auto-naming.
 
 use crate::codec::PropertyPath;
+use crate::typed::home_module;
 use crate::typed::{Failures, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -11,7 +12,7 @@ use std::collections::BTreeMap;
 /// resource's logical name plus a random suffix, which stays stable across updates.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[schemars(extend("x-pulumi-module" = "kubernetes/meta/v1"))]
+#[schemars(transform = home_module("kubernetes/meta/v1"))]
 pub struct ObjectMeta {
     /// Name, unique within a namespace. Changing it replaces the object.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -4,6 +4,7 @@
 use super::meta::{is_label_value, is_qualified_name};
 use super::object::{KubeKind, SpecObject};
 use crate::codec::PropertyPath;
+use crate::typed::home_module;
 use crate::typed::{Failures, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -12,7 +13,7 @@ use std::collections::BTreeMap;
 /// A label query over a set of resources.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[schemars(extend("x-pulumi-module" = "kubernetes/meta/v1"))]
+#[schemars(transform = home_module("kubernetes/meta/v1"))]
 pub struct LabelSelector {
     /// Requirements as key/value pairs, ANDed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -25,7 +26,7 @@ pub struct LabelSelector {
 /// One selector expression: `key` `operator` `values`.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
-#[schemars(extend("x-pulumi-module" = "kubernetes/meta/v1"))]
+#[schemars(transform = home_module("kubernetes/meta/v1"))]
 pub struct LabelSelectorRequirement {
     /// The label key.
     pub key: String,

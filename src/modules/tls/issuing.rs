@@ -5,6 +5,7 @@ use super::common::{
     normalize_allowed_uses, ready_for_renewal,
 };
 use crate::codec::PropertyPath;
+use crate::typed::replace_on_changes;
 use crate::typed::{ExtraDiff, Failures, ReadOutcome, ResourceError, Secret, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -109,24 +110,24 @@ pub struct IssueInputs {
     /// List of key usages allowed for the issued certificate, in snake_case (e.g.
     /// `digital_signature`, `key_encipherment`, `cert_signing`, `server_auth`, `client_auth`).
     /// camelCase spellings are accepted and stored as snake_case.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub allowed_uses: Value<Vec<String>>,
     /// Number of hours, after initial issuing, that the certificate will remain valid for.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub validity_period_hours: Value<i64>,
     /// Is the generated certificate representing a Certificate Authority (CA) (default: `false`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub is_ca_certificate: Option<Value<bool>>,
     /// Maximum number of intermediate certificates that may follow this certificate in a valid
     /// certification path. If `isCaCertificate` is `false`, this value is ignored. -1 means no
     /// limit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub max_path_length: Option<Value<i64>>,
     /// Should the generated certificate include a subject key identifier (default: `false`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub set_subject_key_id: Option<Value<bool>>,
     /// The resource will consider the certificate to have expired the given number of hours
     /// before its actual expiry time. Unlike pulumi-tls, the next `pulumi up` inside that window
@@ -138,7 +139,7 @@ pub struct IssueInputs {
     /// clock skew between machines (0 to 10080; default: the provider's
     /// `defaultBackdateMinutes`, else 0). Not in pulumi-tls.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub backdate_minutes: Option<Value<i64>>,
 }
 

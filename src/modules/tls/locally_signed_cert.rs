@@ -8,6 +8,7 @@ use super::issuing::{
 };
 use crate::modules::{Ctx, ProviderConfig};
 use crate::pki;
+use crate::typed::replace_on_changes;
 use crate::typed::{
     CheckCtx, Created, DiffInput, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError,
     Secret, Value,
@@ -21,14 +22,14 @@ pub struct LocallySignedCert;
 #[serde(rename_all = "camelCase")]
 pub struct LocallySignedCertInputs {
     /// Certificate request data in PEM (RFC 1421) format.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub cert_request_pem: Value<String>,
     /// Certificate data of the Certificate Authority (CA) in PEM (RFC 1421) format.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub ca_cert_pem: Value<String>,
     /// Private key of the Certificate Authority (CA) used to sign the certificate, in PEM
     /// (RFC 1421) format.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub ca_private_key_pem: Value<Secret<String>>,
     /// Issuance options.
     #[serde(flatten)]

@@ -10,6 +10,7 @@ use super::issuing::{
 };
 use crate::modules::{Ctx, ProviderConfig};
 use crate::pki;
+use crate::typed::replace_on_changes;
 use crate::typed::{
     CheckCtx, Created, DiffInput, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError,
     Secret, Value,
@@ -23,28 +24,28 @@ pub struct SelfSignedCert;
 #[serde(rename_all = "camelCase")]
 pub struct SelfSignedCertInputs {
     /// Private key in PEM (RFC 1421) format, that the certificate will belong to.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub private_key_pem: Value<Secret<String>>,
     /// The subject for which a certificate is being requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub subject: Option<Value<SelfSignedCertSubject>>,
     /// List of DNS names for which a certificate is being requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub dns_names: Option<Value<Vec<String>>>,
     /// List of IP addresses for which a certificate is being requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub ip_addresses: Option<Value<Vec<String>>>,
     /// List of URIs (e.g. SPIFFE IDs) for which a certificate is being requested.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub uris: Option<Value<Vec<String>>>,
     /// Should the generated certificate include an authority key identifier: for self-signed
     /// certificates this is the same value as the subject key identifier (default: `false`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub set_authority_key_id: Option<Value<bool>>,
     /// Issuance options.
     #[serde(flatten)]

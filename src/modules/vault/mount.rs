@@ -3,6 +3,7 @@
 use super::client::VaultRequest;
 use super::{check_backend_path, clean_path};
 use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -15,11 +16,11 @@ pub struct Mount;
 #[serde(rename_all = "camelCase")]
 pub struct MountInputs {
     /// Where the engine is mounted, e.g. `pki`.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub path: Value<String>,
     /// The engine type, e.g. `pki`.
     #[serde(rename = "type")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub engine_type: Value<String>,
     /// A human-friendly description.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -35,15 +36,15 @@ pub struct MountInputs {
     pub options: Option<Value<BTreeMap<String, String>>>,
     /// Whether the mount stays local to this cluster (not replicated).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub local: Option<Value<bool>>,
     /// Whether to enable seal wrapping for the mount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub seal_wrap: Option<Value<bool>>,
     /// The namespace to mount in, instead of the provider's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub namespace: Option<Value<String>>,
 }
 

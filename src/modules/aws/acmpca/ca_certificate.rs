@@ -6,6 +6,7 @@ use crate::modules::aws::client::call;
 use crate::modules::tls::common::check_pem;
 use crate::modules::{Ctx, ProviderConfig};
 use crate::pki;
+use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -17,15 +18,15 @@ pub struct CertificateAuthorityCertificate;
 #[serde(rename_all = "camelCase")]
 pub struct CaCertificateInputs {
     /// ARN of the certificate authority.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub certificate_authority_arn: Value<String>,
     /// The CA's signed certificate, PEM.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub certificate: Value<String>,
     /// The chain above the certificate, PEM: the parent CA first, up to the root. Required for
     /// a subordinate CA; leave it out for a root CA.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub certificate_chain: Option<Value<String>>,
 }
 

@@ -7,6 +7,7 @@ use crate::modules::aws::client::{AwsClients, AwsError, call};
 use crate::modules::tls::common::check_pem;
 use crate::modules::{Ctx, ProviderConfig};
 use crate::pki;
+use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use aws_sdk_acmpca::types as pca;
 use schemars::JsonSchema;
@@ -32,25 +33,25 @@ pub struct Validity {
 #[serde(rename_all = "camelCase")]
 pub struct CertificateInputs {
     /// ARN of the issuing certificate authority.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub certificate_authority_arn: Value<String>,
     /// The certificate signing request, PEM.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub certificate_signing_request: Value<String>,
     /// Algorithm the CA signs with; must fit the CA's key (e.g. `SHA256WITHRSA`).
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub signing_algorithm: Value<String>,
     /// How long the certificate is valid.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub validity: Value<Validity>,
     /// The template, e.g. `arn:aws:acm-pca:::template/EndEntityCertificate/V1` (the default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub template_arn: Option<Value<String>>,
     /// Extensions and subject overrides as the JSON of AWS's `ApiPassthrough`, for templates
     /// that accept them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub api_passthrough: Option<Value<String>>,
 }
 

@@ -8,6 +8,7 @@ use crate::codec::PropertyPath;
 use crate::modules::aws::client::{AwsClients, AwsError, call};
 use crate::modules::aws::{check_tags, tag_diff};
 use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use aws_sdk_acmpca::types as pca;
 use schemars::JsonSchema;
@@ -147,7 +148,7 @@ pub struct OcspConfiguration {
 #[serde(rename_all = "camelCase")]
 pub struct CertificateAuthorityInputs {
     /// Key algorithm, signing algorithm and subject of the CA.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub certificate_authority_configuration: Value<CaConfiguration>,
     /// Whether the CA is enabled (default `true`). Takes effect once the CA is active: a CA
     /// still waiting for its certificate cannot be disabled.
@@ -156,7 +157,7 @@ pub struct CertificateAuthorityInputs {
     /// FIPS security level of the CA key's storage: `FIPS_140_2_LEVEL_2_OR_HIGHER`,
     /// `FIPS_140_2_LEVEL_3_OR_HIGHER` or `CCPC_LEVEL_1_OR_HIGHER`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub key_storage_security_standard: Option<Value<String>>,
     /// Days (7 to 30, default 30) the CA stays restorable after destroy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -169,11 +170,11 @@ pub struct CertificateAuthorityInputs {
     pub tags: Option<Value<BTreeMap<String, String>>>,
     /// `ROOT` or `SUBORDINATE` (default, as upstream).
     #[serde(default, skip_serializing_if = "Option::is_none", rename = "type")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub ca_type: Option<Value<String>>,
     /// `GENERAL_PURPOSE` (default) or `SHORT_LIVED_CERTIFICATE` (certificates of at most 7 days).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub usage_mode: Option<Value<String>>,
 }
 

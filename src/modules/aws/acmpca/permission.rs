@@ -7,6 +7,7 @@ use super::check_ca_arn;
 use crate::codec::PropertyPath;
 use crate::modules::aws::client::call;
 use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use aws_sdk_acmpca::types as pca;
 use schemars::JsonSchema;
@@ -19,17 +20,17 @@ pub struct Permission;
 #[serde(rename_all = "camelCase")]
 pub struct PermissionInputs {
     /// ARN of the certificate authority.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub certificate_authority_arn: Value<String>,
     /// What the principal may do: `IssueCertificate`, `GetCertificate` and/or `ListPermissions`.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub actions: Value<Vec<String>>,
     /// The AWS service receiving the permission; only `acm.amazonaws.com`.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub principal: Value<String>,
     /// The account the calls come from.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub source_account: Option<Value<String>>,
 }
 

@@ -2,6 +2,7 @@
 
 use crate::modules::aws::client::call;
 use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -14,7 +15,7 @@ pub struct Policy;
 #[serde(rename_all = "camelCase")]
 pub struct PolicyInputs {
     /// ARN of the certificate authority the policy is attached to.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub resource_arn: Value<String>,
     /// The policy document, JSON.
     pub policy: Value<String>,

@@ -8,6 +8,7 @@ use super::{
 use crate::codec::PropertyPath;
 use crate::modules::aws::client::{AwsClients, AwsError};
 use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::replace_on_changes;
 use crate::typed::{
     CheckCtx, Created, DiffInput, Failures, ReadOutcome, Resource, ResourceError, Value,
 };
@@ -82,16 +83,16 @@ macro_rules! record_fields {
         #[serde(rename_all = "camelCase")]
         pub struct $name {
             /// The ID of the hosted zone to contain this record. Changing it replaces the record.
-            #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+            #[schemars(transform = replace_on_changes)]
             pub zone_id: Value<String>,
             /// The name of the record: fully qualified, or relative to the zone. Changing it
             /// replaces the record.
-            #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+            #[schemars(transform = replace_on_changes)]
             pub name: Value<String>,
             /// The record type: `A`, `AAAA`, `CAA`, `CNAME`, `DS`, `MX`, `NAPTR`, `NS`, `PTR`,
             /// `SOA`, `SPF`, `SRV` or `TXT`. Changing it replaces the record.
             #[serde(rename = "type")]
-            #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+            #[schemars(transform = replace_on_changes)]
             pub record_type: Value<String>,
             /// The TTL of the record, in seconds. Required for non-alias records, not allowed
             /// for alias records.
@@ -107,7 +108,7 @@ macro_rules! record_fields {
             /// Unique identifier to differentiate records with routing policies from one
             /// another. Required if using a routing policy. Changing it replaces the record.
             #[serde(default, skip_serializing_if = "Option::is_none")]
-            #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+            #[schemars(transform = replace_on_changes)]
             pub set_identifier: Option<Value<String>>,
             /// A block indicating a weighted routing policy (at most one).
             #[serde(default, skip_serializing_if = "Option::is_none")]

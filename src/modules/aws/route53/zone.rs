@@ -6,6 +6,7 @@ use crate::codec::PropertyPath;
 use crate::modules::aws::client::{self, AwsClients, AwsError};
 use crate::modules::aws::tag_diff;
 use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use aws_sdk_route53::types::{
     ChangeAction, ChangeInfo, HostedZoneConfig, Tag, TagResourceType, Vpc, VpcRegion,
@@ -40,7 +41,7 @@ pub struct ZoneVpc {
 pub struct ZoneInputs {
     /// This is the name of the hosted zone. A trailing dot and upper case are ignored: the name
     /// is kept lower case, without the dot. Changing it replaces the zone.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub name: Value<String>,
     /// A comment for the hosted zone, at most 256 characters. Defaults to 'Managed by Pulumi'.
     /// Updated in place.
@@ -50,7 +51,7 @@ pub struct ZoneInputs {
     /// zone. Conflicts with `vpcs`, as delegation sets can only be used for public zones.
     /// Changing it replaces the zone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub delegation_set_id: Option<Value<String>>,
     /// Whether to destroy all records (possibly managed outside of Pulumi) in the zone when
     /// destroying the zone. The apex NS and SOA records are deleted with the zone itself.
@@ -62,7 +63,7 @@ pub struct ZoneInputs {
     /// Configuration block(s) specifying VPC(s) to associate with a private hosted zone.
     /// Conflicts with `delegationSetId`. Changing them replaces the zone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub vpcs: Option<Value<Vec<ZoneVpc>>>,
 }
 

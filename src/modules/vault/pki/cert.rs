@@ -9,6 +9,7 @@ use crate::modules::vault::{
     check_backend_path, check_choice, check_duration, clean_path, list, text, vault_body,
 };
 use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::replace_on_changes;
 use crate::typed::{
     CheckCtx, Created, DiffInput, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError,
     Secret, Value,
@@ -25,49 +26,49 @@ type Opt<T> = Option<Value<T>>;
 #[serde(rename_all = "camelCase")]
 pub struct CertInputs {
     /// The PKI mount's path.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub backend: Value<String>,
     /// The role to issue under.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub name: Value<String>,
     /// The certificate's common name.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub common_name: Value<String>,
     /// Subject alternative DNS names and emails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub alt_names: Opt<Vec<String>>,
     /// Subject alternative IP addresses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub ip_sans: Opt<Vec<String>>,
     /// Subject alternative URIs (e.g. SPIFFE ids).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub uri_sans: Opt<Vec<String>>,
     /// Other SANs, `<oid>;<type>:<value>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub other_sans: Opt<Vec<String>>,
     /// Lifetime, a Vault duration (`720h`); capped by the role and the mount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub ttl: Opt<String>,
     /// `pem`, `der` or `pem_bundle`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub format: Opt<String>,
     /// `der` or `pkcs8`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub private_key_format: Opt<String>,
     /// Leave the common name out of the SANs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub exclude_cn_from_sans: Opt<bool>,
     /// The issuer that signs, by name or id (default: the role's, else the mount's default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub issuer_ref: Opt<String>,
     /// Replace the certificate on the first `up` within `minSecondsRemaining` of expiry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,7 +81,7 @@ pub struct CertInputs {
     pub revoke: Opt<bool>,
     /// The namespace of the mount, instead of the provider's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub namespace: Opt<String>,
 }
 

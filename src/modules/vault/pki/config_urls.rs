@@ -6,6 +6,7 @@ use crate::codec::PropertyPath;
 use crate::modules::vault::client::VaultRequest;
 use crate::modules::vault::{check_backend_path, clean_path, list};
 use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::replace_on_changes;
 use crate::typed::{
     CheckCtx, Created, DiffInput, Failures, ReadOutcome, Resource, ResourceError, Value,
 };
@@ -21,7 +22,7 @@ type Opt<T> = Option<Value<T>>;
 #[serde(rename_all = "camelCase")]
 pub struct ConfigUrlsInputs {
     /// The PKI mount's path.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub backend: Value<String>,
     /// URLs of the issuing CA's certificate (Authority Information Access).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -37,7 +38,7 @@ pub struct ConfigUrlsInputs {
     pub enable_templating: Opt<bool>,
     /// The namespace of the mount, instead of the provider's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub namespace: Opt<String>,
 }
 

@@ -7,6 +7,7 @@ use crate::modules::vault::{
     check_backend_path, check_duration, clean_path, duration_seconds, snake_case, vault_body,
 };
 use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -20,14 +21,14 @@ type Opt<T> = Option<Value<T>>;
 #[serde(rename_all = "camelCase")]
 pub struct RoleInputs {
     /// The PKI mount's path.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub backend: Value<String>,
     /// The role's name.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub name: Value<String>,
     /// The namespace of the mount, instead of the provider's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub namespace: Opt<String>,
     /// The issuer that signs, by name or id (default: the mount's default issuer).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -10,6 +10,7 @@ use crate::modules::vault::{
     check_backend_path, check_choice, check_duration, clean_path, text, vault_body,
 };
 use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -23,92 +24,92 @@ type Opt<T> = Option<Value<T>>;
 #[serde(rename_all = "camelCase")]
 pub struct RootSignIntermediateInputs {
     /// The path of the PKI mount holding the signing CA.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub backend: Value<String>,
     /// The intermediate's certificate signing request, PEM.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub csr: Value<String>,
     /// The intermediate's common name.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub common_name: Value<String>,
     /// Subject alternative DNS names and emails.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub alt_names: Opt<Vec<String>>,
     /// Subject alternative IP addresses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub ip_sans: Opt<Vec<String>>,
     /// Subject alternative URIs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub uri_sans: Opt<Vec<String>>,
     /// Other SANs, `<oid>;<type>:<value>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub other_sans: Opt<Vec<String>>,
     /// Validity, a Vault duration (`43800h`); capped by the signing CA and the mount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub ttl: Opt<String>,
     /// `pem`, `der` or `pem_bundle`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub format: Opt<String>,
     /// Longest chain of CAs below the intermediate (-1: unlimited).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub max_path_length: Opt<i64>,
     /// Leave the common name out of the SANs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub exclude_cn_from_sans: Opt<bool>,
     /// Take the subject, SANs and extensions from the CSR rather than from these inputs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub use_csr_values: Opt<bool>,
     /// DNS domains the intermediate may issue for (name constraints).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub permitted_dns_domains: Opt<Vec<String>>,
     /// Subject organizational unit.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub ou: Opt<String>,
     /// Subject organization.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub organization: Opt<String>,
     /// Subject country.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub country: Opt<String>,
     /// Subject locality.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub locality: Opt<String>,
     /// Subject province.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub province: Opt<String>,
     /// Subject street address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub street_address: Opt<String>,
     /// Subject postal code.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub postal_code: Opt<String>,
     /// The issuer that signs, by name or id (default: the mount's default issuer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub issuer_ref: Opt<String>,
     /// Revoke the intermediate's certificate in Vault on destroy.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoke: Opt<bool>,
     /// The namespace of the mount, instead of the provider's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub namespace: Opt<String>,
 }
 

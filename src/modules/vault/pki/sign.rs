@@ -12,6 +12,7 @@ use crate::modules::vault::{
     check_backend_path, check_choice, check_duration, clean_path, text, vault_body,
 };
 use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::replace_on_changes;
 use crate::typed::{
     CheckCtx, Created, DiffInput, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError, Value,
 };
@@ -27,50 +28,50 @@ type Opt<T> = Option<Value<T>>;
 #[serde(rename_all = "camelCase")]
 pub struct SignInputs {
     /// The PKI mount's path.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub backend: Value<String>,
     /// The role to sign under.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub name: Value<String>,
     /// The certificate signing request, PEM.
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub csr: Value<String>,
     /// The certificate's common name (the role's `useCsrCommonName`, on by default, takes the
     /// CSR's instead).
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub common_name: Value<String>,
     /// Subject alternative DNS names and emails (the role's `useCsrSans`, on by default, takes
     /// the CSR's instead).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub alt_names: Opt<Vec<String>>,
     /// Subject alternative IP addresses.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub ip_sans: Opt<Vec<String>>,
     /// Subject alternative URIs (e.g. SPIFFE ids).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub uri_sans: Opt<Vec<String>>,
     /// Other SANs, `<oid>;<type>:<value>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub other_sans: Opt<Vec<String>>,
     /// Lifetime, a Vault duration (`720h`); capped by the role and the mount.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub ttl: Opt<String>,
     /// `pem`, `der` or `pem_bundle`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub format: Opt<String>,
     /// Leave the common name out of the SANs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub exclude_cn_from_sans: Opt<bool>,
     /// The issuer that signs, by name or id (default: the role's, else the mount's default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub issuer_ref: Opt<String>,
     /// Replace the certificate on the first `up` within `minSecondsRemaining` of expiry.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -83,7 +84,7 @@ pub struct SignInputs {
     pub revoke: Opt<bool>,
     /// The namespace of the mount, instead of the provider's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[schemars(extend("x-pulumi-replace-on-changes" = true))]
+    #[schemars(transform = replace_on_changes)]
     pub namespace: Opt<String>,
 }
 

@@ -1,0 +1,476 @@
+//! The provider core is a framework: a second, tiny package ("toy", one resource and one
+//! function, its own configuration type) built on the same layers as zerotrust, served on port
+//! 0 and driven through gRPC as the engine drives it. Nothing here comes from zerotrust's
+//! modules.
+
+use prost_types::Struct;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use tonic::Code;
+use tonic::transport::Channel;
+use zerotrust::codec::{self, PropertyMap, PropertyValue};
+use zerotrust::model::schema::{Types, json_schema_of, object_spec};
+use zerotrust::protocol::pulumirpc as pb;
+use zerotrust::protocol::pulumirpc::resource_provider_client::ResourceProviderClient;
+use zerotrust::server::service::{ConfigSchema, Provider, serve};
+use zerotrust::server::{Package, Registry};
+use zerotrust::typed::{
+    CheckCtx, Created, Ctx, Failures, Function, Resource, ResourceError, Secret, Value,
+    replace_on_changes,
+};
+
+/// The toy provider's settings.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct ToyConfig {
+    /// Put in front of every word.
+    #[serde(default)]
+    prefix: Option<Value<String>>,
+}
+
+/// `toy:index:Word`: a word of `length` letters derived from the resource's URN.
+struct Word;
+
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct WordInputs {
+    /// How many letters, 1 to 32; a new length makes a new word.
+    #[schemars(transform = replace_on_changes)]
+    length: Value<i64>,
+    /// A free-form label, changed in place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    label: Option<Value<String>>,
+}
+
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+struct WordOutputs {
+    /// The requested length.
+    length: Value<i64>,
+    /// The label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    label: Option<Value<String>>,
+    /// The word, with the configured prefix.
+    word: Value<String>,
+    /// A secret made with the word.
+    password: Value<Secret<String>>,
+}
+
+fn make_word(urn: &str, length: i64) -> String {
+    let letters: Vec<char> = urn.chars().filter(char::is_ascii_lowercase).collect();
+    (0..length as usize)
+        .map(|i| {
+            letters
+                .get(i % letters.len().max(1))
+                .copied()
+                .unwrap_or('a')
+        })
+        .collect()
+}
+
+impl Resource<ToyConfig> for Word {
+    type Inputs = WordInputs;
+    type Outputs = WordOutputs;
+    const TOKEN: &'static str = "toy:index:Word";
+    const DESCRIPTION: &'static str = "A word.";
+    const UPDATABLE: bool = true;
+
+    fn check(
+        &self,
+        _ctx: &CheckCtx<'_, WordInputs>,
+        inputs: WordInputs,
+        failures: &mut Failures,
+    ) -> WordInputs {
+        if let Value::Known(n) = inputs.length
+            && !(1..=32).contains(&n)
+        {
+            failures.at("length", format!("length {n} is not between 1 and 32"));
+        }
+        if let Some(Value::Known(label)) = &inputs.label
+            && label.is_empty()
+        {
+            failures.at("label", "an empty label; leave it out instead");
+        }
+        inputs
+    }
+
+    async fn create(
+        &self,
+        ctx: &Ctx<ToyConfig>,
+        inputs: WordInputs,
+    ) -> Result<Created<WordOutputs>, ResourceError> {
+        if ctx.preview() {
+            return Ok(Created {
+                id: String::new(),
+                outputs: WordOutputs {
+                    length: inputs.length,
+                    label: inputs.label,
+                    word: Value::Unknown,
+                    password: Value::Unknown,
+                },
+            });
+        }
+        let Value::Known(length) = inputs.length else {
+            return Err(ResourceError::Internal(
+                "length unknown outside preview".into(),
+            ));
+        };
+        let prefix = match &ctx.config().prefix {
+            Some(Value::Known(p)) => p.clone(),
+            _ => String::new(),
+        };
+        let word = format!("{prefix}{}", make_word(ctx.urn(), length));
+        Ok(Created {
+            id: format!("word-{}", ctx.name()),
+            outputs: WordOutputs {
+                length: inputs.length,
+                label: inputs.label,
+                password: Value::Known(Secret::new(format!("{word}-{length}!"))),
+                word: Value::Known(word),
+            },
+        })
+    }
+
+    async fn update(
+        &self,
+        _ctx: &Ctx<ToyConfig>,
+        _id: String,
+        olds: WordOutputs,
+        news: WordInputs,
+    ) -> Result<WordOutputs, ResourceError> {
+        Ok(WordOutputs {
+            label: news.label,
+            ..olds
+        })
+    }
+}
+
+/// `toy:index:shout`: the text in capitals.
+struct Shout;
+
+#[derive(Deserialize, JsonSchema)]
+struct ShoutArgs {
+    /// What to shout.
+    text: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct ShoutResult {
+    /// The text, in capitals.
+    text: String,
+}
+
+impl Function<ToyConfig> for Shout {
+    type Args = ShoutArgs;
+    type Result = ShoutResult;
+    const TOKEN: &'static str = "toy:index:shout";
+    const DESCRIPTION: &'static str = "Shouts.";
+
+    async fn invoke(
+        &self,
+        _ctx: &Ctx<ToyConfig>,
+        args: ShoutArgs,
+    ) -> Result<ShoutResult, ResourceError> {
+        Ok(ShoutResult {
+            text: args.text.to_uppercase(),
+        })
+    }
+}
+
+fn toy_package() -> Package {
+    Package {
+        name: "toy",
+        version: "0.0.7",
+        display_name: "Toy",
+        description: "A package that proves the core serves more than one provider.",
+        keywords: &["pulumi", "toy"],
+        license: "Apache-2.0",
+        publisher: "tests",
+        provider_description: "The toy provider.",
+        meta: serde_json::json!({"moduleFormat": "(.*)"}),
+        languages: |_| serde_json::json!({"python": {"packageName": "pulumi_toy"}}),
+    }
+}
+
+fn toy_provider() -> Provider<ToyConfig> {
+    let registry = Registry::default().resource(Word).function(Shout);
+    assert!(registry.problems().is_empty(), "{:?}", registry.problems());
+    let mut types = Types::new();
+    let spec = object_spec(&json_schema_of::<ToyConfig>(), "toy", "index", &mut types);
+    Provider::new(toy_package(), registry, ConfigSchema { spec, types })
+}
+
+type Client = ResourceProviderClient<Channel>;
+
+async fn start() -> Client {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(serve(
+        Arc::new(toy_provider()),
+        listener,
+        std::future::pending(),
+    ));
+    ResourceProviderClient::connect(format!("http://127.0.0.1:{port}"))
+        .await
+        .unwrap()
+}
+
+fn props(pairs: &[(&str, PropertyValue)]) -> Option<Struct> {
+    let map: PropertyMap = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+    Some(codec::encode_map(&map))
+}
+
+fn decode(s: &Option<Struct>) -> PropertyMap {
+    codec::decode_struct(s.as_ref()).unwrap()
+}
+
+const URN: &str = "urn:pulumi:dev::proj::toy:index:Word::greeting";
+
+#[tokio::test]
+async fn the_schema_and_plugin_info_are_the_toy_package() {
+    let mut c = start().await;
+    let info = c.get_plugin_info(()).await.unwrap().into_inner();
+    assert_eq!(info.version, "0.0.7");
+    let schema = c
+        .get_schema(pb::GetSchemaRequest::default())
+        .await
+        .unwrap()
+        .into_inner()
+        .schema;
+    let schema: serde_json::Value = serde_json::from_str(&schema).unwrap();
+    assert_eq!(schema["name"], "toy");
+    assert_eq!(schema["version"], "0.0.7");
+    assert_eq!(schema["language"]["python"]["packageName"], "pulumi_toy");
+    let word = &schema["resources"]["toy:index:Word"];
+    assert_eq!(word["inputProperties"]["length"]["replaceOnChanges"], true);
+    assert!(word["inputProperties"]["label"]["replaceOnChanges"].is_null());
+    assert_eq!(word["properties"]["password"]["secret"], true);
+    assert_eq!(
+        schema["functions"]["toy:index:shout"]["inputs"]["required"],
+        serde_json::json!(["text"])
+    );
+    assert_eq!(schema["config"]["variables"]["prefix"]["type"], "string");
+    let text = schema.to_string().to_lowercase();
+    assert!(!text.contains("zerotrust"), "{text}");
+}
+
+#[tokio::test]
+async fn unknown_tokens_name_the_toy_package() {
+    let mut c = start().await;
+    let err = c
+        .check(pb::CheckRequest {
+            urn: "urn:pulumi:dev::proj::toy:index:Nope::n".into(),
+            r#type: "toy:index:Nope".into(),
+            news: props(&[]),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+    assert!(
+        err.message().contains("toy v0.0.7 provides toy:index:Word"),
+        "{}",
+        err.message()
+    );
+    let err = c
+        .construct(pb::ConstructRequest::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Unimplemented);
+    assert!(err.message().starts_with("toy "), "{}", err.message());
+}
+
+#[tokio::test]
+async fn check_reports_every_failure_with_its_path() {
+    let mut c = start().await;
+    let checked = c
+        .check(pb::CheckRequest {
+            urn: URN.into(),
+            r#type: "toy:index:Word".into(),
+            news: props(&[
+                ("length", PropertyValue::Number(99.0)),
+                ("label", PropertyValue::string("")),
+            ]),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let failures: Vec<(&str, &str)> = checked
+        .failures
+        .iter()
+        .map(|f| (f.property.as_str(), f.reason.as_str()))
+        .collect();
+    assert_eq!(
+        failures,
+        vec![
+            ("length", "length 99 is not between 1 and 32"),
+            ("label", "an empty label; leave it out instead"),
+        ]
+    );
+    // A wrong wire type is the model's failure, before the resource's own check runs.
+    let checked = c
+        .check(pb::CheckRequest {
+            urn: URN.into(),
+            r#type: "toy:index:Word".into(),
+            news: props(&[("length", PropertyValue::string("five"))]),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(checked.failures.len(), 1, "{:?}", checked.failures);
+    assert_eq!(checked.failures[0].property, "length");
+}
+
+#[tokio::test]
+async fn configure_create_diff_update_and_invoke() {
+    let mut c = start().await;
+    c.configure(pb::ConfigureRequest {
+        args: props(&[("prefix", PropertyValue::string("x-"))]),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+
+    let inputs = props(&[
+        ("length", PropertyValue::Number(5.0)),
+        ("label", PropertyValue::string("first")),
+    ]);
+    let preview = c
+        .create(pb::CreateRequest {
+            urn: URN.into(),
+            r#type: "toy:index:Word".into(),
+            properties: inputs.clone(),
+            preview: true,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(matches!(
+        decode(&preview.properties)["word"],
+        PropertyValue::Unknown(_)
+    ));
+
+    let created = c
+        .create(pb::CreateRequest {
+            urn: URN.into(),
+            r#type: "toy:index:Word".into(),
+            properties: inputs.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(created.id, "word-greeting");
+    let outputs = decode(&created.properties);
+    assert_eq!(outputs["word"], PropertyValue::string("x-urnpu"));
+    assert!(matches!(outputs["password"], PropertyValue::Secret(_)));
+
+    let diff = |news: Option<Struct>| pb::DiffRequest {
+        urn: URN.into(),
+        r#type: "toy:index:Word".into(),
+        id: created.id.clone(),
+        olds: created.properties.clone(),
+        old_inputs: inputs.clone(),
+        news,
+        ..Default::default()
+    };
+    let same = c.diff(diff(inputs.clone())).await.unwrap().into_inner();
+    assert_eq!(
+        same.changes,
+        pb::diff_response::DiffChanges::DiffNone as i32
+    );
+    let relabel = props(&[
+        ("length", PropertyValue::Number(5.0)),
+        ("label", PropertyValue::string("second")),
+    ]);
+    let in_place = c.diff(diff(relabel.clone())).await.unwrap().into_inner();
+    assert_eq!(in_place.diffs, vec!["label".to_string()]);
+    assert!(in_place.replaces.is_empty());
+    let longer = props(&[
+        ("length", PropertyValue::Number(6.0)),
+        ("label", PropertyValue::string("first")),
+    ]);
+    let replace = c.diff(diff(longer)).await.unwrap().into_inner();
+    assert_eq!(replace.replaces, vec!["length".to_string()]);
+
+    let updated = c
+        .update(pb::UpdateRequest {
+            urn: URN.into(),
+            r#type: "toy:index:Word".into(),
+            id: created.id.clone(),
+            olds: created.properties.clone(),
+            news: relabel,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let updated = decode(&updated.properties);
+    assert_eq!(updated["label"], PropertyValue::string("second"));
+    assert_eq!(updated["word"], PropertyValue::string("x-urnpu"));
+
+    let shouted = c
+        .invoke(pb::InvokeRequest {
+            tok: "toy:index:shout".into(),
+            args: props(&[("text", PropertyValue::string("hello"))]),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        decode(&shouted.r#return)["text"],
+        PropertyValue::string("HELLO")
+    );
+}
+
+/// A replace mark the diff would never see is a declaration error the registry reports.
+#[test]
+fn misplaced_replace_marks_are_reported_at_registration() {
+    #[derive(Serialize, Deserialize, JsonSchema)]
+    struct Inner {
+        #[schemars(transform = replace_on_changes)]
+        name: Value<String>,
+    }
+    #[derive(Serialize, Deserialize, JsonSchema)]
+    struct BadInputs {
+        inner: Value<Inner>,
+    }
+    #[derive(Serialize, Deserialize, JsonSchema)]
+    struct BadOutputs {
+        #[schemars(transform = replace_on_changes)]
+        computed: Value<String>,
+    }
+    struct Bad;
+    impl Resource<ToyConfig> for Bad {
+        type Inputs = BadInputs;
+        type Outputs = BadOutputs;
+        const TOKEN: &'static str = "toy:index:Bad";
+        const DESCRIPTION: &'static str = "Misdeclared.";
+        async fn create(
+            &self,
+            _ctx: &Ctx<ToyConfig>,
+            _inputs: BadInputs,
+        ) -> Result<Created<BadOutputs>, ResourceError> {
+            Err(ResourceError::Unsupported("never created".into()))
+        }
+    }
+    let registry: Registry<ToyConfig> = Registry::default().resource(Word).resource(Bad);
+    let problems = registry.problems();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert!(
+        problems.iter().any(|p| p.contains("toy:index:Inner.name")),
+        "{problems:?}"
+    );
+    assert!(
+        problems.iter().any(|p| p.contains("output computed")),
+        "{problems:?}"
+    );
+}
