@@ -107,3 +107,47 @@ pub async fn keep_alive_http_server(content_type: &'static str, body: &'static s
     });
     port
 }
+
+/// A loopback server that accepts connections, reads what is sent and never answers: a backend
+/// that hangs. Returns its port.
+pub async fn silent_server() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("local addr").port();
+    tokio::spawn(async move {
+        while let Ok((mut conn, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                while matches!(conn.read(&mut buf).await, Ok(n) if n > 0) {}
+            });
+        }
+    });
+    port
+}
+
+/// Runs `work`, calls `cancel` (the engine's Cancel) after `after`, and returns the result with
+/// how long the work went on after the Cancel.
+pub async fn cancel_after<T>(
+    cancel: impl FnOnce(),
+    after: std::time::Duration,
+    work: impl std::future::Future<Output = T>,
+) -> (T, std::time::Duration) {
+    let cancelled_at = std::sync::Mutex::new(None);
+    let cancel = async {
+        tokio::time::sleep(after).await;
+        if let Ok(mut at) = cancelled_at.lock() {
+            *at = Some(tokio::time::Instant::now());
+        }
+        cancel();
+        std::future::pending::<()>().await;
+    };
+    let result = tokio::select! {
+        r = work => r,
+        () = cancel => unreachable!("the cancel task never finishes"),
+    };
+    let at = cancelled_at
+        .lock()
+        .ok()
+        .and_then(|a| *a)
+        .expect("the work ended before the Cancel was sent");
+    (result, at.elapsed())
+}

@@ -3,6 +3,7 @@
 
 pub mod aws;
 pub mod azure;
+pub mod backend;
 pub mod kubernetes;
 pub mod languages;
 pub mod tls;

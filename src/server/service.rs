@@ -93,17 +93,18 @@ impl<C: Config> Provider<C> {
     }
 
     fn ctx(&self, urn: &str, name: &str, preview: bool, timeout_seconds: f64) -> Ctx<C> {
-        let timeout = if timeout_seconds > 0.0 && timeout_seconds.is_finite() {
-            Duration::from_secs_f64(timeout_seconds.min(7.0 * 24.0 * 3600.0))
-        } else {
-            DEFAULT_TIMEOUT
-        };
-        Ctx::new(urn, self.config())
+        let ctx = Ctx::new(urn, self.config())
             .with_name(name)
             .with_preview(preview)
-            .with_timeout(timeout)
             .with_log(self.log.clone())
-            .with_cancel(self.cancel.signal())
+            .with_cancel(self.cancel.signal());
+        if timeout_seconds > 0.0 && timeout_seconds.is_finite() {
+            ctx.with_custom_timeout(Duration::from_secs_f64(
+                timeout_seconds.min(7.0 * 24.0 * 3600.0),
+            ))
+        } else {
+            ctx.with_timeout(DEFAULT_TIMEOUT)
+        }
     }
 
     fn resource(&self, token: &str) -> Result<&Arc<dyn DynResource<C>>, Status> {

@@ -63,6 +63,7 @@ pub struct Ctx<C> {
     name: String,
     preview: bool,
     timeout: Duration,
+    custom_timeout: bool,
     started: tokio::time::Instant,
     log: EngineLog,
     now: OffsetDateTime,
@@ -78,6 +79,7 @@ impl<C> Clone for Ctx<C> {
             name: self.name.clone(),
             preview: self.preview,
             timeout: self.timeout,
+            custom_timeout: self.custom_timeout,
             started: self.started,
             log: self.log.clone(),
             now: self.now,
@@ -98,6 +100,7 @@ impl<C> Ctx<C> {
             name,
             preview: false,
             timeout: DEFAULT_TIMEOUT,
+            custom_timeout: false,
             started: tokio::time::Instant::now(),
             log: EngineLog::default(),
             now: OffsetDateTime::now_utc(),
@@ -124,6 +127,14 @@ impl<C> Ctx<C> {
     /// The operation's budget, counted from when the context was made.
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// A budget the resource set itself (`customTimeouts`), which backend waits honour in
+    /// full rather than capping at their own defaults.
+    pub fn with_custom_timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self.custom_timeout = true;
         self
     }
 
@@ -160,6 +171,11 @@ impl<C> Ctx<C> {
     /// The operation's budget: the resource's custom timeout, or the provider default.
     pub fn timeout(&self) -> Duration {
         self.timeout
+    }
+
+    /// The resource's own timeout for this operation, when it set one.
+    pub fn custom_timeout(&self) -> Option<Duration> {
+        self.custom_timeout.then_some(self.timeout)
     }
 
     /// When the operation started: the timeout counts from here.

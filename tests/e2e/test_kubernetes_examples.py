@@ -296,3 +296,61 @@ def test_apiserver_killed_mid_up_loses_nothing(stack_factory, cluster):
     assert state["namespace"]["id"] == ns and cluster.exists(f"/api/v1/namespaces/{ns}")
     stack.pulumi("destroy", "--yes", "--skip-preview")
     assert wait_gone(cluster, f"/api/v1/namespaces/{ns}")
+
+
+def test_cancel_ends_a_delete_held_by_a_finalizer_within_a_second(cluster):
+    """A Delete waiting for an object a finalizer holds stops at the engine's Cancel, at once,
+    and says it was cancelled (driven over gRPC the way the engine does, with its stubs)."""
+    import grpc
+    from google.protobuf import empty_pb2, struct_pb2
+    from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+    from conftest import ROOT
+
+    token = "zerotrust:kubernetes/core/v1:ConfigMap"
+    name = unique_namespace("held")
+    urn = f"urn:pulumi:dev::cancel::{token}::{name}"
+    binary = ROOT / "target" / "debug" / "pulumi-resource-zerotrust"
+    proc = subprocess.Popen([str(binary)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        port = int(proc.stdout.readline().strip())
+        stub = provider_pb2_grpc.ResourceProviderStub(grpc.insecure_channel(f"127.0.0.1:{port}"))
+
+        def props(value: dict) -> struct_pb2.Struct:
+            s = struct_pb2.Struct()
+            s.update(value)
+            return s
+
+        stub.Configure(provider_pb2.ConfigureRequest(
+            args=props({"kubeconfig": os.environ["KUBECONFIG"]}),
+            acceptSecrets=True, acceptResources=True))
+        inputs = {"metadata": {"name": name, "namespace": "default"}, "data": {"model": "v1"}}
+        checked = stub.Check(provider_pb2.CheckRequest(
+            urn=urn, type=token, name=name, olds=props({}), news=props(inputs)))
+        assert not checked.failures, checked.failures
+        created = stub.Create(provider_pb2.CreateRequest(
+            urn=urn, type=token, name=name, properties=checked.inputs, timeout=300))
+        path = f"/api/v1/namespaces/default/configmaps/{name}"
+        # Something else (a controller, say) holds the object with a finalizer.
+        cluster.patch_merge(path, {"metadata": {"finalizers": ["zerotrust.test/hold"]}})
+
+        deleting = stub.Delete.future(provider_pb2.DeleteRequest(
+            urn=urn, type=token, name=name, id=created.id, properties=created.properties,
+            timeout=300))
+        time.sleep(1.5)
+        assert not deleting.done(), "the finalizer holds the object, so Delete waits"
+        cancelled_at = time.monotonic()
+        stub.Cancel(empty_pb2.Empty())
+        with pytest.raises(grpc.RpcError) as failed:
+            deleting.result(timeout=10)
+        took = time.monotonic() - cancelled_at
+        assert took < 1.0, f"Delete went on {took:.2f}s after Cancel"
+        assert failed.value.code() == grpc.StatusCode.CANCELLED, failed.value
+        assert "operation cancelled" in failed.value.details(), failed.value.details()
+        assert name in failed.value.details()
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        if cluster.exists(f"/api/v1/namespaces/default/configmaps/{name}"):
+            cluster.patch_merge(f"/api/v1/namespaces/default/configmaps/{name}",
+                                {"metadata": {"finalizers": None}})

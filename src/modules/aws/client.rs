@@ -6,6 +6,8 @@
 
 use crate::modules::Ctx;
 use crate::modules::ProviderConfig;
+pub use crate::modules::backend::RetryPolicy;
+use crate::modules::backend::{Attempt, Backoff, Stopped, retry};
 use crate::typed::{ResourceError, Secret, Value};
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
@@ -19,7 +21,6 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::future::Future;
 use std::time::Duration;
-use tokio::time::Instant;
 
 /// AWS settings, under `zerotrust:aws` (pulumi-aws's provider settings, same names). Unset
 /// values come from the standard chain: `AWS_REGION`, `AWS_PROFILE`, `AWS_ACCESS_KEY_ID`, shared
@@ -64,40 +65,17 @@ pub struct AwsEndpoints {
     pub route53: Option<String>,
 }
 
-/// How calls are retried.
-#[derive(Clone, Debug)]
-pub struct RetryPolicy {
-    /// Throttled and transient attempts allowed after the first.
-    pub max_retries: u32,
-    /// Transport failures (connection refused, attempt timeouts) retried at most this often:
-    /// an endpoint that is down should fail the update quickly, not hold it until the timeout.
-    pub max_transport_retries: u32,
-    pub base_delay: Duration,
-    pub max_delay: Duration,
-}
-
-impl Default for RetryPolicy {
-    fn default() -> Self {
-        RetryPolicy {
-            max_retries: 25,
-            max_transport_retries: 2,
-            base_delay: Duration::from_millis(250),
-            max_delay: Duration::from_secs(10),
-        }
-    }
-}
-
-impl RetryPolicy {
-    /// Exponential backoff with full jitter, capped.
-    fn delay(&self, retry: u32) -> Duration {
-        let exp = self
-            .base_delay
-            .saturating_mul(1u32 << retry.min(16))
-            .min(self.max_delay);
-        let millis = exp.as_millis().max(1) as u64;
-        Duration::from_millis(rand::random::<u64>() % millis + 1)
-    }
-}
+/// How AWS calls are retried unless the settings say otherwise: throttling patiently,
+/// transport failures twice.
+pub const AWS_RETRY: RetryPolicy = RetryPolicy {
+    max_retries: 25,
+    max_transport_retries: 2,
+    backoff: Backoff {
+        base: Duration::from_millis(250),
+        max: Duration::from_secs(10),
+    },
+    max_server_wait: Duration::from_secs(10),
+};
 
 /// The service clients and the retry policy they are called with.
 #[derive(Clone, Debug)]
@@ -162,7 +140,7 @@ pub async fn build(settings: &AwsSettings) -> Result<AwsClients, String> {
     if let Some(url) = endpoints.route53.filter(|u| !u.is_empty()) {
         route53 = route53.endpoint_url(url);
     }
-    let mut retry = RetryPolicy::default();
+    let mut retry = AWS_RETRY;
     if let Some(n) = settings.max_retries {
         retry.max_retries = n;
     }
@@ -316,19 +294,11 @@ impl From<AwsError> for ResourceError {
     }
 }
 
-/// How long before the operation's deadline [`call`] gives up. The server drops an operation
-/// that reaches its timeout, so a resource that has already created something (an issued
-/// certificate, a CA) needs this moment to report it as an init failure that keeps its id.
-fn deadline_reserve(timeout: Duration) -> Duration {
-    (timeout / 10).min(Duration::from_secs(5))
-}
-
 /// Call an AWS operation, retrying throttling, in-progress answers and transport failures with
-/// backoff until the policy's limits, the operation's deadline (`ctx.timeout()` from `started`,
-/// less a small reserve; an attempt still unanswered then is abandoned) or cancellation.
+/// backoff until the policy's limits, the operation's deadline (an attempt still unanswered
+/// then is abandoned) or cancellation.
 pub async fn call<T, E, F, Fut>(
     ctx: &Ctx,
-    started: Instant,
     policy: &RetryPolicy,
     operation: &'static str,
     mut send: F,
@@ -338,70 +308,28 @@ where
     Fut: Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    // Whichever comes first: the caller's budget, or the server's for the whole operation.
-    let deadline = (started
-        + ctx
-            .timeout()
-            .saturating_sub(deadline_reserve(ctx.timeout())))
-    .min(ctx.deadline());
+    let attempt = || {
+        let sent = send();
+        async move {
+            match sent.await {
+                Ok(v) => Attempt::Done(v),
+                Err(e) => {
+                    let err = AwsError::from_sdk(operation, &e);
+                    match err.kind {
+                        FailureKind::Refused => Attempt::Fail(err),
+                        FailureKind::InProgress => Attempt::Busy(err),
+                        FailureKind::Throttled => Attempt::Retry(err, None),
+                        FailureKind::Transient => Attempt::Transport(err),
+                    }
+                }
+            }
+        }
+    };
     let mut retries = 0u32;
-    let mut transport_retries = 0u32;
-    let mut last: Option<AwsError> = None;
-    loop {
-        let attempt = tokio::select! {
-            r = tokio::time::timeout_at(deadline, send()) => r,
-            () = ctx.cancelled() => {
-                let cancelled = AwsError {
-                    operation,
-                    code: None,
-                    message: "cancelled while waiting for AWS".into(),
-                    http_status: None,
-                    kind: FailureKind::Transient,
-                    ended: None,
-                };
-                return Err(AwsError { ended: Some(Ended::Cancelled), ..last.unwrap_or(cancelled) });
-            }
-        };
-        let err = match attempt {
-            Ok(Ok(v)) => return Ok(v),
-            Ok(Err(e)) => AwsError::from_sdk(operation, &e),
-            // Out of time mid-attempt: report what AWS said last, if anything.
-            Err(_) => {
-                let unanswered = AwsError {
-                    operation,
-                    code: None,
-                    message: "the request was still unanswered".into(),
-                    http_status: None,
-                    kind: FailureKind::Transient,
-                    ended: None,
-                };
-                return Err(AwsError {
-                    ended: Some(Ended::Deadline(ctx.timeout())),
-                    ..last.unwrap_or(unanswered)
-                });
-            }
-        };
-        let allowed = match err.kind {
-            FailureKind::Refused => false,
-            FailureKind::InProgress => true,
-            FailureKind::Throttled => retries < policy.max_retries,
-            FailureKind::Transient => transport_retries < policy.max_transport_retries,
-        };
-        if !allowed {
-            return Err(err);
-        }
-        let delay = policy.delay(retries);
-        if Instant::now() + delay >= deadline {
-            return Err(AwsError {
-                ended: Some(Ended::Deadline(ctx.timeout())),
-                ..err
-            });
-        }
+    let log_retry = |err: &AwsError, delay: Duration| {
         retries += 1;
-        if err.kind == FailureKind::Transient {
-            transport_retries += 1;
-        }
         tracing::debug!(operation, code = ?err.code, ?delay, "retrying AWS call");
+        // "Still in progress" is the normal course of a wait, not news.
         if err.kind != FailureKind::InProgress {
             ctx.info(format!(
                 "{operation}: {}; retry {retries} in {} ms",
@@ -409,13 +337,27 @@ where
                 delay.as_millis()
             ));
         }
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            _ = ctx.cancelled() => {
-                return Err(AwsError { ended: Some(Ended::Cancelled), ..err });
-            }
-        }
-        last = Some(err);
+    };
+    let local = |message: &str| AwsError {
+        operation,
+        code: None,
+        message: message.to_string(),
+        http_status: None,
+        kind: FailureKind::Transient,
+        ended: None,
+    };
+    match retry(ctx, ctx.deadline(), policy, log_retry, attempt).await {
+        Ok(v) => Ok(v),
+        Err(Stopped::Failed(err)) => Err(err),
+        // Out of time: report what AWS said last, if anything.
+        Err(Stopped::Deadline { last, .. }) => Err(AwsError {
+            ended: Some(Ended::Deadline(ctx.timeout())),
+            ..last.unwrap_or_else(|| local("the request was still unanswered"))
+        }),
+        Err(Stopped::Cancelled { last, .. }) => Err(AwsError {
+            ended: Some(Ended::Cancelled),
+            ..last.unwrap_or_else(|| local("cancelled while waiting for AWS"))
+        }),
     }
 }
 
@@ -455,20 +397,6 @@ mod tests {
         assert_eq!(partition_of("us-east-1"), "aws");
         assert_eq!(partition_of("cn-north-1"), "aws-cn");
         assert_eq!(partition_of("us-gov-west-1"), "aws-us-gov");
-    }
-
-    #[test]
-    fn backoff_grows_and_stays_capped() {
-        let policy = RetryPolicy {
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_secs(2),
-            ..Default::default()
-        };
-        for retry in 0..40 {
-            let d = policy.delay(retry);
-            assert!(d >= Duration::from_millis(1));
-            assert!(d <= Duration::from_secs(2), "retry {retry}: {d:?}");
-        }
     }
 
     #[test]

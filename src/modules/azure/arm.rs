@@ -5,8 +5,9 @@
 //! A resource module describes only what is its own: its paths, its bodies, how an answer maps
 //! to outputs and back to inputs, and its Check.
 
-use super::client::{ArmClient, ArmError, ArmRequest, deadline};
+use super::client::{ArmClient, ArmError, ArmRequest};
 use super::names::{ArmId, normalize_location};
+use crate::modules::backend;
 use crate::modules::{Ctx, ProviderConfig};
 use crate::typed::{
     CheckCtx, Created, DiffInput, Failures, ReadOutcome, Resource, ResourceError, Value,
@@ -172,7 +173,7 @@ impl<K: ArmResource> Arm<K> {
         request: ArmRequest,
         created: bool,
     ) -> Result<(String, K::Outputs), ResourceError> {
-        let deadline = deadline(ctx, Instant::now());
+        let deadline = backend::deadline(ctx);
         let partial = |reason: String, live: Option<&Json>| {
             // Without a body, record the state as unknown, so the next update is a full PUT.
             let unsettled = json!({"properties": {"provisioningState": "Unknown"}});
@@ -244,7 +245,7 @@ impl<K: ArmResource> Arm<K> {
             Location::NotApplicable => None,
             Location::Given(l) => Some(l),
             Location::FromResourceGroup(_) => {
-                Some(group_location(ctx, arm, deadline(ctx, Instant::now()), path).await?)
+                Some(group_location(ctx, arm, backend::deadline(ctx), path).await?)
             }
         })
     }
@@ -312,7 +313,7 @@ impl<K: ArmResource> Resource<ProviderConfig> for Arm<K> {
                 reason: format!("{id:?} is not an ARM resource id"),
             });
         };
-        let deadline = deadline(ctx, Instant::now());
+        let deadline = backend::deadline(ctx);
         let live = match arm
             .get(ctx, deadline, &ArmRequest::get(id.clone(), K::API_VERSION))
             .await?
@@ -374,7 +375,7 @@ impl<K: ArmResource> Resource<ProviderConfig> for Arm<K> {
             let live = if K::put_needs_live(&news) {
                 arm.get(
                     ctx,
-                    deadline(ctx, Instant::now()),
+                    backend::deadline(ctx),
                     &ArmRequest::get(id.clone(), K::API_VERSION),
                 )
                 .await?
@@ -397,7 +398,7 @@ impl<K: ArmResource> Resource<ProviderConfig> for Arm<K> {
         _outputs: Self::Outputs,
     ) -> Result<(), ResourceError> {
         let arm = ctx.config().azure().await?;
-        let deadline = deadline(ctx, Instant::now());
+        let deadline = backend::deadline(ctx);
         arm.write_and_wait(ctx, deadline, &ArmRequest::delete(id, K::API_VERSION))
             .await?;
         Ok(())

@@ -9,6 +9,7 @@
 
 use crate::modules::Ctx;
 use crate::modules::ProviderConfig;
+use crate::modules::backend::{self, Attempt, Backoff, Interrupted, RetryPolicy, Stopped, retry};
 use crate::typed::{ResourceError, Secret, Value};
 use azure_core::credentials::TokenCredential;
 use azure_core::http::{ClientOptions, HttpClient, Method, Request, Transport, Url};
@@ -18,6 +19,7 @@ use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::time::Instant;
@@ -216,42 +218,31 @@ impl Tokens {
 
 /// How throttled and failing requests are retried, and how operations are polled.
 #[derive(Clone, Debug)]
-pub struct RetryPolicy {
-    /// Retries of 429 and 5xx answers after the first attempt.
-    pub max_retries: u32,
-    /// Retries of requests that got no answer at all: a Resource Manager that is down should
-    /// fail the update quickly, not hold it until the timeout.
-    pub max_transport_retries: u32,
-    pub base_delay: Duration,
-    pub max_delay: Duration,
+pub struct ArmPolicy {
+    /// 429 and 5xx answers (honouring `Retry-After`), and requests that got no answer at all:
+    /// a Resource Manager that is down should fail the update quickly.
+    pub retry: RetryPolicy,
     /// The longest wait between polls that a `Retry-After` can ask for.
     pub max_poll_interval: Duration,
     /// The wait between polls when the answer names none.
     pub default_poll_interval: Duration,
 }
 
-impl Default for RetryPolicy {
+impl Default for ArmPolicy {
     fn default() -> Self {
-        RetryPolicy {
-            max_retries: 8,
-            max_transport_retries: 2,
-            base_delay: Duration::from_millis(500),
-            max_delay: Duration::from_secs(30),
+        ArmPolicy {
+            retry: RetryPolicy {
+                max_retries: 8,
+                max_transport_retries: 2,
+                backoff: Backoff {
+                    base: Duration::from_millis(500),
+                    max: Duration::from_secs(30),
+                },
+                max_server_wait: Duration::from_secs(30),
+            },
             max_poll_interval: Duration::from_secs(60),
             default_poll_interval: Duration::from_secs(5),
         }
-    }
-}
-
-impl RetryPolicy {
-    /// Exponential backoff with full jitter, capped.
-    fn backoff(&self, retry: u32) -> Duration {
-        let exp = self
-            .base_delay
-            .saturating_mul(1u32 << retry.min(16))
-            .min(self.max_delay);
-        let millis = exp.as_millis().max(1) as u64;
-        Duration::from_millis(rand::random::<u64>() % millis + 1)
     }
 }
 
@@ -461,7 +452,7 @@ pub struct ArmClient {
     endpoint: Url,
     pub subscription_id: String,
     tokens: Arc<Tokens>,
-    pub policy: RetryPolicy,
+    pub policy: ArmPolicy,
 }
 
 impl fmt::Debug for ArmClient {
@@ -583,7 +574,7 @@ impl ArmClient {
             endpoint: Url::parse(endpoint).map_err(|e| format!("invalid endpoint: {e}"))?,
             subscription_id: subscription_id.to_string(),
             tokens: Arc::new(tokens),
-            policy: RetryPolicy::default(),
+            policy: ArmPolicy::default(),
         })
     }
 
@@ -713,80 +704,78 @@ impl ArmClient {
         url: Url,
         body: Option<&Json>,
     ) -> Result<ArmResponse, ArmError> {
-        let mut retries = 0u32;
-        let mut transport_retries = 0u32;
-        let mut maybe_applied = false;
-        let result = loop {
-            let attempt = tokio::select! {
-                r = tokio::time::timeout_at(deadline, self.exchange(method, url.clone(), body)) => r,
-                () = ctx.cancelled() => {
-                    // The request may be on its way.
-                    maybe_applied = true;
-                    break Err(ArmError {
-                        ended: Some(Ended::Cancelled),
-                        ..ArmError::local(request, "Cancelled", "cancelled while waiting for Resource Manager")
-                    });
+        // Whether any attempt may have reached ARM: a write then may have been applied.
+        let maybe_applied = AtomicBool::new(false);
+        let attempt = || async {
+            let err = match self.exchange(method, url.clone(), body).await {
+                Ok(response) if (200..300).contains(&response.status) => {
+                    return Attempt::Done(response);
                 }
-            };
-            let (err, delay) = match attempt {
-                Err(_) => {
-                    maybe_applied = true;
-                    break Err(ArmError {
-                        ended: Some(Ended::Deadline(ctx.timeout())),
-                        ..ArmError::local(request, "Timeout", "the request was still unanswered")
-                    });
-                }
-                Ok(Err((message, reached))) => {
-                    maybe_applied |= reached;
-                    let err = ArmError::local(request, "ConnectionFailed", message);
-                    if transport_retries >= self.policy.max_transport_retries {
-                        break Err(err);
-                    }
-                    transport_retries += 1;
-                    (err, self.policy.backoff(transport_retries))
-                }
-                Ok(Ok(response)) if (200..300).contains(&response.status) => break Ok(response),
-                Ok(Ok(response)) => {
-                    let text = match &response.body {
-                        Some(Json::String(s)) => s.clone(),
-                        Some(other) => other.to_string(),
-                        None => String::new(),
-                    };
-                    let (code, message) = error_parts(response.status, &text);
-                    let err = ArmError {
-                        operation: request.operation.to_string(),
-                        resource: request.resource().to_string(),
-                        status: Some(response.status),
-                        code,
+                Err((message, reached)) => {
+                    maybe_applied.fetch_or(reached, Ordering::Relaxed);
+                    return Attempt::Transport(ArmError::local(
+                        request,
+                        "ConnectionFailed",
                         message,
-                        ended: None,
-                        maybe_applied: false,
-                    };
-                    maybe_applied |= response.status >= 500;
-                    if !retryable(response.status) || retries >= self.policy.max_retries {
-                        break Err(err);
-                    }
-                    retries += 1;
-                    let delay = retry_after(&response)
-                        .map(|d| d.min(self.policy.max_delay))
-                        .unwrap_or_else(|| self.policy.backoff(retries));
-                    (err, delay)
+                    ));
                 }
+                Ok(response) => response,
             };
-            if Instant::now() + delay >= deadline {
-                break Err(ArmError {
-                    ended: Some(Ended::Deadline(ctx.timeout())),
-                    ..err
-                });
+            let response = err;
+            let text = match &response.body {
+                Some(Json::String(s)) => s.clone(),
+                Some(other) => other.to_string(),
+                None => String::new(),
+            };
+            let (code, message) = error_parts(response.status, &text);
+            let err = ArmError {
+                operation: request.operation.to_string(),
+                resource: request.resource().to_string(),
+                status: Some(response.status),
+                code,
+                message,
+                ended: None,
+                maybe_applied: false,
+            };
+            maybe_applied.fetch_or(response.status >= 500, Ordering::Relaxed);
+            if retryable(response.status) {
+                Attempt::Retry(err, retry_after(&response))
+            } else {
+                Attempt::Fail(err)
             }
+        };
+        let log_retry = |err: &ArmError, delay: Duration| {
             ctx.info(format!("{err}; retrying in {} ms", delay.as_millis()));
-            tokio::select! {
-                () = tokio::time::sleep(delay) => {}
-                () = ctx.cancelled() => break Err(ArmError { ended: Some(Ended::Cancelled), ..err }),
+        };
+        let result = match retry(ctx, deadline, &self.policy.retry, log_retry, attempt).await {
+            Ok(response) => Ok(response),
+            Err(Stopped::Failed(err)) => Err(err),
+            Err(Stopped::Deadline { last, in_flight }) => {
+                // The request may be on its way.
+                maybe_applied.fetch_or(in_flight, Ordering::Relaxed);
+                Err(ArmError {
+                    ended: Some(Ended::Deadline(ctx.timeout())),
+                    ..last.unwrap_or_else(|| {
+                        ArmError::local(request, "Timeout", "the request was still unanswered")
+                    })
+                })
+            }
+            Err(Stopped::Cancelled { last, in_flight }) => {
+                maybe_applied.fetch_or(in_flight, Ordering::Relaxed);
+                Err(ArmError {
+                    ended: Some(Ended::Cancelled),
+                    ..last.unwrap_or_else(|| {
+                        ArmError::local(
+                            request,
+                            "Cancelled",
+                            "cancelled while waiting for Resource Manager",
+                        )
+                    })
+                })
             }
         };
         result.map_err(|e| ArmError {
-            maybe_applied: e.maybe_applied || maybe_applied,
+            maybe_applied: e.maybe_applied || maybe_applied.load(Ordering::Relaxed),
             ..e
         })
     }
@@ -869,22 +858,28 @@ impl ArmClient {
             let delay = retry_after(&last)
                 .unwrap_or(self.policy.default_poll_interval)
                 .min(self.policy.max_poll_interval);
-            if Instant::now() + delay >= deadline {
-                return Err(ArmError {
-                    ended: Some(Ended::Deadline(ctx.timeout())),
-                    ..ArmError::local(
-                        request,
-                        "OperationTimedOut",
-                        "the operation was still running",
-                    )
-                });
-            }
-            tokio::select! {
-                () = tokio::time::sleep(delay) => {}
-                () = ctx.cancelled() => return Err(ArmError {
-                    ended: Some(Ended::Cancelled),
-                    ..ArmError::local(request, "Cancelled", "cancelled while the operation was running")
-                }),
+            match backend::pause(ctx, deadline, delay).await {
+                Ok(()) => {}
+                Err(Interrupted::Deadline) => {
+                    return Err(ArmError {
+                        ended: Some(Ended::Deadline(ctx.timeout())),
+                        ..ArmError::local(
+                            request,
+                            "OperationTimedOut",
+                            "the operation was still running",
+                        )
+                    });
+                }
+                Err(Interrupted::Cancelled) => {
+                    return Err(ArmError {
+                        ended: Some(Ended::Cancelled),
+                        ..ArmError::local(
+                            request,
+                            "Cancelled",
+                            "cancelled while the operation was running",
+                        )
+                    });
+                }
             }
             let response = match &url {
                 Some(u) => {
@@ -1013,21 +1008,6 @@ fn describe_transport_error(e: &azure_core::Error) -> String {
     text
 }
 
-/// How long before the operation's deadline the client gives up: the server drops an
-/// operation at its timeout, so a create needs this moment to report what it made.
-fn deadline_reserve(timeout: Duration) -> Duration {
-    (timeout / 10).min(Duration::from_secs(5))
-}
-
-/// The deadline of an operation that started at `started`.
-pub fn deadline(ctx: &Ctx, started: Instant) -> Instant {
-    (started
-        + ctx
-            .timeout()
-            .saturating_sub(deadline_reserve(ctx.timeout())))
-    .min(ctx.deadline())
-}
-
 impl ProviderConfig {
     /// The ARM client, built on first use.
     pub async fn azure(&self) -> Result<ArmClient, ResourceError> {
@@ -1083,18 +1063,6 @@ pub(crate) mod tests {
         .with_timeout(timeout)
         .with_cancel(source.signal());
         (canceller, ctx)
-    }
-
-    #[tokio::test(start_paused = true)]
-    async fn waits_end_by_the_operation_deadline_whenever_they_start() {
-        let (_c, ctx) = ctx(Duration::from_secs(10));
-        // Early in the operation, a wait's own budget is the operation's deadline.
-        assert_eq!(deadline(&ctx, ctx.started()), ctx.deadline());
-        // The operation has spent 8 of its 10 seconds (say, building a client).
-        tokio::time::advance(Duration::from_secs(8)).await;
-        let late = deadline(&ctx, tokio::time::Instant::now());
-        assert_eq!(late, ctx.deadline());
-        assert!(late <= ctx.started() + Duration::from_secs(9));
     }
 
     /// One scripted answer.
@@ -1219,12 +1187,18 @@ pub(crate) mod tests {
         let mut c =
             ArmClient::with_transport(script.clone(), "https://arm.test", SUB, "test-token")
                 .unwrap();
-        c.policy = RetryPolicy {
-            base_delay: Duration::from_millis(1),
-            max_delay: Duration::from_millis(20),
+        let defaults = ArmPolicy::default();
+        c.policy = ArmPolicy {
+            retry: RetryPolicy {
+                backoff: Backoff {
+                    base: Duration::from_millis(1),
+                    max: Duration::from_millis(20),
+                },
+                max_server_wait: Duration::from_millis(20),
+                ..defaults.retry
+            },
             default_poll_interval: Duration::from_millis(1),
             max_poll_interval: Duration::from_millis(30),
-            ..RetryPolicy::default()
         };
         c
     }
@@ -1316,7 +1290,7 @@ pub(crate) mod tests {
         );
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn put_follows_azure_async_operation_before_location() {
         let script = Scripted::new(vec![
             step(201, r#"{"properties":{"provisioningState":"Creating"}}"#)
@@ -1345,7 +1319,7 @@ pub(crate) mod tests {
         assert_eq!(seen[0].3.as_deref(), Some("Bearer test-token"));
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn delete_follows_location_until_it_stops_answering_202() {
         let script = Scripted::new(vec![
             step(202, "").header("location", "https://arm.test/loc/9"),
@@ -1361,7 +1335,7 @@ pub(crate) mod tests {
         assert_eq!(script.lines()[1], "GET /loc/9");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_failed_operation_reports_its_code_and_message() {
         let script = Scripted::new(vec![
             step(201, "").header("azure-asyncoperation", "https://arm.test/ops/2"),
@@ -1380,7 +1354,7 @@ pub(crate) mod tests {
         );
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn throttling_and_server_errors_are_retried_with_retry_after() {
         let script = Scripted::new(vec![
             step(
@@ -1401,7 +1375,7 @@ pub(crate) mod tests {
         assert_eq!(script.lines().len(), 3);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn refusals_are_not_retried_and_404_reads_as_absent() {
         let script = Scripted::new(vec![
             step(
@@ -1419,7 +1393,7 @@ pub(crate) mod tests {
         assert_eq!(script.lines().len(), 2);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn polling_stops_at_the_deadline_and_keeps_the_reason() {
         let script = Scripted::new(vec![
             step(201, "")
@@ -1439,7 +1413,7 @@ pub(crate) mod tests {
         assert!(started.elapsed() < Duration::from_secs(1));
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn retry_after_is_capped() {
         let script = Scripted::new(vec![
             step(202, "")
@@ -1456,7 +1430,7 @@ pub(crate) mod tests {
         assert!(started.elapsed() < Duration::from_secs(2));
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn cancellation_stops_polling() {
         let script = Scripted::new(vec![
             step(201, "")
@@ -1467,17 +1441,20 @@ pub(crate) mod tests {
         arm.policy.max_poll_interval = Duration::from_secs(5);
         let (canceller, ctx) = ctx(Duration::from_secs(30));
         let req = ArmRequest::put(RG, "2025-04-01", serde_json::json!({}));
-        let cancel = async {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            canceller.cancel();
-        };
-        let (result, ()) = tokio::join!(arm.write_and_wait(&ctx, far(), &req), cancel);
+        let (result, after_cancel) = crate::testing::cancel_after(
+            move || canceller.cancel(),
+            Duration::from_millis(50),
+            arm.write_and_wait(&ctx, far(), &req),
+        )
+        .await;
+        // The poll would wait 5 s for the next answer; the Cancel ends it at once.
+        assert!(after_cancel < Duration::from_secs(1), "{after_cancel:?}");
         let err = result.unwrap_err();
         assert_eq!(err.ended, Some(Ended::Cancelled));
         assert!(matches!(ResourceError::from(err), ResourceError::Cancelled));
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_poll_url_on_another_host_gets_no_token() {
         let script = Scripted::new(vec![
             step(201, "").header("azure-asyncoperation", "https://evil.test/ops/1"),
@@ -1490,7 +1467,7 @@ pub(crate) mod tests {
         assert_eq!(script.lines().len(), 1);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn an_unreachable_server_fails_after_a_few_tries() {
         let script = Scripted::new(vec![]);
         let arm = client(&script);
@@ -1511,7 +1488,7 @@ pub(crate) mod tests {
         assert!(err.maybe_applied, "{err}");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn provisioning_state_is_polled_when_no_header_says_where() {
         let script = Scripted::new(vec![
             step(201, r#"{"properties":{"provisioningState":"Updating"}}"#),

@@ -7,12 +7,14 @@
 use super::meta::{ObjectMeta, check_metadata};
 use crate::codec::PropertyPath;
 use crate::codec::typed_json::plain_json;
+use crate::modules::backend::{self, Interrupted};
 use crate::modules::{Ctx, ProviderConfig};
 use crate::typed::{
     CheckCtx, Created, DiffInput, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError, Value,
 };
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams, Preconditions};
 use kube::core::{ApiResource, GroupVersionKind};
+use kube::runtime::wait::{await_condition, conditions};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -28,7 +30,7 @@ pub const URN_ANNOTATION: &str = "zerotrust.dev/urn";
 /// Metadata the server sets: never sent, never part of imported inputs.
 const OUTPUT_ONLY_METADATA: [&str; 4] =
     ["uid", "resourceVersion", "creationTimestamp", "generation"];
-/// Longest wait for a deleted object to disappear when the resource sets no timeout.
+/// Longest wait for a deleted object to disappear when the resource sets no timeout of its own.
 const DELETE_WAIT: Duration = Duration::from_secs(5 * 60);
 
 /// Access to the metadata of a kind's object type.
@@ -484,7 +486,7 @@ impl<K: KubeKind> Resource<ProviderConfig> for KubeResource<K> {
             .and_then(Value::known)
             .and_then(|m| m.uid.clone());
         let params = DeleteParams {
-            preconditions: uid.map(|uid| Preconditions {
+            preconditions: uid.clone().map(|uid| Preconditions {
                 uid: Some(uid),
                 resource_version: None,
             }),
@@ -501,48 +503,67 @@ impl<K: KubeKind> Resource<ProviderConfig> for KubeResource<K> {
             }
             Err(e) => return Err(api_error::<K>("delete", &id, e)),
         }
-        // Stop waiting a little before the operation's own timeout, so the user gets our
-        // explanation (which finalizers hold it) instead of a bare "timed out".
-        let budget = ctx
-            .timeout()
-            .saturating_sub(Duration::from_secs(1))
-            .min(DELETE_WAIT);
-        let started = tokio::time::Instant::now();
-        loop {
-            match api.get_opt(&name).await {
+        // Wait for the object to go (finalizers may hold it) with a watch, for as long as the
+        // resource's delete timeout allows (DELETE_WAIT when it sets none), and not past
+        // Cancel. The deadline keeps a reserve, so the user gets our explanation (which
+        // finalizers hold it) instead of a bare "timed out".
+        let uid = match uid {
+            Some(uid) => uid,
+            None => match api.get_opt(&name).await {
+                Ok(Some(live)) => live.metadata.uid.unwrap_or_default(),
                 Ok(None) => return Ok(()),
-                Ok(Some(obj)) if started.elapsed() >= budget => {
-                    let finalizers = obj.metadata.finalizers.unwrap_or_default();
-                    let spec_finalizers = obj
-                        .data
-                        .pointer("/spec/finalizers")
-                        .and_then(Json::as_array)
-                        .map(|f| {
-                            f.iter()
-                                .filter_map(Json::as_str)
-                                .map(str::to_string)
-                                .collect::<Vec<_>>()
-                        })
-                        .unwrap_or_default();
-                    return Err(ResourceError::backend(
-                        format!("delete {} {id}", K::KIND),
-                        format!(
-                            "still present {}s after deletion was requested; finalizers holding it: {:?}{}",
-                            budget.as_secs(),
-                            finalizers,
-                            if spec_finalizers.is_empty() {
-                                String::new()
-                            } else {
-                                format!(", spec.finalizers: {spec_finalizers:?}")
-                            }
-                        ),
-                    ));
-                }
-                Ok(Some(_)) => tokio::time::sleep(Duration::from_millis(300)).await,
                 Err(e) => return Err(api_error::<K>("wait for deletion of", &id, e)),
+            },
+        };
+        let deadline = match ctx.custom_timeout() {
+            Some(_) => backend::deadline(ctx),
+            None => backend::deadline(ctx).min(tokio::time::Instant::now() + DELETE_WAIT),
+        };
+        let waited = backend::within(
+            ctx,
+            deadline,
+            await_condition(api.clone(), &name, conditions::is_deleted(&uid)),
+        )
+        .await;
+        match waited {
+            Ok(Ok(_)) => Ok(()),
+            Ok(Err(e)) => Err(ResourceError::backend(
+                format!("wait for deletion of {} {id}", K::KIND),
+                e,
+            )),
+            Err(Interrupted::Cancelled) => Err(ResourceError::Cancelled),
+            Err(Interrupted::Deadline) => {
+                let holding = match api.get_opt(&name).await {
+                    Ok(Some(obj)) => finalizers_of(&obj),
+                    Ok(None) => return Ok(()),
+                    Err(e) => return Err(api_error::<K>("wait for deletion of", &id, e)),
+                };
+                Err(ResourceError::backend(
+                    format!("delete {} {id}", K::KIND),
+                    format!(
+                        "still present {} after deletion was requested; {holding}",
+                        backend::human(ctx.started().elapsed())
+                    ),
+                ))
             }
         }
     }
+}
+
+/// What keeps an object from going: its finalizers (and a Namespace's spec.finalizers).
+fn finalizers_of(obj: &DynamicObject) -> String {
+    let finalizers = obj.metadata.finalizers.clone().unwrap_or_default();
+    let spec_finalizers: Vec<&str> = obj
+        .data
+        .pointer("/spec/finalizers")
+        .and_then(Json::as_array)
+        .map(|f| f.iter().filter_map(Json::as_str).collect())
+        .unwrap_or_default();
+    let mut text = format!("finalizers holding it: {finalizers:?}");
+    if !spec_finalizers.is_empty() {
+        text.push_str(&format!(", spec.finalizers: {spec_finalizers:?}"));
+    }
+    text
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 use crate::modules::Ctx;
 use crate::modules::ProviderConfig;
+use crate::modules::backend::{Attempt, Backoff, Interrupted, RetryPolicy, Stopped, retry};
 use crate::typed::{ResourceError, Secret, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -116,6 +117,8 @@ pub struct VaultError {
     /// HTTP status, or `None` when Vault could not be reached.
     pub status: Option<u16>,
     pub message: String,
+    /// Set when the request stopped at the engine's Cancel or the operation's deadline.
+    pub interrupted: Option<Interrupted>,
 }
 
 impl VaultError {
@@ -138,7 +141,10 @@ impl VaultError {
 
 impl From<VaultError> for ResourceError {
     fn from(e: VaultError) -> Self {
-        ResourceError::backend("Vault request", e.cause())
+        match e.interrupted {
+            Some(Interrupted::Cancelled) => ResourceError::Cancelled,
+            _ => ResourceError::backend("Vault request", e.cause()),
+        }
     }
 }
 
@@ -215,9 +221,16 @@ impl std::fmt::Debug for VaultClient {
     }
 }
 
-/// Transport failures are retried this often: a server that is down should fail the update
-/// quickly, not hold it.
-const TRANSPORT_RETRIES: u32 = 2;
+/// Vault answers quickly or not at all: a few quick retries, then the error.
+const RETRY: RetryPolicy = RetryPolicy {
+    max_retries: 4,
+    max_transport_retries: 2,
+    backoff: Backoff {
+        base: Duration::from_millis(200),
+        max: Duration::from_secs(5),
+    },
+    max_server_wait: Duration::from_secs(10),
+};
 
 pub fn build(settings: &VaultSettings) -> Result<VaultClient, String> {
     let resolved = resolve(settings, |k| std::env::var(k).ok())?;
@@ -272,14 +285,17 @@ impl VaultClient {
             .namespace
             .clone()
             .or_else(|| self.resolved.namespace.clone());
-        let mut attempt = 0;
-        loop {
+        // Reads can be sent again whatever happened; a write only when it cannot have been
+        // applied (never connected, or refused as sealed, standby or rate-limited), since a
+        // second root or key is not the same as the first.
+        let idempotent = matches!(request.method, Method::Get | Method::List);
+        let describe = || request.describe();
+        let attempt = || async {
             // A request may take as long as the operation may (generating an RSA-4096 root
-            // can take a while); the server drops the operation at its timeout anyway.
+            // can take a while).
             let mut req = self
                 .http
                 .request(method.clone(), &url)
-                .timeout(ctx.timeout())
                 .header("X-Vault-Token", self.token.expose())
                 .header("X-Vault-Request", "true");
             if let Some(ns) = &namespace {
@@ -288,54 +304,72 @@ impl VaultClient {
             if let Some(body) = &request.body {
                 req = req.json(body);
             }
-            let sent = tokio::select! {
-                r = req.send() => r,
-                () = ctx.cancelled() => return Err(VaultError {
-                    request: request.describe(),
-                    status: None,
-                    message: "cancelled".into(),
-                }),
+            let error = |status, message| VaultError {
+                request: describe(),
+                status,
+                message,
+                interrupted: None,
             };
-            let response = match sent {
+            let response = match req.send().await {
                 Ok(r) => r,
-                // Only a request that never got through is sent again: a write that timed out
-                // may have happened, and sending it twice would make a second root or key.
-                Err(e) if attempt < TRANSPORT_RETRIES && e.is_connect() => {
-                    attempt += 1;
-                    tokio::time::sleep(Duration::from_millis(300 * u64::from(attempt))).await;
-                    continue;
-                }
                 Err(e) => {
-                    return Err(VaultError {
-                        request: request.describe(),
-                        status: None,
-                        message: format!(
+                    let err = error(
+                        None,
+                        format!(
                             "could not reach Vault at {}: {}",
                             self.resolved.address,
                             without_url(&e)
                         ),
-                    });
+                    );
+                    return if e.is_connect() || idempotent {
+                        Attempt::Transport(err)
+                    } else {
+                        Attempt::Fail(err)
+                    };
                 }
             };
             let status = response.status().as_u16();
             let text = response.text().await.unwrap_or_default();
             if (200..300).contains(&status) {
                 if text.trim().is_empty() {
-                    return Ok(None);
+                    return Attempt::Done(None);
                 }
-                return serde_json::from_str(&text)
-                    .map(Some)
-                    .map_err(|e| VaultError {
-                        request: request.describe(),
-                        status: Some(status),
-                        message: format!("the answer is not JSON: {e}"),
-                    });
+                return match serde_json::from_str(&text) {
+                    Ok(json) => Attempt::Done(Some(json)),
+                    Err(e) => {
+                        Attempt::Fail(error(Some(status), format!("the answer is not JSON: {e}")))
+                    }
+                };
             }
-            return Err(VaultError {
-                request: request.describe(),
-                status: Some(status),
-                message: error_message(&text),
-            });
+            let err = error(Some(status), error_message(&text));
+            match status {
+                429 | 503 => Attempt::Retry(err, None),
+                502 | 504 if idempotent => Attempt::Retry(err, None),
+                _ => Attempt::Fail(err),
+            }
+        };
+        let log_retry = |e: &VaultError, wait: Duration| {
+            ctx.info(format!(
+                "{}; retrying in {} ms",
+                e.cause(),
+                wait.as_millis()
+            ));
+        };
+        match retry(ctx, ctx.deadline(), &RETRY, log_retry, attempt).await {
+            Ok(body) => Ok(body),
+            Err(Stopped::Failed(e)) => Err(e),
+            Err(Stopped::Deadline { last, .. }) => Err(stopped(
+                last,
+                describe(),
+                Interrupted::Deadline,
+                "no answer before the resource's timeout",
+            )),
+            Err(Stopped::Cancelled { last, .. }) => Err(stopped(
+                last,
+                describe(),
+                Interrupted::Cancelled,
+                "cancelled",
+            )),
         }
     }
 
@@ -350,6 +384,25 @@ impl VaultClient {
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
+    }
+}
+
+/// The error of a request that stopped early: what Vault said last, if anything.
+fn stopped(
+    last: Option<VaultError>,
+    request: String,
+    why: Interrupted,
+    message: &str,
+) -> VaultError {
+    let base = last.unwrap_or(VaultError {
+        request,
+        status: None,
+        message: message.to_string(),
+        interrupted: None,
+    });
+    VaultError {
+        interrupted: Some(why),
+        ..base
     }
 }
 
@@ -415,6 +468,31 @@ mod tests {
         crate::testing::assert_nodelay_to(port);
     }
 
+    /// A Vault that never answers: the engine's Cancel ends the call at once, and the resource
+    /// reports it as cancelled, not as a Vault failure.
+    #[tokio::test]
+    async fn a_cancelled_call_ends_within_a_second() {
+        let port = crate::testing::silent_server().await;
+        let client = build(&VaultSettings {
+            address: Some(format!("http://127.0.0.1:{port}")),
+            token: Some(Secret::new("s.test".into())),
+            ..Default::default()
+        })
+        .expect("client");
+        let (canceller, ctx) = crate::modules::backend::tests::ctx(Duration::from_secs(600));
+        let request = VaultRequest::post("pki/root/generate/internal", serde_json::json!({}));
+        let (result, after_cancel) = crate::testing::cancel_after(
+            move || canceller.cancel(),
+            Duration::from_millis(200),
+            client.send(&ctx, &request),
+        )
+        .await;
+        assert!(after_cancel < Duration::from_secs(1), "{after_cancel:?}");
+        let err = result.expect_err("no answer");
+        assert_eq!(err.interrupted, Some(Interrupted::Cancelled));
+        assert!(matches!(ResourceError::from(err), ResourceError::Cancelled));
+    }
+
     #[test]
     fn vault_error_envelopes_become_text() {
         assert_eq!(
@@ -435,6 +513,7 @@ mod tests {
             request: "POST /v1/pki/issue/web".into(),
             status: Some(403),
             message: "permission denied".into(),
+            interrupted: None,
         };
         assert!(
             e.cause()

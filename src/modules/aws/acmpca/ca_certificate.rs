@@ -10,7 +10,6 @@ use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use tokio::time::Instant;
 
 pub struct CertificateAuthorityCertificate;
 
@@ -82,11 +81,9 @@ impl Resource<ProviderConfig> for CertificateAuthorityCertificate {
             .as_ref()
             .and_then(Value::known)
             .cloned();
-        let started = Instant::now();
         let aws = ctx.config().aws().await?;
         call(
             ctx,
-            started,
             &aws.retry,
             "ImportCertificateAuthorityCertificate",
             || {
@@ -117,11 +114,9 @@ impl Resource<ProviderConfig> for CertificateAuthorityCertificate {
         inputs: Option<Self::Inputs>,
         _outputs: Option<Self::Outputs>,
     ) -> Result<ReadOutcome<Self::Inputs, Self::Outputs>, ResourceError> {
-        let started = Instant::now();
         let aws = ctx.config().aws().await?;
         let live = match call(
             ctx,
-            started,
             &aws.retry,
             "GetCertificateAuthorityCertificate",
             || {

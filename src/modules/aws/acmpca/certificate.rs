@@ -12,7 +12,6 @@ use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceE
 use aws_sdk_acmpca::types as pca;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use tokio::time::Instant;
 
 pub struct Certificate;
 
@@ -136,13 +135,12 @@ pub fn template_problem(arn: &str) -> Option<String> {
 async fn fetch(
     ctx: &Ctx,
     aws: &AwsClients,
-    started: Instant,
     ca_arn: &str,
     arn: &str,
 ) -> Result<Option<(String, String)>, AwsError> {
     // Issuance is asynchronous: RequestInProgressException until the certificate is ready,
     // which `call` waits through with backoff.
-    match call(ctx, started, &aws.retry, "GetCertificate", || {
+    match call(ctx, &aws.retry, "GetCertificate", || {
         aws.acmpca
             .get_certificate()
             .certificate_authority_arn(ca_arn)
@@ -250,7 +248,6 @@ impl Resource<ProviderConfig> for Certificate {
                 "inputs unknown outside preview".into(),
             ));
         };
-        let started = Instant::now();
         let aws = ctx.config().aws().await?;
         let sdk_validity = pca::Validity::builder()
             .r#type(pca::ValidityPeriodType::from(validity.period_type.as_str()))
@@ -263,7 +260,7 @@ impl Resource<ProviderConfig> for Certificate {
         };
         let token = idempotency_token(ctx.urn(), &inputs, rand::random());
         let template = inputs.template_arn.as_ref().and_then(Value::known).cloned();
-        let issued = call(ctx, started, &aws.retry, "IssueCertificate", || {
+        let issued = call(ctx, &aws.retry, "IssueCertificate", || {
             aws.acmpca
                 .issue_certificate()
                 .certificate_authority_arn(ca_arn)
@@ -283,7 +280,7 @@ impl Resource<ProviderConfig> for Certificate {
         outputs.arn = Value::Known(arn.clone());
         // Issued: from here on a failure must keep the certificate in state, so destroy can
         // revoke it.
-        match fetch(ctx, &aws, started, ca_arn, &arn).await {
+        match fetch(ctx, &aws, ca_arn, &arn).await {
             Ok(Some((certificate, chain))) => {
                 outputs.certificate = Value::Known(certificate);
                 outputs.certificate_chain = Value::Known(chain);
@@ -323,9 +320,8 @@ impl Resource<ProviderConfig> for Certificate {
                 reason: format!("{id:?} is not an ACM PCA certificate ARN"),
             });
         };
-        let started = Instant::now();
         let aws = ctx.config().aws().await?;
-        match fetch(ctx, &aws, started, ca_arn, &id).await? {
+        match fetch(ctx, &aws, ca_arn, &id).await? {
             None => Ok(ReadOutcome::Gone),
             Some((certificate, chain)) => {
                 outputs.certificate = Value::Known(certificate);
@@ -357,9 +353,8 @@ impl Resource<ProviderConfig> for Certificate {
         // Lower-case colon hex is AWS's documented form (and the one moto matches).
         let serial = pki::serial_colon_hex(certificate)
             .map_err(|e| ResourceError::backend("read the certificate's serial", e))?;
-        let started = Instant::now();
         let aws = ctx.config().aws().await?;
-        match call(ctx, started, &aws.retry, "RevokeCertificate", || {
+        match call(ctx, &aws.retry, "RevokeCertificate", || {
             aws.acmpca
                 .revoke_certificate()
                 .certificate_authority_arn(ca_arn)

@@ -14,7 +14,6 @@ use aws_sdk_acmpca::types as pca;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use tokio::time::Instant;
 
 pub struct CertificateAuthority;
 
@@ -459,21 +458,14 @@ fn rfc3339(t: Option<&aws_smithy_types::DateTime>) -> String {
 async fn describe_ca(
     ctx: &Ctx,
     aws: &AwsClients,
-    started: Instant,
     arn: &str,
 ) -> Result<Option<pca::CertificateAuthority>, AwsError> {
-    let described = match call(
-        ctx,
-        started,
-        &aws.retry,
-        "DescribeCertificateAuthority",
-        || {
-            aws.acmpca
-                .describe_certificate_authority()
-                .certificate_authority_arn(arn)
-                .send()
-        },
-    )
+    let described = match call(ctx, &aws.retry, "DescribeCertificateAuthority", || {
+        aws.acmpca
+            .describe_certificate_authority()
+            .certificate_authority_arn(arn)
+            .send()
+    })
     .await
     {
         Ok(out) => out,
@@ -487,29 +479,18 @@ async fn describe_ca(
 }
 
 /// Everything refresh and the outputs need: the CA, its CSR, certificate and tags.
-async fn describe(
-    ctx: &Ctx,
-    aws: &AwsClients,
-    started: Instant,
-    arn: &str,
-) -> Result<Option<LiveCa>, AwsError> {
-    let Some(ca) = describe_ca(ctx, aws, started, arn).await? else {
+async fn describe(ctx: &Ctx, aws: &AwsClients, arn: &str) -> Result<Option<LiveCa>, AwsError> {
+    let Some(ca) = describe_ca(ctx, aws, arn).await? else {
         return Ok(None);
     };
     // The CSR exists from PENDING_CERTIFICATE on; the certificate once installed. Their absence
     // in other states is normal, not an error.
-    let csr = match call(
-        ctx,
-        started,
-        &aws.retry,
-        "GetCertificateAuthorityCsr",
-        || {
-            aws.acmpca
-                .get_certificate_authority_csr()
-                .certificate_authority_arn(arn)
-                .send()
-        },
-    )
+    let csr = match call(ctx, &aws.retry, "GetCertificateAuthorityCsr", || {
+        aws.acmpca
+            .get_certificate_authority_csr()
+            .certificate_authority_arn(arn)
+            .send()
+    })
     .await
     {
         Ok(out) => out.csr().map(str::to_string),
@@ -527,7 +508,6 @@ async fn describe(
     let (certificate, chain) = if installed {
         match call(
             ctx,
-            started,
             &aws.retry,
             "GetCertificateAuthorityCertificate",
             || {
@@ -549,7 +529,7 @@ async fn describe(
     } else {
         (None, None)
     };
-    let listed = call(ctx, started, &aws.retry, "ListTags", || {
+    let listed = call(ctx, &aws.retry, "ListTags", || {
         aws.acmpca.list_tags().certificate_authority_arn(arn).send()
     })
     .await?;
@@ -684,7 +664,6 @@ fn preview_outputs(inputs: &CertificateAuthorityInputs) -> CertificateAuthorityO
 async fn apply_enabled(
     ctx: &Ctx,
     aws: &AwsClients,
-    started: Instant,
     arn: &str,
     status: Option<&pca::CertificateAuthorityStatus>,
     enabled: bool,
@@ -695,19 +674,13 @@ async fn apply_enabled(
         (Some(S::Disabled), true) => S::Active,
         _ => return Ok(false),
     };
-    call(
-        ctx,
-        started,
-        &aws.retry,
-        "UpdateCertificateAuthority",
-        || {
-            aws.acmpca
-                .update_certificate_authority()
-                .certificate_authority_arn(arn)
-                .status(wanted.clone())
-                .send()
-        },
-    )
+    call(ctx, &aws.retry, "UpdateCertificateAuthority", || {
+        aws.acmpca
+            .update_certificate_authority()
+            .certificate_authority_arn(arn)
+            .status(wanted.clone())
+            .send()
+    })
     .await?;
     Ok(true)
 }
@@ -772,7 +745,6 @@ impl Resource<ProviderConfig> for CertificateAuthority {
                 outputs: preview_outputs(&inputs),
             });
         }
-        let started = Instant::now();
         let aws = ctx.config().aws().await?;
         let Value::Known(config) = &inputs.certificate_authority_configuration else {
             return Err(ResourceError::Internal(
@@ -790,38 +762,30 @@ impl Resource<ProviderConfig> for CertificateAuthority {
         let ca_type = known_or(&inputs.ca_type, "SUBORDINATE".to_string());
         let token = idempotency_token(ctx.urn(), &inputs, rand::random());
         let sdk_config = sdk_configuration(config)?;
-        let created = call(
-            ctx,
-            started,
-            &aws.retry,
-            "CreateCertificateAuthority",
-            || {
-                aws.acmpca
-                    .create_certificate_authority()
-                    .certificate_authority_configuration(sdk_config.clone())
-                    .certificate_authority_type(pca::CertificateAuthorityType::from(
-                        ca_type.as_str(),
-                    ))
-                    .set_revocation_configuration(revocation.clone())
-                    .set_usage_mode(
-                        inputs
-                            .usage_mode
-                            .as_ref()
-                            .and_then(Value::known)
-                            .map(|u| pca::CertificateAuthorityUsageMode::from(u.as_str())),
-                    )
-                    .set_key_storage_security_standard(
-                        inputs
-                            .key_storage_security_standard
-                            .as_ref()
-                            .and_then(Value::known)
-                            .map(|k| pca::KeyStorageSecurityStandard::from(k.as_str())),
-                    )
-                    .set_tags(tags.clone())
-                    .idempotency_token(&token)
-                    .send()
-            },
-        )
+        let created = call(ctx, &aws.retry, "CreateCertificateAuthority", || {
+            aws.acmpca
+                .create_certificate_authority()
+                .certificate_authority_configuration(sdk_config.clone())
+                .certificate_authority_type(pca::CertificateAuthorityType::from(ca_type.as_str()))
+                .set_revocation_configuration(revocation.clone())
+                .set_usage_mode(
+                    inputs
+                        .usage_mode
+                        .as_ref()
+                        .and_then(Value::known)
+                        .map(|u| pca::CertificateAuthorityUsageMode::from(u.as_str())),
+                )
+                .set_key_storage_security_standard(
+                    inputs
+                        .key_storage_security_standard
+                        .as_ref()
+                        .and_then(Value::known)
+                        .map(|k| pca::KeyStorageSecurityStandard::from(k.as_str())),
+                )
+                .set_tags(tags.clone())
+                .idempotency_token(&token)
+                .send()
+        })
         .await?;
         let arn = created
             .certificate_authority_arn()
@@ -840,7 +804,7 @@ impl Resource<ProviderConfig> for CertificateAuthority {
         partial.status = Value::Known("CREATING".into());
         // AWS generates the key and CSR asynchronously; `describe` waits through
         // RequestInProgressException for the CSR.
-        let live = match describe(ctx, &aws, started, &arn).await {
+        let live = match describe(ctx, &aws, &arn).await {
             Ok(Some(live)) => live,
             Ok(None) => {
                 return Err(init_failed(
@@ -875,9 +839,8 @@ impl Resource<ProviderConfig> for CertificateAuthority {
                 reason: problem,
             });
         }
-        let started = Instant::now();
         let aws = ctx.config().aws().await?;
-        let Some(live) = describe(ctx, &aws, started, &id).await? else {
+        let Some(live) = describe(ctx, &aws, &id).await? else {
             return Ok(ReadOutcome::Gone);
         };
         let new_inputs = live_inputs(&live, inputs.as_ref());
@@ -896,14 +859,13 @@ impl Resource<ProviderConfig> for CertificateAuthority {
         olds: Self::Outputs,
         news: Self::Inputs,
     ) -> Result<Self::Outputs, ResourceError> {
-        let started = Instant::now();
         let aws = ctx.config().aws().await?;
         let old_tags = olds.tags_all.known().cloned().unwrap_or_default();
         let new_tags = known_or(&news.tags, BTreeMap::new());
         let (set, remove) = tag_diff(&old_tags, &new_tags);
         if !set.is_empty() {
             let tags = sdk_tags(&set)?;
-            call(ctx, started, &aws.retry, "TagCertificateAuthority", || {
+            call(ctx, &aws.retry, "TagCertificateAuthority", || {
                 aws.acmpca
                     .tag_certificate_authority()
                     .certificate_authority_arn(&id)
@@ -918,19 +880,13 @@ impl Resource<ProviderConfig> for CertificateAuthority {
                 .map(|k| pca::Tag::builder().key(k).build())
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| internal("tag", e))?;
-            call(
-                ctx,
-                started,
-                &aws.retry,
-                "UntagCertificateAuthority",
-                || {
-                    aws.acmpca
-                        .untag_certificate_authority()
-                        .certificate_authority_arn(&id)
-                        .set_tags(Some(keys.clone()))
-                        .send()
-                },
-            )
+            call(ctx, &aws.retry, "UntagCertificateAuthority", || {
+                aws.acmpca
+                    .untag_certificate_authority()
+                    .certificate_authority_arn(&id)
+                    .set_tags(Some(keys.clone()))
+                    .send()
+            })
             .await?;
         }
         let old_revocation = olds.revocation_configuration.and_then(Value::into_known);
@@ -940,27 +896,21 @@ impl Resource<ProviderConfig> for CertificateAuthority {
             .and_then(Value::into_known);
         if old_revocation != new_revocation {
             let revocation = sdk_revocation(&new_revocation.unwrap_or_default())?;
-            call(
-                ctx,
-                started,
-                &aws.retry,
-                "UpdateCertificateAuthority",
-                || {
-                    aws.acmpca
-                        .update_certificate_authority()
-                        .certificate_authority_arn(&id)
-                        .revocation_configuration(revocation.clone())
-                        .send()
-                },
-            )
+            call(ctx, &aws.retry, "UpdateCertificateAuthority", || {
+                aws.acmpca
+                    .update_certificate_authority()
+                    .certificate_authority_arn(&id)
+                    .revocation_configuration(revocation.clone())
+                    .send()
+            })
             .await?;
         }
-        let live = describe(ctx, &aws, started, &id).await?.ok_or_else(|| {
+        let live = describe(ctx, &aws, &id).await?.ok_or_else(|| {
             ResourceError::backend("DescribeCertificateAuthority", "the CA no longer exists")
         })?;
         let enabled = known_or(&news.enabled, true);
-        let live = if apply_enabled(ctx, &aws, started, &id, live.ca.status(), enabled).await? {
-            describe(ctx, &aws, started, &id).await?.unwrap_or(live)
+        let live = if apply_enabled(ctx, &aws, &id, live.ca.status(), enabled).await? {
+            describe(ctx, &aws, &id).await?.unwrap_or(live)
         } else {
             live
         };
@@ -974,32 +924,25 @@ impl Resource<ProviderConfig> for CertificateAuthority {
         id: String,
         outputs: Self::Outputs,
     ) -> Result<(), ResourceError> {
-        let started = Instant::now();
         let aws = ctx.config().aws().await?;
         // Only the status matters here: no CSR, certificate or tag reads.
-        let Some(ca) = describe_ca(ctx, &aws, started, &id).await? else {
+        let Some(ca) = describe_ca(ctx, &aws, &id).await? else {
             return Ok(());
         };
-        apply_enabled(ctx, &aws, started, &id, ca.status(), false).await?;
+        apply_enabled(ctx, &aws, &id, ca.status(), false).await?;
         let days = outputs
             .permanent_deletion_time_in_days
             .known()
             .copied()
             .and_then(|d| i32::try_from(d).ok())
             .unwrap_or(30);
-        match call(
-            ctx,
-            started,
-            &aws.retry,
-            "DeleteCertificateAuthority",
-            || {
-                aws.acmpca
-                    .delete_certificate_authority()
-                    .certificate_authority_arn(&id)
-                    .permanent_deletion_time_in_days(days)
-                    .send()
-            },
-        )
+        match call(ctx, &aws.retry, "DeleteCertificateAuthority", || {
+            aws.acmpca
+                .delete_certificate_authority()
+                .certificate_authority_arn(&id)
+                .permanent_deletion_time_in_days(days)
+                .send()
+        })
         .await
         {
             Ok(_) => Ok(()),

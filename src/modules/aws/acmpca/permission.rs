@@ -12,7 +12,6 @@ use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceE
 use aws_sdk_acmpca::types as pca;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use tokio::time::Instant;
 
 pub struct Permission;
 
@@ -149,9 +148,8 @@ impl Resource<ProviderConfig> for Permission {
             .as_ref()
             .and_then(Value::known)
             .cloned();
-        let started = Instant::now();
         let aws = ctx.config().aws().await?;
-        call(ctx, started, &aws.retry, "CreatePermission", || {
+        call(ctx, &aws.retry, "CreatePermission", || {
             aws.acmpca
                 .create_permission()
                 .certificate_authority_arn(arn)
@@ -215,9 +213,8 @@ impl Resource<ProviderConfig> for Permission {
             return Ok(());
         };
         let source = outputs.source_account.and_then(Value::into_known);
-        let started = Instant::now();
         let aws = ctx.config().aws().await?;
-        match call(ctx, started, &aws.retry, "DeletePermission", || {
+        match call(ctx, &aws.retry, "DeletePermission", || {
             aws.acmpca
                 .delete_permission()
                 .certificate_authority_arn(arn)
@@ -242,11 +239,10 @@ async fn find(ctx: &Ctx, id: &str) -> Result<Option<PermissionOutputs>, Resource
             reason: format!("{id:?} is not `<certificate authority arn>,<principal>`"),
         });
     };
-    let started = Instant::now();
     let aws = ctx.config().aws().await?;
     let mut next: Option<String> = None;
     loop {
-        let page = match call(ctx, started, &aws.retry, "ListPermissions", || {
+        let page = match call(ctx, &aws.retry, "ListPermissions", || {
             aws.acmpca
                 .list_permissions()
                 .certificate_authority_arn(arn)

@@ -7,7 +7,6 @@ use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceE
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
-use tokio::time::Instant;
 
 pub struct Policy;
 
@@ -84,9 +83,8 @@ impl Resource<ProviderConfig> for Policy {
         inputs: Option<Self::Inputs>,
         _outputs: Option<Self::Outputs>,
     ) -> Result<ReadOutcome<Self::Inputs, Self::Outputs>, ResourceError> {
-        let started = Instant::now();
         let aws = ctx.config().aws().await?;
-        let live = match call(ctx, started, &aws.retry, "GetPolicy", || {
+        let live = match call(ctx, &aws.retry, "GetPolicy", || {
             aws.acmpca.get_policy().resource_arn(&id).send()
         })
         .await
@@ -127,9 +125,8 @@ impl Resource<ProviderConfig> for Policy {
         id: String,
         _outputs: Self::Outputs,
     ) -> Result<(), ResourceError> {
-        let started = Instant::now();
         let aws = ctx.config().aws().await?;
-        match call(ctx, started, &aws.retry, "DeletePolicy", || {
+        match call(ctx, &aws.retry, "DeletePolicy", || {
             aws.acmpca.delete_policy().resource_arn(&id).send()
         })
         .await
@@ -147,9 +144,8 @@ async fn put(ctx: &Ctx, inputs: &PolicyInputs) -> Result<String, ResourceError> 
             "inputs unknown outside preview".into(),
         ));
     };
-    let started = Instant::now();
     let aws = ctx.config().aws().await?;
-    call(ctx, started, &aws.retry, "PutPolicy", || {
+    call(ctx, &aws.retry, "PutPolicy", || {
         aws.acmpca
             .put_policy()
             .resource_arn(arn)

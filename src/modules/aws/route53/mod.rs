@@ -18,6 +18,7 @@ pub use zone::Zone;
 use super::client::{self, AwsClients, AwsError};
 use crate::modules::Ctx;
 use crate::modules::Registry;
+use crate::modules::backend::{self, Interrupted};
 use crate::typed::ResourceError;
 use aws_sdk_route53::operation::change_resource_record_sets::{
     ChangeResourceRecordSetsError, ChangeResourceRecordSetsOutput,
@@ -29,7 +30,6 @@ use std::collections::HashSet;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::time::Instant;
 
 pub fn register(registry: Registry) -> Registry {
     registry.resource(Zone).resource(Record)
@@ -64,7 +64,6 @@ impl Default for PollDelays {
 /// delay would pass the operation's deadline; a cancel from the engine stops it at once.
 pub(crate) async fn wait_until_insync<F, Fut>(
     ctx: &Ctx,
-    started: Instant,
     change_id: &str,
     pending: bool,
     delays: PollDelays,
@@ -77,22 +76,22 @@ where
     if !pending {
         return Ok(());
     }
-    let deadline = (started + ctx.timeout()).min(ctx.deadline());
+    let deadline = backend::deadline(ctx);
     let mut delay = delays.first;
     loop {
-        if Instant::now() + delay >= deadline {
-            return Err(ResourceError::backend(
-                "GetChange",
-                format!(
-                    "change {change_id} is still PENDING after {:?}, the resource's timeout; \
-                     Route 53 will still apply it, so retry the update to continue",
-                    ctx.timeout()
-                ),
-            ));
-        }
-        tokio::select! {
-            _ = tokio::time::sleep(delay) => {}
-            _ = ctx.cancelled() => return Err(ResourceError::Cancelled),
+        match backend::pause(ctx, deadline, delay).await {
+            Ok(()) => {}
+            Err(Interrupted::Cancelled) => return Err(ResourceError::Cancelled),
+            Err(Interrupted::Deadline) => {
+                return Err(ResourceError::backend(
+                    "GetChange",
+                    format!(
+                        "change {change_id} is still PENDING after {}, the resource's timeout; \
+                         Route 53 will still apply it, so retry the update to continue",
+                        backend::human(ctx.timeout())
+                    ),
+                ));
+            }
         }
         if poll().await? {
             return Ok(());
@@ -104,17 +103,15 @@ where
 /// Wait for a change Route 53 reported in `info` (nothing to do without one).
 pub(crate) async fn wait_insync(
     ctx: &Ctx,
-    started: Instant,
     aws: &AwsClients,
     info: Option<&ChangeInfo>,
 ) -> Result<(), ResourceError> {
-    wait_insync_with(ctx, started, aws, info, PollDelays::default()).await
+    wait_insync_with(ctx, aws, info, PollDelays::default()).await
 }
 
 /// [`wait_insync`] with the given delays between polls.
 pub(crate) async fn wait_insync_with(
     ctx: &Ctx,
-    started: Instant,
     aws: &AwsClients,
     info: Option<&ChangeInfo>,
     delays: PollDelays,
@@ -124,8 +121,8 @@ pub(crate) async fn wait_insync_with(
     };
     let id = info.id().to_string();
     let pending = info.status() != &ChangeStatus::Insync;
-    wait_until_insync(ctx, started, &id, pending, delays, || async {
-        let out = client::call(ctx, started, &aws.retry, "GetChange", || {
+    wait_until_insync(ctx, &id, pending, delays, || async {
+        let out = client::call(ctx, &aws.retry, "GetChange", || {
             aws.route53.get_change().id(&id).send()
         })
         .await?;
@@ -153,13 +150,12 @@ fn change_error_messages(
 /// here and put into the error's message.
 pub(crate) async fn change_records(
     ctx: &Ctx,
-    started: Instant,
     aws: &AwsClients,
     zone_id: &str,
     batch: &ChangeBatch,
 ) -> Result<ChangeResourceRecordSetsOutput, AwsError> {
     let messages: Arc<Mutex<Option<Vec<String>>>> = Arc::default();
-    let result = client::call(ctx, started, &aws.retry, "ChangeResourceRecordSets", || {
+    let result = client::call(ctx, &aws.retry, "ChangeResourceRecordSets", || {
         let messages = messages.clone();
         let sent = aws
             .route53
@@ -192,11 +188,10 @@ pub(crate) async fn change_records(
 /// The name of a hosted zone (normalised), or `None` when it does not exist.
 pub(crate) async fn zone_name(
     ctx: &Ctx,
-    started: Instant,
     aws: &AwsClients,
     zone_id: &str,
 ) -> Result<Option<String>, AwsError> {
-    match client::call(ctx, started, &aws.retry, "GetHostedZone", || {
+    match client::call(ctx, &aws.retry, "GetHostedZone", || {
         aws.route53.get_hosted_zone().id(zone_id).send()
     })
     .await
@@ -211,7 +206,6 @@ pub(crate) async fn zone_name(
 /// starts at the set and follows pages only while they stay on its name and type.
 pub(crate) async fn find_set(
     ctx: &Ctx,
-    started: Instant,
     aws: &AwsClients,
     zone_id: &str,
     fqdn: &str,
@@ -225,7 +219,7 @@ pub(crate) async fn find_set(
     );
     let mut seen = HashSet::new();
     loop {
-        let page = client::call(ctx, started, &aws.retry, "ListResourceRecordSets", || {
+        let page = client::call(ctx, &aws.retry, "ListResourceRecordSets", || {
             aws.route53
                 .list_resource_record_sets()
                 .hosted_zone_id(zone_id)
@@ -274,7 +268,6 @@ fn set_key(set: &ResourceRecordSet) -> (String, String, Option<String>) {
 /// Every record set of a zone.
 pub(crate) async fn list_all_sets(
     ctx: &Ctx,
-    started: Instant,
     aws: &AwsClients,
     zone_id: &str,
 ) -> Result<Vec<ResourceRecordSet>, AwsError> {
@@ -282,7 +275,7 @@ pub(crate) async fn list_all_sets(
     let mut seen = HashSet::new();
     let mut start: Option<(String, RrType, Option<String>)> = None;
     loop {
-        let page = client::call(ctx, started, &aws.retry, "ListResourceRecordSets", || {
+        let page = client::call(ctx, &aws.retry, "ListResourceRecordSets", || {
             let mut req = aws
                 .route53
                 .list_resource_record_sets()
@@ -326,6 +319,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::typed::cancel;
     use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::time::Instant;
 
     pub(crate) fn ctx(timeout: Duration) -> (cancel::Canceller, Ctx) {
         let (canceller, source) = cancel::channel();
@@ -343,11 +337,11 @@ pub(crate) mod tests {
         max: Duration::from_millis(4),
     };
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn an_insync_change_is_not_polled() {
         let (_c, ctx) = ctx(Duration::from_secs(5));
         let polls = AtomicUsize::new(0);
-        let result = wait_until_insync(&ctx, Instant::now(), "C1", false, FAST, || async {
+        let result = wait_until_insync(&ctx, "C1", false, FAST, || async {
             polls.fetch_add(1, Ordering::SeqCst);
             Ok(true)
         })
@@ -356,11 +350,11 @@ pub(crate) mod tests {
         assert_eq!(polls.load(Ordering::SeqCst), 0);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_pending_change_is_polled_until_insync() {
         let (_c, ctx) = ctx(Duration::from_secs(5));
         let polls = AtomicUsize::new(0);
-        let result = wait_until_insync(&ctx, Instant::now(), "C1", true, FAST, || async {
+        let result = wait_until_insync(&ctx, "C1", true, FAST, || async {
             Ok(polls.fetch_add(1, Ordering::SeqCst) >= 2)
         })
         .await;
@@ -368,16 +362,16 @@ pub(crate) mod tests {
         assert_eq!(polls.load(Ordering::SeqCst), 3);
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_change_that_never_syncs_stops_at_the_timeout_without_spinning() {
         let (_c, ctx) = ctx(Duration::from_millis(200));
+        let started = Instant::now();
         let polls = AtomicUsize::new(0);
         let delays = PollDelays {
             first: Duration::from_millis(20),
             max: Duration::from_millis(40),
         };
-        let started = Instant::now();
-        let err = wait_until_insync(&ctx, started, "C9", true, delays, || async {
+        let err = wait_until_insync(&ctx, "C9", true, delays, || async {
             polls.fetch_add(1, Ordering::SeqCst);
             Ok(false)
         })
@@ -389,26 +383,21 @@ pub(crate) mod tests {
         assert!(polls.load(Ordering::SeqCst) <= 5, "{polls:?}");
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn a_cancel_stops_the_wait() {
         let (canceller, ctx) = ctx(Duration::from_secs(60));
         canceller.cancel();
-        let result = wait_until_insync(
-            &ctx,
-            Instant::now(),
-            "C1",
-            true,
-            PollDelays::default(),
-            || async { Ok(false) },
-        )
+        let result = wait_until_insync(&ctx, "C1", true, PollDelays::default(), || async {
+            Ok(false)
+        })
         .await;
         assert!(matches!(result, Err(ResourceError::Cancelled)));
     }
 
-    #[tokio::test]
+    #[tokio::test(start_paused = true)]
     async fn poll_errors_end_the_wait() {
         let (_c, ctx) = ctx(Duration::from_secs(5));
-        let result = wait_until_insync(&ctx, Instant::now(), "C1", true, FAST, || async {
+        let result = wait_until_insync(&ctx, "C1", true, FAST, || async {
             Err(ResourceError::backend("GetChange", "NoSuchChange: gone"))
         })
         .await;

@@ -16,7 +16,6 @@ use aws_sdk_route53::types::{ChangeAction, ChangeInfo, ResourceRecordSetRegion};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::net::{Ipv4Addr, Ipv6Addr};
-use tokio::time::Instant;
 
 pub struct Record;
 
@@ -559,13 +558,8 @@ fn known_str<'a>(v: &'a Value<String>, what: &str) -> Result<&'a str, ResourceEr
 }
 
 /// The zone's name, or an error naming the zone when it does not exist.
-async fn require_zone(
-    ctx: &Ctx,
-    started: Instant,
-    aws: &AwsClients,
-    zone_id: &str,
-) -> Result<String, ResourceError> {
-    zone_name(ctx, started, aws, zone_id).await?.ok_or_else(|| {
+async fn require_zone(ctx: &Ctx, aws: &AwsClients, zone_id: &str) -> Result<String, ResourceError> {
+    zone_name(ctx, aws, zone_id).await?.ok_or_else(|| {
         ResourceError::backend(
             "GetHostedZone",
             format!("{NO_SUCH_HOSTED_ZONE}: no hosted zone found with id {zone_id}"),
@@ -593,7 +587,6 @@ fn not_found(e: &AwsError) -> bool {
 /// Send one change for `spec`; the answer says whether it is still pending.
 async fn send(
     ctx: &Ctx,
-    started: Instant,
     aws: &AwsClients,
     zone_id: &str,
     action: ChangeAction,
@@ -602,21 +595,20 @@ async fn send(
     let set = rrset::to_sdk(spec).map_err(|m| internal_aws("ChangeResourceRecordSets", m))?;
     let batch = rrset::change_batch(vec![(action, set)])
         .map_err(|m| internal_aws("ChangeResourceRecordSets", m))?;
-    let out = change_records(ctx, started, aws, zone_id, &batch).await?;
+    let out = change_records(ctx, aws, zone_id, &batch).await?;
     Ok(out.change_info().cloned())
 }
 
 /// Send one change for `spec` and wait until it is in sync.
 async fn write(
     ctx: &Ctx,
-    started: Instant,
     aws: &AwsClients,
     zone_id: &str,
     action: ChangeAction,
     spec: &RecordSpec,
 ) -> Result<(), ResourceError> {
-    let info = send(ctx, started, aws, zone_id, action, spec).await?;
-    wait_insync(ctx, started, aws, info.as_ref()).await
+    let info = send(ctx, aws, zone_id, action, spec).await?;
+    wait_insync(ctx, aws, info.as_ref()).await
 }
 
 fn internal_aws(operation: &'static str, message: impl Into<String>) -> AwsError {
@@ -681,7 +673,7 @@ impl Resource<ProviderConfig> for Record {
         let Ok(aws) = ctx.config().aws().await else {
             return;
         };
-        let zone = match zone_name(ctx, Instant::now(), &aws, zone_id).await {
+        let zone = match zone_name(ctx, &aws, zone_id).await {
             Ok(Some(zone)) => zone,
             Ok(None) => {
                 failures.at("zoneId", format!("no hosted zone found with id {zone_id}"));
@@ -738,9 +730,8 @@ impl Resource<ProviderConfig> for Record {
             });
         }
         let aws = ctx.config().aws().await?;
-        let started = Instant::now();
         let zone_id = known_str(&inputs.zone_id, "zoneId")?.to_string();
-        let zone = require_zone(ctx, started, &aws, &zone_id).await?;
+        let zone = require_zone(ctx, &aws, &zone_id).await?;
         let fqdn = resolve_name(known_str(&inputs.name, "name")?, &zone)?;
         let spec = spec_of(&inputs, &fqdn)?;
         let overwrite = matches!(inputs.allow_overwrite, Some(Value::Known(true)));
@@ -749,10 +740,10 @@ impl Resource<ProviderConfig> for Record {
         } else {
             ChangeAction::Create
         };
-        match send(ctx, started, &aws, &zone_id, action, &spec).await {
+        match send(ctx, &aws, &zone_id, action, &spec).await {
             // The record exists from here on: a failed wait must keep it in state.
             Ok(info) => {
-                if let Err(e) = wait_insync(ctx, started, &aws, info.as_ref()).await {
+                if let Err(e) = wait_insync(ctx, &aws, info.as_ref()).await {
                     let id = names::record_id(
                         &zone_id,
                         &fqdn,
@@ -769,7 +760,7 @@ impl Resource<ProviderConfig> for Record {
             }
             Err(e) if !overwrite && already_exists(&e) => {
                 let id = spec.set_identifier.as_deref();
-                match find_set(ctx, started, &aws, &zone_id, &fqdn, &spec.rtype, id).await? {
+                match find_set(ctx, &aws, &zone_id, &fqdn, &spec.rtype, id).await? {
                     // Ours from an earlier attempt whose answer was lost, or identical anyway.
                     Some(live) if rrset::from_sdk(&live).same_as(&spec) => {
                         ctx.info(format!(
@@ -793,7 +784,7 @@ impl Resource<ProviderConfig> for Record {
                             "CREATE of {fqdn} {} was refused as existing, but no such set is listed; writing it with UPSERT",
                             spec.rtype
                         ));
-                        write(ctx, started, &aws, &zone_id, ChangeAction::Upsert, &spec).await?;
+                        write(ctx, &aws, &zone_id, ChangeAction::Upsert, &spec).await?;
                     }
                 }
             }
@@ -835,22 +826,11 @@ impl Resource<ProviderConfig> for Record {
             },
         };
         let aws = ctx.config().aws().await?;
-        let started = Instant::now();
-        let Some(zone) = zone_name(ctx, started, &aws, &zone_id).await? else {
+        let Some(zone) = zone_name(ctx, &aws, &zone_id).await? else {
             return Ok(ReadOutcome::Gone);
         };
         let fqdn = resolve_name(&name, &zone)?;
-        let live = match find_set(
-            ctx,
-            started,
-            &aws,
-            &zone_id,
-            &fqdn,
-            &rtype,
-            set_id.as_deref(),
-        )
-        .await
-        {
+        let live = match find_set(ctx, &aws, &zone_id, &fqdn, &rtype, set_id.as_deref()).await {
             Ok(Some(live)) => rrset::from_sdk(&live),
             Ok(None) => return Ok(ReadOutcome::Gone),
             Err(e) if e.is(NO_SUCH_HOSTED_ZONE) => return Ok(ReadOutcome::Gone),
@@ -875,12 +855,11 @@ impl Resource<ProviderConfig> for Record {
             return Ok(RecordOutputs::new(news, olds.fqdn));
         }
         let aws = ctx.config().aws().await?;
-        let started = Instant::now();
         let zone_id = known_str(&news.zone_id, "zoneId")?.to_string();
         let fqdn = match olds.fqdn.known() {
             Some(fqdn) => fqdn.clone(),
             None => {
-                let zone = require_zone(ctx, started, &aws, &zone_id).await?;
+                let zone = require_zone(ctx, &aws, &zone_id).await?;
                 resolve_name(known_str(&news.name, "name")?, &zone)?
             }
         };
@@ -888,7 +867,7 @@ impl Resource<ProviderConfig> for Record {
         // Only allowOverwrite (which matters at create) changed: nothing to send.
         let unchanged = spec_of(&olds.inputs(), &fqdn).is_ok_and(|old| old.same_as(&spec));
         if !unchanged {
-            write(ctx, started, &aws, &zone_id, ChangeAction::Upsert, &spec).await?;
+            write(ctx, &aws, &zone_id, ChangeAction::Upsert, &spec).await?;
         }
         Ok(RecordOutputs::new(news, Value::Known(fqdn)))
     }
@@ -900,29 +879,18 @@ impl Resource<ProviderConfig> for Record {
         olds: RecordOutputs,
     ) -> Result<(), ResourceError> {
         let aws = ctx.config().aws().await?;
-        let started = Instant::now();
         let zone_id = known_str(&olds.zone_id, "zoneId")?.to_string();
         let rtype = known_str(&olds.record_type, "type")?.to_string();
         let set_id = olds.set_identifier.as_ref().and_then(Value::known).cloned();
         let fqdn = match olds.fqdn.known() {
             Some(fqdn) => fqdn.clone(),
-            None => match zone_name(ctx, started, &aws, &zone_id).await? {
+            None => match zone_name(ctx, &aws, &zone_id).await? {
                 Some(zone) => resolve_name(known_str(&olds.name, "name")?, &zone)?,
                 None => return Ok(()),
             },
         };
         // Route 53 deletes only an exact copy of the set: send the one it has now.
-        let live = match find_set(
-            ctx,
-            started,
-            &aws,
-            &zone_id,
-            &fqdn,
-            &rtype,
-            set_id.as_deref(),
-        )
-        .await
-        {
+        let live = match find_set(ctx, &aws, &zone_id, &fqdn, &rtype, set_id.as_deref()).await {
             Ok(Some(live)) => live,
             Ok(None) => return Ok(()),
             Err(e) if e.is(NO_SUCH_HOSTED_ZONE) => return Ok(()),
@@ -930,8 +898,8 @@ impl Resource<ProviderConfig> for Record {
         };
         let batch = rrset::change_batch(vec![(ChangeAction::Delete, live)])
             .map_err(ResourceError::Internal)?;
-        match change_records(ctx, started, &aws, &zone_id, &batch).await {
-            Ok(out) => wait_insync(ctx, started, &aws, out.change_info()).await,
+        match change_records(ctx, &aws, &zone_id, &batch).await {
+            Ok(out) => wait_insync(ctx, &aws, out.change_info()).await,
             Err(e) if not_found(&e) || e.is(NO_SUCH_HOSTED_ZONE) => Ok(()),
             Err(e) => Err(e.into()),
         }

@@ -205,11 +205,9 @@ async fn a_create_whose_answer_was_lost_adopts_the_zone_it_made() {
         ),
     );
     let aws = fake.clients().await;
-    let started = tokio::time::Instant::now();
-    let (id, change) =
-        zone::create_zone(&ctx, started, &aws, &inputs("example.com"), "example.com")
-            .await
-            .unwrap();
+    let (id, change) = zone::create_zone(&ctx, &aws, &inputs("example.com"), "example.com")
+        .await
+        .unwrap();
     assert_eq!(id, "ZOURS");
     assert!(change.is_none());
     let seen = fake.seen();
@@ -251,11 +249,9 @@ async fn a_reference_used_by_a_deleted_zone_is_replaced_by_a_fresh_one() {
         created("ZNEW", "example.com", "fresh"),
     );
     let aws = fake.clients().await;
-    let started = tokio::time::Instant::now();
-    let (id, change) =
-        zone::create_zone(&ctx, started, &aws, &inputs("example.com"), "example.com")
-            .await
-            .unwrap();
+    let (id, change) = zone::create_zone(&ctx, &aws, &inputs("example.com"), "example.com")
+        .await
+        .unwrap();
     assert_eq!(id, "ZNEW");
     assert_eq!(
         change.map(|c| c.status().clone()),
@@ -300,15 +296,9 @@ async fn a_pending_change_is_polled_with_get_change_until_insync() {
         max: Duration::from_millis(10),
     };
     let ctx = ctx();
-    wait_insync_with(
-        &ctx,
-        tokio::time::Instant::now(),
-        &aws,
-        Some(&pending),
-        delays,
-    )
-    .await
-    .unwrap();
+    wait_insync_with(&ctx, &aws, Some(&pending), delays)
+        .await
+        .unwrap();
     let seen = fake.seen();
     assert_eq!(seen.len(), 3, "{seen:?}");
     assert!(
@@ -341,9 +331,7 @@ async fn invalid_change_batch_answers_name_their_reasons() {
     .unwrap();
     let batch = rrset::change_batch(vec![(ChangeAction::Create, set)]).unwrap();
     let ctx = ctx();
-    let err = change_records(&ctx, tokio::time::Instant::now(), &aws, "Z1", &batch)
-        .await
-        .unwrap_err();
+    let err = change_records(&ctx, &aws, "Z1", &batch).await.unwrap_err();
     assert!(err.is("InvalidChangeBatch"), "{err:?}");
     assert!(err.message.contains("but it already exists"), "{err:?}");
     let text = crate::typed::ResourceError::from(err).to_string();

@@ -15,7 +15,6 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
-use tokio::time::Instant;
 
 pub struct Zone;
 
@@ -244,13 +243,8 @@ fn sdk_vpc(vpc: &ZoneVpc, default_region: Option<&str>) -> Vpc {
 }
 
 /// Read a zone, its tags and its name servers; `None` when it does not exist.
-async fn read_live(
-    ctx: &Ctx,
-    started: Instant,
-    aws: &AwsClients,
-    id: &str,
-) -> Result<Option<LiveZone>, AwsError> {
-    let out = match client::call(ctx, started, &aws.retry, "GetHostedZone", || {
+async fn read_live(ctx: &Ctx, aws: &AwsClients, id: &str) -> Result<Option<LiveZone>, AwsError> {
+    let out = match client::call(ctx, &aws.retry, "GetHostedZone", || {
         aws.route53.get_hosted_zone().id(id).send()
     })
     .await
@@ -293,7 +287,7 @@ async fn read_live(
         id,
         ..Default::default()
     };
-    let tags = match client::call(ctx, started, &aws.retry, "ListTagsForResource", || {
+    let tags = match client::call(ctx, &aws.retry, "ListTagsForResource", || {
         aws.route53
             .list_tags_for_resource()
             .resource_type(TagResourceType::Hostedzone)
@@ -320,7 +314,7 @@ async fn read_live(
         .collect();
     if live.private || live.name_servers.is_empty() {
         // Private zones have no delegation set: their name servers are the apex NS record's.
-        let ns = super::find_set(ctx, started, aws, &live.id, &live.name, "NS", None).await?;
+        let ns = super::find_set(ctx, aws, &live.id, &live.name, "NS", None).await?;
         live.name_servers = ns
             .map(|s| {
                 s.resource_records()
@@ -337,7 +331,6 @@ async fn read_live(
 /// Returns its id and the change to wait for.
 pub(super) async fn create_zone(
     ctx: &Ctx,
-    started: Instant,
     aws: &AwsClients,
     inputs: &ZoneInputs,
     name: &str,
@@ -355,7 +348,7 @@ pub(super) async fn create_zone(
         let first_vpc = vpcs.first().map(|v| sdk_vpc(v, region.as_deref()));
         let delegation_set = known(&inputs.delegation_set_id);
         async move {
-            client::call(ctx, started, &aws.retry, "CreateHostedZone", || {
+            client::call(ctx, &aws.retry, "CreateHostedZone", || {
                 aws.route53
                     .create_hosted_zone()
                     .name(name)
@@ -371,7 +364,7 @@ pub(super) async fn create_zone(
     let created = match attempt(reference.clone()).await {
         Ok(out) => out,
         Err(e) if e.is("HostedZoneAlreadyExists") => {
-            if let Some(id) = find_by_reference(ctx, started, aws, name, &reference).await? {
+            if let Some(id) = find_by_reference(ctx, aws, name, &reference).await? {
                 ctx.info(format!(
                     "adopting hosted zone {id}: an earlier attempt to create this zone \
                      (same CallerReference) succeeded but its answer was lost"
@@ -396,14 +389,13 @@ pub(super) async fn create_zone(
 /// The zone named `name` whose CallerReference is `reference`, if any.
 async fn find_by_reference(
     ctx: &Ctx,
-    started: Instant,
     aws: &AwsClients,
     name: &str,
     reference: &str,
 ) -> Result<Option<String>, AwsError> {
     let mut next: Option<(String, Option<String>)> = Some((name.to_string(), None));
     while let Some((dns_name, zone_id)) = next.take() {
-        let page = client::call(ctx, started, &aws.retry, "ListHostedZonesByName", || {
+        let page = client::call(ctx, &aws.retry, "ListHostedZonesByName", || {
             aws.route53
                 .list_hosted_zones_by_name()
                 .dns_name(&dns_name)
@@ -436,7 +428,6 @@ async fn find_by_reference(
 /// Bring the zone's tags to `wanted`.
 async fn apply_tags(
     ctx: &Ctx,
-    started: Instant,
     aws: &AwsClients,
     id: &str,
     live: &BTreeMap<String, String>,
@@ -453,7 +444,7 @@ async fn apply_tags(
             .map(|(k, v)| Tag::builder().key(k).value(v).build())
             .collect();
         let remove_now = remove[range(remove.len())].to_vec();
-        client::call(ctx, started, &aws.retry, "ChangeTagsForResource", || {
+        client::call(ctx, &aws.retry, "ChangeTagsForResource", || {
             aws.route53
                 .change_tags_for_resource()
                 .resource_type(TagResourceType::Hostedzone)
@@ -470,7 +461,6 @@ async fn apply_tags(
 /// Associate the wanted VPCs that are not associated yet.
 async fn associate_missing_vpcs(
     ctx: &Ctx,
-    started: Instant,
     aws: &AwsClients,
     id: &str,
     wanted: &[ZoneVpc],
@@ -482,21 +472,15 @@ async fn associate_missing_vpcs(
             continue;
         }
         let sdk = sdk_vpc(vpc, region.as_deref());
-        let out = client::call(
-            ctx,
-            started,
-            &aws.retry,
-            "AssociateVPCWithHostedZone",
-            || {
-                aws.route53
-                    .associate_vpc_with_hosted_zone()
-                    .hosted_zone_id(id)
-                    .vpc(sdk.clone())
-                    .send()
-            },
-        )
+        let out = client::call(ctx, &aws.retry, "AssociateVPCWithHostedZone", || {
+            aws.route53
+                .associate_vpc_with_hosted_zone()
+                .hosted_zone_id(id)
+                .vpc(sdk.clone())
+                .send()
+        })
         .await?;
-        wait_insync(ctx, started, aws, out.change_info()).await?;
+        wait_insync(ctx, aws, out.change_info()).await?;
     }
     Ok(())
 }
@@ -504,7 +488,6 @@ async fn associate_missing_vpcs(
 /// Comment, tags and VPCs to what `inputs` say; then the zone as it is now.
 async fn converge(
     ctx: &Ctx,
-    started: Instant,
     aws: &AwsClients,
     id: &str,
     inputs: &ZoneInputs,
@@ -513,7 +496,7 @@ async fn converge(
     if let Some(comment) = known(&inputs.comment)
         && comment != live.comment
     {
-        client::call(ctx, started, &aws.retry, "UpdateHostedZoneComment", || {
+        client::call(ctx, &aws.retry, "UpdateHostedZoneComment", || {
             aws.route53
                 .update_hosted_zone_comment()
                 .id(id)
@@ -523,10 +506,10 @@ async fn converge(
         .await?;
     }
     let wanted_tags = known(&inputs.tags).unwrap_or_default();
-    apply_tags(ctx, started, aws, id, &live.tags, &wanted_tags).await?;
+    apply_tags(ctx, aws, id, &live.tags, &wanted_tags).await?;
     let wanted_vpcs = known(&inputs.vpcs).unwrap_or_default();
-    associate_missing_vpcs(ctx, started, aws, id, &wanted_vpcs, &live.vpcs).await?;
-    read_live(ctx, started, aws, id).await?.ok_or_else(|| {
+    associate_missing_vpcs(ctx, aws, id, &wanted_vpcs, &live.vpcs).await?;
+    read_live(ctx, aws, id).await?.ok_or_else(|| {
         ResourceError::backend(
             "GetHostedZone",
             format!(
@@ -623,8 +606,7 @@ impl Resource<ProviderConfig> for Zone {
             ));
         };
         let aws = ctx.config().aws().await?;
-        let started = Instant::now();
-        let (id, change) = create_zone(ctx, started, &aws, &inputs, &name).await?;
+        let (id, change) = create_zone(ctx, &aws, &inputs, &name).await?;
         // From here on the zone exists: a failure must keep it in state (InitFailed), so the
         // next `up` finishes it instead of creating another.
         let init_failed = |reason: ResourceError| ResourceError::InitFailed {
@@ -633,10 +615,10 @@ impl Resource<ProviderConfig> for Zone {
                 .unwrap_or_default(),
             reasons: vec![reason.to_string()],
         };
-        wait_insync(ctx, started, &aws, change.as_ref())
+        wait_insync(ctx, &aws, change.as_ref())
             .await
             .map_err(init_failed)?;
-        let live = match read_live(ctx, started, &aws, &id).await {
+        let live = match read_live(ctx, &aws, &id).await {
             Ok(Some(live)) => live,
             Ok(None) => {
                 return Err(init_failed(ResourceError::backend(
@@ -646,7 +628,7 @@ impl Resource<ProviderConfig> for Zone {
             }
             Err(e) => return Err(init_failed(e.into())),
         };
-        let live = converge(ctx, started, &aws, &id, &inputs, &live)
+        let live = converge(ctx, &aws, &id, &inputs, &live)
             .await
             .map_err(init_failed)?;
         Ok(Created {
@@ -663,9 +645,8 @@ impl Resource<ProviderConfig> for Zone {
         _outputs: Option<ZoneOutputs>,
     ) -> Result<ReadOutcome<ZoneInputs, ZoneOutputs>, ResourceError> {
         let aws = ctx.config().aws().await?;
-        let started = Instant::now();
         let id = names::clean_zone_id(&id).to_string();
-        let Some(live) = read_live(ctx, started, &aws, &id).await? else {
+        let Some(live) = read_live(ctx, &aws, &id).await? else {
             return Ok(ReadOutcome::Gone);
         };
         let inputs = inputs_from_live(&live, inputs.as_ref(), region_of(&aws).as_deref());
@@ -696,10 +677,9 @@ impl Resource<ProviderConfig> for Zone {
             });
         }
         let aws = ctx.config().aws().await?;
-        let started = Instant::now();
         // Compare with Route 53, not with the recorded outputs: after a partial create (or a
         // change outside Pulumi) the recorded state may not be what is there.
-        let live = read_live(ctx, started, &aws, &id).await?.ok_or_else(|| {
+        let live = read_live(ctx, &aws, &id).await?.ok_or_else(|| {
             ResourceError::backend(
                 "GetHostedZone",
                 format!(
@@ -707,16 +687,15 @@ impl Resource<ProviderConfig> for Zone {
                 ),
             )
         })?;
-        let live = converge(ctx, started, &aws, &id, &news, &live).await?;
+        let live = converge(ctx, &aws, &id, &news, &live).await?;
         Ok(outputs_from(&news, &live, &aws.partition))
     }
 
     async fn delete(&self, ctx: &Ctx, id: String, olds: ZoneOutputs) -> Result<(), ResourceError> {
         let aws = ctx.config().aws().await?;
-        let started = Instant::now();
         let force = matches!(olds.force_destroy, Some(Value::Known(true)));
         if force {
-            let sets = match list_all_sets(ctx, started, &aws, &id).await {
+            let sets = match list_all_sets(ctx, &aws, &id).await {
                 Ok(sets) => sets,
                 Err(e) if e.is(NO_SUCH_HOSTED_ZONE) => return Ok(()),
                 Err(e) => return Err(e.into()),
@@ -732,14 +711,14 @@ impl Resource<ProviderConfig> for Zone {
                     .map(|s| (ChangeAction::Delete, s))
                     .collect();
                 let batch = rrset::change_batch(changes).map_err(ResourceError::Internal)?;
-                let out = change_records(ctx, started, &aws, &id, &batch).await?;
-                wait_insync(ctx, started, &aws, out.change_info()).await?;
+                let out = change_records(ctx, &aws, &id, &batch).await?;
+                wait_insync(ctx, &aws, out.change_info()).await?;
                 ctx.info(format!(
                     "forceDestroy: deleted {count} record sets from zone {id}"
                 ));
             }
         }
-        match client::call(ctx, started, &aws.retry, "DeleteHostedZone", || {
+        match client::call(ctx, &aws.retry, "DeleteHostedZone", || {
             aws.route53.delete_hosted_zone().id(&id).send()
         })
         .await

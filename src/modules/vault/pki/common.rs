@@ -179,6 +179,7 @@ pub(crate) mod tests {
             request: "GET /v1/x".into(),
             status: Some(status),
             message: message.into(),
+            interrupted: None,
         };
         assert!(gone(&err(404, "")));
         assert!(gone(&err(400, "no handler for route \"pki/config/urls\"")));
