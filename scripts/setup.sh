@@ -52,5 +52,6 @@ fi
 # Benchmarks use Python programs only, and must not overwrite the figure the test suite reports.
 if $languages; then
   bash "$here/lang-env.sh"            # node, and the TypeScript and Go programs' dependencies
+  bash "$here/install-system-tools.sh" # openssl and ssh-keygen, which the tests check output with
 fi
 log "setup done in $((SECONDS - start))s"

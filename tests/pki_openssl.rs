@@ -1,7 +1,8 @@
 //! Integration tests for `zerotrust::pki` that check outputs with the `openssl` and `ssh-keygen`
 //! tools: key formats, fingerprints, certificate chains, extensions, requests.
 //!
-//! Each test is skipped (with a note on stderr) when the tool it needs is not installed.
+//! A missing tool fails the test that needs it (scripts/setup.sh --test installs both): a check
+//! that passes because it never ran proves nothing.
 
 use std::fs;
 use std::net::IpAddr;
@@ -29,17 +30,17 @@ const ATTIME: &str = "1772604000";
 
 const SPIFFE: &str = "spiffe://cluster.local/ns/ml/sa/trainer";
 
-fn have(tool: &str) -> bool {
+fn require(tool: &str) {
     let found = Command::new("sh")
         .arg("-c")
         .arg(format!("command -v {tool}"))
         .output()
         .map(|o| o.status.success())
         .unwrap_or(false);
-    if !found {
-        eprintln!("skipping: {tool} is not installed");
-    }
-    found
+    assert!(
+        found,
+        "{tool} is not installed; scripts/setup.sh --test installs it"
+    );
 }
 
 struct Out {
@@ -105,9 +106,7 @@ fn key_of(m: &KeyMaterial) -> ParsedKey {
 
 #[test]
 fn key_formats_parse_with_openssl() {
-    if !have("openssl") {
-        return;
-    }
+    require("openssl");
     let dir = tempfile::tempdir().unwrap();
     for alg in ALGS {
         let m = generate_key(alg).unwrap();
@@ -159,9 +158,7 @@ fn key_formats_parse_with_openssl() {
 
 #[test]
 fn openssh_outputs_match_ssh_keygen() {
-    if !have("ssh-keygen") {
-        return;
-    }
+    require("ssh-keygen");
     let dir = tempfile::tempdir().unwrap();
     for alg in ALGS {
         let m = generate_key(alg).unwrap();
@@ -195,9 +192,8 @@ fn openssh_outputs_match_ssh_keygen() {
 
 #[test]
 fn foreign_keys_parse() {
-    if !have("openssl") || !have("ssh-keygen") {
-        return;
-    }
+    require("openssl");
+    require("ssh-keygen");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let rsa = d.join("rsa.pem");
@@ -364,9 +360,7 @@ fn build_chain(root_alg: KeyAlgorithm, inter_alg: KeyAlgorithm, leaf_alg: KeyAlg
 
 #[test]
 fn chains_verify_with_openssl() {
-    if !have("openssl") {
-        return;
-    }
+    require("openssl");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     // Every algorithm appears as root, intermediate and leaf key.
@@ -494,9 +488,7 @@ fn chains_verify_with_openssl() {
 /// -> leaf, and accepts it when the intermediate is unconstrained.
 #[test]
 fn path_length_is_enforced_by_openssl() {
-    if !have("openssl") {
-        return;
-    }
+    require("openssl");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     for (inter_path_len, should_pass) in [(Some(0), false), (None, true), (Some(1), true)] {
@@ -557,9 +549,7 @@ fn path_length_is_enforced_by_openssl() {
 
 #[test]
 fn requests_verify_with_openssl() {
-    if !have("openssl") {
-        return;
-    }
+    require("openssl");
     let dir = tempfile::tempdir().unwrap();
     for alg in ALGS {
         let key = key_of(&generate_key(alg).unwrap());
@@ -587,9 +577,7 @@ fn requests_verify_with_openssl() {
 /// verifier cannot check) are signed; only subject and SANs are kept.
 #[test]
 fn openssl_requests_are_signed_locally() {
-    if !have("openssl") {
-        return;
-    }
+    require("openssl");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let ca_key = key_of(&generate_key(KeyAlgorithm::Ecdsa(EcdsaCurve::P256)).unwrap());
@@ -693,9 +681,7 @@ fn openssl_requests_are_signed_locally() {
 
 #[test]
 fn openssl_certificates_are_described_like_go() {
-    if !have("openssl") {
-        return;
-    }
+    require("openssl");
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let key = d.join("k.pem");
@@ -775,9 +761,7 @@ fn openssl_certificates_are_described_like_go() {
 /// happens to about one key in eight, which a single generated key rarely shows.
 #[test]
 fn openssh_p521_keys_with_short_scalars_parse() {
-    if !have("ssh-keygen") {
-        return;
-    }
+    require("ssh-keygen");
     let dir = tempfile::tempdir().unwrap();
     for i in 0..32 {
         let path = dir.path().join(format!("id_{i}"));

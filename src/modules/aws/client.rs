@@ -7,8 +7,9 @@
 use crate::modules::Ctx;
 use crate::modules::ProviderConfig;
 pub use crate::modules::backend::RetryPolicy;
+use crate::modules::backend::setting;
 use crate::modules::backend::{Attempt, Backoff, Stopped, retry};
-use crate::typed::{ResourceError, Secret, Value};
+use crate::typed::{ResourceError, Secret};
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -155,16 +156,9 @@ pub async fn build(settings: &AwsSettings) -> Result<AwsClients, String> {
 impl ProviderConfig {
     /// The AWS clients, built on first use.
     pub async fn aws(&self) -> Result<AwsClients, ResourceError> {
-        let settings = match &self.aws {
-            Some(Value::Known(s)) => s.clone(),
-            Some(Value::Unknown) => {
-                return Err(ResourceError::backend(
-                    "configure AWS clients",
-                    "the aws settings are not known yet",
-                ));
-            }
-            None => AwsSettings::default(),
-        };
+        let settings = setting(&self.aws, "AWS", "aws")?
+            .cloned()
+            .unwrap_or_default();
         self.clients
             .aws
             .get_or_init(|| async move { build(&settings).await })

@@ -9,8 +9,9 @@
 
 use crate::modules::Ctx;
 use crate::modules::ProviderConfig;
+use crate::modules::backend::setting;
 use crate::modules::backend::{self, Attempt, Backoff, Interrupted, RetryPolicy, Stopped, retry};
-use crate::typed::{ResourceError, Secret, Value};
+use crate::typed::{ResourceError, Secret};
 use azure_core::credentials::TokenCredential;
 use azure_core::http::{ClientOptions, HttpClient, Method, Request, Transport, Url};
 use schemars::JsonSchema;
@@ -1011,16 +1012,9 @@ fn describe_transport_error(e: &azure_core::Error) -> String {
 impl ProviderConfig {
     /// The ARM client, built on first use.
     pub async fn azure(&self) -> Result<ArmClient, ResourceError> {
-        let settings = match &self.azure {
-            Some(Value::Known(s)) => s.clone(),
-            Some(Value::Unknown) => {
-                return Err(ResourceError::backend(
-                    "configure the Azure client",
-                    "the azure settings are not known yet",
-                ));
-            }
-            None => AzureSettings::default(),
-        };
+        let settings = setting(&self.azure, "Azure", "azure")?
+            .cloned()
+            .unwrap_or_default();
         self.clients
             .azure
             .get_or_init(|| async move { build(&settings) })

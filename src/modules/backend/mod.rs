@@ -8,7 +8,7 @@ pub mod retry;
 pub use retry::{Attempt, Backoff, RetryPolicy, Stopped, retry};
 
 use crate::modules::Ctx;
-use crate::typed::ResourceError;
+use crate::typed::{ResourceError, Value};
 use std::future::Future;
 use std::time::Duration;
 use tokio::time::Instant;
@@ -64,6 +64,47 @@ pub async fn pause(ctx: &Ctx, deadline: Instant, delay: Duration) -> Result<(), 
         return Err(Interrupted::Deadline);
     }
     within(ctx, deadline, tokio::time::sleep(delay)).await
+}
+
+/// An optional input, when it is set and known.
+pub fn known<T>(value: &Option<Value<T>>) -> Option<&T> {
+    value.as_ref().and_then(Value::known)
+}
+
+/// An optional string input, when it is set and known (a namespace, a format, an issuer).
+pub fn known_str(value: &Option<Value<String>>) -> Option<&str> {
+    known(value).map(String::as_str)
+}
+
+/// An optional input when set and known, else `default`.
+pub fn known_or<T: Clone>(value: &Option<Value<T>>, default: T) -> T {
+    known(value).cloned().unwrap_or(default)
+}
+
+/// An input an operation needs known: outside preview the engine resolves every input first,
+/// so an unknown here is a bug, reported as one.
+pub fn require_known<'a, T>(value: &'a Value<T>, property: &str) -> Result<&'a T, ResourceError> {
+    value
+        .known()
+        .ok_or_else(|| ResourceError::Internal(format!("{property} unknown outside preview")))
+}
+
+/// A provider setting of the module `module`: `None` when unset. An unknown setting (one
+/// computed from a resource not created yet) is refused, the same way in every module,
+/// rather than silently replaced by a default.
+pub fn setting<'a, T>(
+    value: &'a Option<Value<T>>,
+    module: &str,
+    name: &str,
+) -> Result<Option<&'a T>, ResourceError> {
+    match value {
+        Some(Value::Known(v)) => Ok(Some(v)),
+        Some(Value::Unknown) => Err(ResourceError::backend(
+            format!("configure the {module} client"),
+            format!("the {name} setting is not known yet"),
+        )),
+        None => Ok(None),
+    }
 }
 
 /// A duration as people write it: `90s`, `5m`, `1h30m`.
@@ -136,6 +177,27 @@ pub(crate) mod tests {
         ));
         let text = Interrupted::Deadline.into_error(&ctx, "wait").to_string();
         assert!(text.contains("timeout (1m40s)"), "{text}");
+    }
+
+    #[test]
+    fn unknown_settings_are_refused_and_unset_ones_are_none() {
+        let unset: Option<Value<String>> = None;
+        assert_eq!(setting(&unset, "Vault", "vault").ok(), Some(None));
+        let set = Some(Value::Known("x".to_string()));
+        assert_eq!(
+            setting(&set, "Vault", "vault").ok(),
+            Some(Some(&"x".to_string()))
+        );
+        let unknown: Option<Value<String>> = Some(Value::Unknown);
+        let err = setting(&unknown, "Kubernetes", "context")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "configure the Kubernetes client failed: the context setting is not known yet"
+        );
+        assert_eq!(known_or(&unknown, "d".to_string()), "d");
+        assert!(require_known(&Value::<i64>::Unknown, "zoneId").is_err());
     }
 
     #[test]

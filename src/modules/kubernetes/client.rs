@@ -2,7 +2,8 @@
 //! Kubernetes resource need no cluster and no kubeconfig.
 
 use crate::modules::ProviderConfig;
-use crate::typed::{ResourceError, Value};
+use crate::modules::backend::setting;
+use crate::typed::ResourceError;
 use kube::config::{KubeConfigOptions, Kubeconfig};
 
 /// A client and the namespace that namespaced resources default to.
@@ -32,21 +33,30 @@ pub fn kubeconfig_source(setting: Option<&str>) -> KubeconfigSource {
     }
 }
 
-fn known_str(v: &Option<Value<String>>) -> Option<String> {
-    match v {
-        Some(Value::Known(s)) if !s.is_empty() => Some(s.clone()),
-        _ => None,
+/// The settings the client is built from, refused when one is not known yet (computed from a
+/// resource not created), as every module refuses them.
+struct KubeSettings {
+    kubeconfig: Option<String>,
+    context: Option<String>,
+    namespace: Option<String>,
+}
+
+impl KubeSettings {
+    fn of(config: &ProviderConfig) -> Result<Self, ResourceError> {
+        let text = |v: Option<&String>| v.filter(|s| !s.is_empty()).cloned();
+        Ok(KubeSettings {
+            kubeconfig: setting(&config.kubeconfig, "Kubernetes", "kubeconfig")?
+                .map(|s| s.expose().clone()),
+            context: text(setting(&config.context, "Kubernetes", "context")?),
+            namespace: text(setting(&config.namespace, "Kubernetes", "namespace")?),
+        })
     }
 }
 
-async fn build(config: &ProviderConfig) -> Result<KubeClient, String> {
+async fn build(settings: KubeSettings) -> Result<KubeClient, String> {
     // kube's rustls needs a process-wide provider when more than one is compiled in.
     let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let setting = match &config.kubeconfig {
-        Some(Value::Known(s)) => Some(s.expose().clone()),
-        _ => None,
-    };
-    let kubeconfig = match kubeconfig_source(setting.as_deref()) {
+    let kubeconfig = match kubeconfig_source(settings.kubeconfig.as_deref()) {
         KubeconfigSource::Default => Kubeconfig::read()
             .map_err(|e| format!("no kubeconfig: set zerotrust:kubeconfig or KUBECONFIG ({e})"))?,
         KubeconfigSource::Path(p) => Kubeconfig::read_from(&p)
@@ -58,13 +68,13 @@ async fn build(config: &ProviderConfig) -> Result<KubeClient, String> {
         })?,
     };
     let options = KubeConfigOptions {
-        context: known_str(&config.context),
+        context: settings.context,
         ..Default::default()
     };
     let mut kube_config = kube::Config::from_custom_kubeconfig(kubeconfig, &options)
         .await
         .map_err(|e| format!("invalid kubeconfig: {e}"))?;
-    if let Some(ns) = known_str(&config.namespace) {
+    if let Some(ns) = settings.namespace {
         kube_config.default_namespace = ns;
     }
     let default_namespace = kube_config.default_namespace.clone();
@@ -115,9 +125,10 @@ fn http_client(config: kube::Config) -> Result<kube::Client, kube::Error> {
 impl ProviderConfig {
     /// The Kubernetes client, built on first use.
     pub async fn kube(&self) -> Result<KubeClient, ResourceError> {
+        let settings = KubeSettings::of(self)?;
         self.clients
             .kube
-            .get_or_init(|| build(self))
+            .get_or_init(|| build(settings))
             .await
             .clone()
             .map_err(|cause| ResourceError::backend("configure Kubernetes client", cause))
@@ -139,10 +150,14 @@ mod tests {
             "apiVersion: v1\nkind: Config\nclusters:\n- name: c\n  cluster:\n    server: http://127.0.0.1:{port}\nusers:\n- name: u\n  user:\n    token: test\ncontexts:\n- name: x\n  context:\n    cluster: c\n    user: u\ncurrent-context: x\n"
         );
         let config = ProviderConfig {
-            kubeconfig: Some(Value::Known(crate::typed::Secret::new(kubeconfig))),
+            kubeconfig: Some(crate::typed::Value::Known(crate::typed::Secret::new(
+                kubeconfig,
+            ))),
             ..Default::default()
         };
-        let kube = build(&config).await.expect("client");
+        let kube = build(KubeSettings::of(&config).expect("settings"))
+            .await
+            .expect("client");
         let version = kube.client.apiserver_version().await.expect("version");
         assert_eq!(version.minor, "34");
         crate::testing::assert_nodelay_to(port);

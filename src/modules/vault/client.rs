@@ -6,8 +6,9 @@
 
 use crate::modules::Ctx;
 use crate::modules::ProviderConfig;
+use crate::modules::backend::setting;
 use crate::modules::backend::{Attempt, Backoff, Interrupted, RetryPolicy, Stopped, retry};
-use crate::typed::{ResourceError, Secret, Value};
+use crate::typed::{ResourceError, Secret};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
@@ -425,16 +426,9 @@ fn without_url(e: &reqwest::Error) -> String {
 impl ProviderConfig {
     /// The Vault client, built on first use.
     pub async fn vault(&self) -> Result<VaultClient, ResourceError> {
-        let settings = match &self.vault {
-            Some(Value::Known(s)) => s.clone(),
-            Some(Value::Unknown) => {
-                return Err(ResourceError::backend(
-                    "configure the Vault client",
-                    "the vault settings are not known yet",
-                ));
-            }
-            None => VaultSettings::default(),
-        };
+        let settings = setting(&self.vault, "Vault", "vault")?
+            .cloned()
+            .unwrap_or_default();
         self.clients
             .vault
             .get_or_init(|| async move { build(&settings) })

@@ -7,6 +7,7 @@ use super::{
 use crate::codec::PropertyPath;
 use crate::modules::aws::client::{AwsClients, AwsError, call};
 use crate::modules::aws::{check_tags, tag_diff};
+use crate::modules::backend::known_or;
 use crate::modules::{Ctx, ProviderConfig};
 use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
@@ -229,13 +230,6 @@ const KEY_STORAGE: [&str; 3] = [
     "CCPC_LEVEL_1_OR_HIGHER",
 ];
 const S3_ACLS: [&str; 2] = ["PUBLIC_READ", "BUCKET_OWNER_FULL_CONTROL"];
-
-fn known_or<T: Clone>(v: &Option<Value<T>>, default: T) -> T {
-    match v {
-        Some(Value::Known(x)) => x.clone(),
-        _ => default,
-    }
-}
 
 fn check_configuration(config: &CaConfiguration, failures: &mut Failures) {
     let base = PropertyPath::root().key("certificateAuthorityConfiguration");

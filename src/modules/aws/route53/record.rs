@@ -7,6 +7,7 @@ use super::{
 };
 use crate::codec::PropertyPath;
 use crate::modules::aws::client::{AwsClients, AwsError};
+use crate::modules::backend::require_known;
 use crate::modules::{Ctx, ProviderConfig};
 use crate::typed::replace_on_changes;
 use crate::typed::{
@@ -551,12 +552,6 @@ fn inputs_from_live(
     }
 }
 
-fn known_str<'a>(v: &'a Value<String>, what: &str) -> Result<&'a str, ResourceError> {
-    v.known()
-        .map(String::as_str)
-        .ok_or_else(|| ResourceError::Internal(format!("{what} unknown outside preview")))
-}
-
 /// The zone's name, or an error naming the zone when it does not exist.
 async fn require_zone(ctx: &Ctx, aws: &AwsClients, zone_id: &str) -> Result<String, ResourceError> {
     zone_name(ctx, aws, zone_id).await?.ok_or_else(|| {
@@ -730,9 +725,9 @@ impl Resource<ProviderConfig> for Record {
             });
         }
         let aws = ctx.config().aws().await?;
-        let zone_id = known_str(&inputs.zone_id, "zoneId")?.to_string();
+        let zone_id = require_known(&inputs.zone_id, "zoneId")?.to_string();
         let zone = require_zone(ctx, &aws, &zone_id).await?;
-        let fqdn = resolve_name(known_str(&inputs.name, "name")?, &zone)?;
+        let fqdn = resolve_name(require_known(&inputs.name, "name")?, &zone)?;
         let spec = spec_of(&inputs, &fqdn)?;
         let overwrite = matches!(inputs.allow_overwrite, Some(Value::Known(true)));
         let action = if overwrite {
@@ -807,9 +802,9 @@ impl Resource<ProviderConfig> for Record {
         let parsed = names::parse_record_id(&id);
         let (zone_id, name, rtype, set_id) = match &inputs {
             Some(i) => (
-                known_str(&i.zone_id, "zoneId")?.to_string(),
-                known_str(&i.name, "name")?.to_string(),
-                known_str(&i.record_type, "type")?.to_string(),
+                require_known(&i.zone_id, "zoneId")?.to_string(),
+                require_known(&i.name, "name")?.to_string(),
+                require_known(&i.record_type, "type")?.to_string(),
                 i.set_identifier.as_ref().and_then(Value::known).cloned(),
             ),
             None => match parsed {
@@ -855,12 +850,12 @@ impl Resource<ProviderConfig> for Record {
             return Ok(RecordOutputs::new(news, olds.fqdn));
         }
         let aws = ctx.config().aws().await?;
-        let zone_id = known_str(&news.zone_id, "zoneId")?.to_string();
+        let zone_id = require_known(&news.zone_id, "zoneId")?.to_string();
         let fqdn = match olds.fqdn.known() {
             Some(fqdn) => fqdn.clone(),
             None => {
                 let zone = require_zone(ctx, &aws, &zone_id).await?;
-                resolve_name(known_str(&news.name, "name")?, &zone)?
+                resolve_name(require_known(&news.name, "name")?, &zone)?
             }
         };
         let spec = spec_of(&news, &fqdn)?;
@@ -879,13 +874,13 @@ impl Resource<ProviderConfig> for Record {
         olds: RecordOutputs,
     ) -> Result<(), ResourceError> {
         let aws = ctx.config().aws().await?;
-        let zone_id = known_str(&olds.zone_id, "zoneId")?.to_string();
-        let rtype = known_str(&olds.record_type, "type")?.to_string();
+        let zone_id = require_known(&olds.zone_id, "zoneId")?.to_string();
+        let rtype = require_known(&olds.record_type, "type")?.to_string();
         let set_id = olds.set_identifier.as_ref().and_then(Value::known).cloned();
         let fqdn = match olds.fqdn.known() {
             Some(fqdn) => fqdn.clone(),
             None => match zone_name(ctx, &aws, &zone_id).await? {
-                Some(zone) => resolve_name(known_str(&olds.name, "name")?, &zone)?,
+                Some(zone) => resolve_name(require_known(&olds.name, "name")?, &zone)?,
                 None => return Ok(()),
             },
         };

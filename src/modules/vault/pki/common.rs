@@ -8,10 +8,7 @@ use crate::modules::vault::{clean_path, list, text};
 use crate::typed::{ResourceError, Value};
 use serde_json::Value as Json;
 
-/// An optional string input, when it is set and known (a namespace, a format, an issuer).
-pub fn known_str(value: &Option<Value<String>>) -> Option<&str> {
-    value.as_ref().and_then(Value::known).map(String::as_str)
-}
+pub use crate::modules::backend::known_str;
 
 /// Whether Vault's error says the path (or the mount under it) does not exist. Vault answers a
 /// path under no mount with 404 "no handler for route"; some versions answer a missing issuer
