@@ -256,14 +256,14 @@ impl Inputs<'_> {
         }
         match spec.get("type").and_then(Json::as_str) {
             Some("string") => {
-                if let Some(choices) = spec.get("enum").and_then(Json::as_array) {
-                    if let Some(v) = choices
-                        .get(pick(&mut self.rng, choices.len()))
+                let choices = spec.get("enum").and_then(Json::as_array);
+                let chosen = choices.and_then(|c| {
+                    c.get(pick(&mut self.rng, c.len()))
                         .and_then(|c| c.get("value").or(Some(c)))
                         .and_then(Json::as_str)
-                    {
-                        return PropertyValue::string(v);
-                    }
+                });
+                if let Some(v) = chosen {
+                    return PropertyValue::string(v);
                 }
                 PropertyValue::string(WORDS[pick(&mut self.rng, WORDS.len())])
             }
