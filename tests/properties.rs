@@ -3,6 +3,10 @@
 //! Check's output changes nothing and Diff of identical inputs is empty, over inputs generated
 //! from the resource's own schema.
 
+#[path = "support/report.rs"]
+mod report;
+use report::report;
+
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use prost::Message;
@@ -88,7 +92,7 @@ fn the_codec_round_trips_every_value() {
             Ok(())
         })
         .unwrap();
-    println!("codec round trip: {} cases", cases());
+    report(&format!("codec round trip: {} cases", cases()));
 }
 
 #[test]
@@ -356,10 +360,10 @@ fn check_is_idempotent_and_diff_of_identical_inputs_is_empty() {
             );
         }
     }
-    println!(
+    report(&format!(
         "check/diff invariants: {total} cases over {} resources, {accepted} accepted by Check",
         tokens.len()
-    );
+    ));
     assert!(
         accepted > total / 20,
         "too few generated inputs pass Check to prove much"

@@ -355,8 +355,19 @@ fn decode_object(
         }
         other => Err(CodecError::UnsupportedSignature {
             path: at.to_string(),
-            sig: other.to_string(),
+            sig: shown_signature(other),
         }),
+    }
+}
+
+/// A signature as an error may show it: real ones are 32 hex digits; anything else is input
+/// that may be anything (a secret that landed in the wrong place), so it is described, not
+/// quoted.
+fn shown_signature(sig: &str) -> String {
+    if sig.len() == 32 && sig.bytes().all(|b| b.is_ascii_hexdigit()) {
+        sig.to_string()
+    } else {
+        format!("<not a signature: {} characters>", sig.chars().count())
     }
 }
 
