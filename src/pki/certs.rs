@@ -21,6 +21,7 @@ use x509_parser::prelude::FromDer as _;
 
 use super::der;
 use super::error::{PkiError, Result};
+use super::framing;
 use super::keys::{KeyAlgorithm, OID_ED25519, ParsedKey, oid_arcs};
 use super::names::Subject;
 use super::uses::AllowedUse;
@@ -311,7 +312,7 @@ pub fn create_csr(
     ]);
     let csr = sign_structure(key, &info)?;
     Ok(CsrOutput {
-        csr_pem: der::pem_encode("CERTIFICATE REQUEST", &csr),
+        csr_pem: framing::encode("CERTIFICATE REQUEST", &csr),
         id: super::state_hash(&csr),
     })
 }
@@ -485,7 +486,7 @@ fn issue(signer: &ParsedKey, t: &Template<'_>, opts: &IssueOptions) -> Result<Is
     ]);
     let cert = sign_structure(signer, &tbs)?;
     Ok(IssuedCert {
-        cert_pem: der::pem_encode("CERTIFICATE", &cert),
+        cert_pem: framing::encode("CERTIFICATE", &cert),
         cert_der: cert,
         serial_decimal: num_bigint::BigUint::from_bytes_be(&serial).to_string(),
         not_before,
@@ -519,22 +520,6 @@ pub fn self_signed(key: &ParsedKey, spec: &CertSpec) -> Result<IssuedCert> {
     issue(key, &template, &spec.options)
 }
 
-/// The first PEM block, which must carry `label` (or one of `aliases`).
-pub(crate) fn single_block(pem_text: &str, label: &str, aliases: &[&str]) -> Result<Vec<u8>> {
-    let blocks = der::pem_blocks(pem_text)?;
-    let first = blocks
-        .first()
-        .ok_or_else(|| PkiError::MalformedPem("no PEM block found".into()))?;
-    if first.tag() == label || aliases.contains(&first.tag()) {
-        Ok(first.contents().to_vec())
-    } else {
-        Err(PkiError::UnexpectedPemType {
-            expected: label.to_string(),
-            found: first.tag().to_string(),
-        })
-    }
-}
-
 /// Signs a request with a CA (LocallySignedCert). The request's signature is verified; only its
 /// subject and DNS/IP/URI SANs are used. The CA key must match the CA certificate. When the CA
 /// certificate has a subject key id it becomes the new certificate's authority key id.
@@ -544,9 +529,10 @@ pub fn locally_signed(
     ca_key: &ParsedKey,
     options: &IssueOptions,
 ) -> Result<IssuedCert> {
-    let csr_der = single_block(csr_pem, "CERTIFICATE REQUEST", &["NEW CERTIFICATE REQUEST"])?;
+    let csr_der =
+        framing::single_block(csr_pem, "CERTIFICATE REQUEST", &["NEW CERTIFICATE REQUEST"])?;
     let csr = super::inspect::parse_csr(&csr_der)?;
-    let ca_der = single_block(ca_cert_pem, "CERTIFICATE", &[])?;
+    let ca_der = framing::single_block(ca_cert_pem, "CERTIFICATE", &[])?;
     let (_, ca) = x509_parser::certificate::X509Certificate::from_der(&ca_der)
         .map_err(|e| PkiError::InvalidCertificate(format!("CA certificate: {e}")))?;
 
@@ -1056,7 +1042,8 @@ mod tests {
                     .starts_with("-----BEGIN CERTIFICATE REQUEST-----\n")
             );
             assert!(out.csr_pem.ends_with("-----END CERTIFICATE REQUEST-----\n"));
-            let der_bytes = single_block(&out.csr_pem, "CERTIFICATE REQUEST", &[]).unwrap();
+            let der_bytes =
+                framing::single_block(&out.csr_pem, "CERTIFICATE REQUEST", &[]).unwrap();
             assert_eq!(out.id, crate::pki::state_hash(&der_bytes));
             let csr = crate::pki::inspect::parse_csr(&der_bytes).unwrap();
             assert_eq!(csr.dns_names, spec.dns_names);
@@ -1073,7 +1060,7 @@ mod tests {
         // Without SANs the attribute set is empty.
         let k = key(KeyAlgorithm::Ed25519);
         let out = create_csr(&k, &subject("x"), &[], &[], &[]).unwrap();
-        let der_bytes = single_block(&out.csr_pem, "CERTIFICATE REQUEST", &[]).unwrap();
+        let der_bytes = framing::single_block(&out.csr_pem, "CERTIFICATE REQUEST", &[]).unwrap();
         let csr = crate::pki::inspect::parse_csr(&der_bytes).unwrap();
         assert!(csr.req.requested_extensions().is_none());
         assert!(csr.req.certification_request_info.attributes().is_empty());
@@ -1225,10 +1212,11 @@ mod tests {
         assert!(issued.issuer_not_ca);
 
         // Tampered request: flip one byte of the signature.
-        let mut der_bytes = single_block(&csr.csr_pem, "CERTIFICATE REQUEST", &[]).unwrap();
+        let mut der_bytes =
+            framing::single_block(&csr.csr_pem, "CERTIFICATE REQUEST", &[]).unwrap();
         let last = der_bytes.len() - 1;
         der_bytes[last] ^= 1;
-        let tampered = der::pem_encode("CERTIFICATE REQUEST", &der_bytes);
+        let tampered = framing::encode("CERTIFICATE REQUEST", &der_bytes);
         assert!(matches!(
             locally_signed(&tampered, &ca.cert_pem, &ca_key, &opts),
             Err(PkiError::InvalidCsr(_))
@@ -1247,7 +1235,7 @@ mod tests {
             locally_signed("nope", &ca.cert_pem, &ca_key, &opts),
             Err(PkiError::MalformedPem(_))
         ));
-        let junk = der::pem_encode("CERTIFICATE", &[0x30, 0x01, 0x00]);
+        let junk = framing::encode("CERTIFICATE", &[0x30, 0x01, 0x00]);
         assert!(matches!(
             locally_signed(&csr.csr_pem, &junk, &ca_key, &opts),
             Err(PkiError::InvalidCertificate(_))

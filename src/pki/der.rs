@@ -1,11 +1,10 @@
-//! A small DER writer and PEM framing helpers.
+//! A small DER writer.
 //!
 //! Only what the certificate and request encoders need: definite-length TLVs, a handful of
 //! universal types, context tags and times. Writing the structures here (rather than through
 //! rcgen's certificate builder) lets issuer and subject names be copied byte for byte and keeps
 //! extension order and criticality identical to Go's `crypto/x509`, which pulumi-tls uses.
 
-use base64::Engine as _;
 use time::OffsetDateTime;
 
 use super::error::{PkiError, Result};
@@ -168,57 +167,6 @@ pub(crate) fn time(t: OffsetDateTime) -> Result<Vec<u8>> {
     }
 }
 
-/// PEM framing as Go's `pem.EncodeToMemory` does it: 64-column base64 and a final newline.
-pub(crate) fn pem_encode(label: &str, der: &[u8]) -> String {
-    let body = base64::engine::general_purpose::STANDARD.encode(der);
-    let mut out = String::with_capacity(body.len() + body.len() / 64 + label.len() * 2 + 40);
-    out.push_str("-----BEGIN ");
-    out.push_str(label);
-    out.push_str("-----\n");
-    let mut rest = body.as_str();
-    while !rest.is_empty() {
-        let (line, tail) = rest.split_at(rest.len().min(64));
-        out.push_str(line);
-        out.push('\n');
-        rest = tail;
-    }
-    out.push_str("-----END ");
-    out.push_str(label);
-    out.push_str("-----\n");
-    out
-}
-
-/// All PEM blocks in `input`, in order. Text around and between blocks is ignored.
-pub(crate) fn pem_blocks(input: &str) -> Result<Vec<pem::Pem>> {
-    if input.trim().is_empty() {
-        return Err(PkiError::MalformedPem("the value is empty".into()));
-    }
-    let blocks = pem::parse_many(input.as_bytes())
-        .map_err(|e| PkiError::MalformedPem(describe_pem_error(&e)))?;
-    if blocks.is_empty() {
-        return Err(PkiError::MalformedPem(
-            "no \"-----BEGIN ...-----\" block found".into(),
-        ));
-    }
-    Ok(blocks)
-}
-
-/// The pem crate's errors are structural; reword them without echoing input.
-fn describe_pem_error(e: &pem::PemError) -> String {
-    match e {
-        pem::PemError::MismatchedTags(a, b) => {
-            format!("BEGIN label {a:?} does not match END label {b:?}")
-        }
-        pem::PemError::MalformedFraming => "broken BEGIN/END framing".into(),
-        pem::PemError::MissingBeginTag => "missing BEGIN line".into(),
-        pem::PemError::MissingEndTag => "missing END line".into(),
-        pem::PemError::MissingData => "block has no data".into(),
-        pem::PemError::InvalidData(_) => "block body is not valid base64".into(),
-        pem::PemError::InvalidHeader(_) => "block has a malformed header line".into(),
-        pem::PemError::NotUtf8(_) => "block is not valid UTF-8".into(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -279,32 +227,5 @@ mod tests {
         // Offsets are converted to UTC.
         let t = time::macros::datetime!(2030-01-02 03:04:05 +02:00);
         assert_eq!(time(t).unwrap(), tlv(TAG_UTC_TIME, b"300102010405Z"));
-    }
-
-    #[test]
-    fn pem_framing_matches_go() {
-        let der = vec![0xabu8; 100];
-        let p = pem_encode("TEST", &der);
-        assert!(p.starts_with("-----BEGIN TEST-----\n"));
-        assert!(p.ends_with("-----END TEST-----\n"));
-        assert!(!p.ends_with("\n\n"));
-        for line in p.lines() {
-            assert!(line.len() <= 64);
-        }
-        let blocks = pem_blocks(&p).unwrap();
-        assert_eq!(blocks.len(), 1);
-        assert_eq!(blocks[0].tag(), "TEST");
-        assert_eq!(blocks[0].contents(), der.as_slice());
-    }
-
-    #[test]
-    fn pem_errors_are_clear() {
-        assert!(matches!(pem_blocks(""), Err(PkiError::MalformedPem(_))));
-        assert!(matches!(
-            pem_blocks("not pem at all"),
-            Err(PkiError::MalformedPem(_))
-        ));
-        let broken = "-----BEGIN X-----\n!!!!\n-----END X-----\n";
-        assert!(matches!(pem_blocks(broken), Err(PkiError::MalformedPem(_))));
     }
 }

@@ -9,9 +9,8 @@ use x509_parser::certification_request::X509CertificationRequest;
 use x509_parser::extensions::{GeneralName, ParsedExtension};
 use x509_parser::prelude::FromDer as _;
 
-use super::certs::single_block;
-use super::der;
 use super::error::{PkiError, Result};
+use super::framing;
 use super::keys::{
     EcdsaCurve, KeyAlgorithm, OID_EC_PUBLIC_KEY, OID_ED25519, OID_P256, OID_P384, OID_P521,
     OID_RSA_ENCRYPTION, oid_arcs,
@@ -177,7 +176,8 @@ fn spki_key_algorithm(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> Opt
 
 /// Reads a request (first PEM block, `CERTIFICATE REQUEST`), verifying its signature.
 pub fn csr_info(csr_pem: &str) -> Result<CsrInfo> {
-    let der_bytes = single_block(csr_pem, "CERTIFICATE REQUEST", &["NEW CERTIFICATE REQUEST"])?;
+    let der_bytes =
+        framing::single_block(csr_pem, "CERTIFICATE REQUEST", &["NEW CERTIFICATE REQUEST"])?;
     let csr = parse_csr(&der_bytes)?;
     let info = &csr.req.certification_request_info;
     Ok(CsrInfo {
@@ -187,7 +187,7 @@ pub fn csr_info(csr_pem: &str) -> Result<CsrInfo> {
         ip_addresses: csr.ip_addresses.clone(),
         uris: csr.uris.clone(),
         key_algorithm: spki_key_algorithm(&info.subject_pki),
-        public_key_pem: der::pem_encode("PUBLIC KEY", info.subject_pki.raw),
+        public_key_pem: framing::encode("PUBLIC KEY", info.subject_pki.raw),
     })
 }
 
@@ -222,7 +222,7 @@ pub fn cert_info_der(der_bytes: &[u8]) -> Result<CertificateInfo> {
     }
     let tbs = &cert.tbs_certificate;
     Ok(CertificateInfo {
-        cert_pem: der::pem_encode("CERTIFICATE", der_bytes),
+        cert_pem: framing::encode("CERTIFICATE", der_bytes),
         is_ca,
         issuer: go_name_string(tbs.issuer.as_raw())?,
         max_path_length,
@@ -241,7 +241,7 @@ pub fn cert_info_der(der_bytes: &[u8]) -> Result<CertificateInfo> {
 /// block type is an error. (Upstream's `content` input reads only the first block; callers that
 /// want that take element 0.)
 pub fn cert_info(pem_text: &str) -> Result<Vec<CertificateInfo>> {
-    let blocks = der::pem_blocks(pem_text)?;
+    let blocks = framing::blocks(pem_text)?;
     blocks
         .iter()
         .map(|b| {
@@ -260,7 +260,7 @@ pub fn cert_info(pem_text: &str) -> Result<Vec<CertificateInfo>> {
 /// (`0a:1b:...`), the form ACM PCA's RevokeCertificate documents. The sign byte DER adds to
 /// serials with the top bit set is dropped.
 pub fn serial_colon_hex(cert_pem: &str) -> Result<String> {
-    let der_bytes = single_block(cert_pem, "CERTIFICATE", &[])?;
+    let der_bytes = framing::single_block(cert_pem, "CERTIFICATE", &[])?;
     let (_, cert) = x509_parser::certificate::X509Certificate::from_der(&der_bytes)
         .map_err(|e| PkiError::InvalidCertificate(format!("cannot parse the certificate: {e}")))?;
     let mut raw = cert.tbs_certificate.raw_serial();
@@ -276,19 +276,8 @@ pub fn serial_colon_hex(cert_pem: &str) -> Result<String> {
 
 /// Checks that the first PEM block is a parsable certificate.
 pub fn validate_cert_pem(cert_pem: &str) -> Result<()> {
-    let der_bytes = single_block(cert_pem, "CERTIFICATE", &[])?;
+    let der_bytes = framing::single_block(cert_pem, "CERTIFICATE", &[])?;
     cert_info_der(&der_bytes).map(|_| ())
-}
-
-/// Re-encodes every PEM block in canonical form (64-column base64, LF line ends, one trailing
-/// newline, no text between blocks, headers dropped) so two spellings of the same PEM compare
-/// equal.
-pub fn normalize_pem(pem_text: &str) -> Result<String> {
-    let blocks = der::pem_blocks(pem_text)?;
-    Ok(blocks
-        .iter()
-        .map(|b| der::pem_encode(b.tag(), b.contents()))
-        .collect())
 }
 
 #[cfg(test)]
@@ -389,11 +378,11 @@ mod tests {
         assert_eq!(infos.len(), 2);
         assert!(infos[0].is_ca && !infos[1].is_ca);
         assert_eq!(
-            normalize_pem(&both).unwrap(),
+            framing::normalize(&both).unwrap(),
             format!("{}{}", a.cert_pem, b.cert_pem)
         );
         let crlf = a.cert_pem.replace('\n', "\r\n");
-        assert_eq!(normalize_pem(&crlf).unwrap(), a.cert_pem);
+        assert_eq!(framing::normalize(&crlf).unwrap(), a.cert_pem);
         assert!(validate_cert_pem(&crlf).is_ok());
 
         let with_key = format!(
@@ -413,7 +402,7 @@ mod tests {
             Err(PkiError::InvalidCertificate(_))
         ));
         assert!(matches!(
-            validate_cert_pem(&der::pem_encode("CERTIFICATE", &[1, 2, 3])),
+            validate_cert_pem(&framing::encode("CERTIFICATE", &[1, 2, 3])),
             Err(PkiError::InvalidCertificate(_))
         ));
         assert!(matches!(
@@ -444,7 +433,7 @@ mod tests {
             Err(PkiError::MalformedPem(_))
         ));
         assert!(matches!(
-            validate_csr_pem(&der::pem_encode("CERTIFICATE REQUEST", &[0x30, 0x00])),
+            validate_csr_pem(&framing::encode("CERTIFICATE REQUEST", &[0x30, 0x00])),
             Err(PkiError::InvalidCsr(_))
         ));
     }
@@ -456,13 +445,13 @@ mod tests {
                 .unwrap();
         let s = spec(false, None);
         let out = create_csr(&key, &s.subject, &[], &[], &[]).unwrap();
-        let mut der_bytes = der::pem_blocks(&out.csr_pem).unwrap()[0]
+        let mut der_bytes = framing::blocks(&out.csr_pem).unwrap()[0]
             .contents()
             .to_vec();
         // "DE" -> "DF" inside the subject.
         let pos = der_bytes.windows(2).position(|w| w == b"DE").unwrap();
         der_bytes[pos + 1] = b'F';
-        let err = csr_info(&der::pem_encode("CERTIFICATE REQUEST", &der_bytes)).unwrap_err();
+        let err = csr_info(&framing::encode("CERTIFICATE REQUEST", &der_bytes)).unwrap_err();
         assert!(err.to_string().contains("signature"), "{err}");
     }
 }

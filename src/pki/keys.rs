@@ -17,6 +17,7 @@ use sha2::Sha256;
 
 use super::der;
 use super::error::{PkiError, Result};
+use super::framing;
 
 // Object identifiers (arcs) used for keys.
 pub(crate) const OID_RSA_ENCRYPTION: &[u64] = &[1, 2, 840, 113549, 1, 1, 1];
@@ -327,7 +328,7 @@ pub fn generate_key(alg: KeyAlgorithm) -> Result<KeyMaterial> {
 /// `EC PARAMETERS` block before it (as `openssl ecparam -genkey` writes) is skipped.
 /// Encrypted keys are rejected.
 pub fn parse_private_key(pem_text: &str) -> Result<ParsedKey> {
-    let blocks = der::pem_blocks(pem_text)?;
+    let blocks = framing::blocks(pem_text)?;
     let block = blocks
         .iter()
         .find(|b| b.tag() != "EC PARAMETERS")
@@ -634,15 +635,15 @@ impl ParsedKey {
     /// PKCS#8 for Ed25519.
     pub fn to_traditional_pem(&self) -> Result<String> {
         match &self.secret {
-            Secret::Rsa(_) => Ok(der::pem_encode("RSA PRIVATE KEY", &self.inner_der()?)),
-            Secret::Ed25519(_) => Ok(der::pem_encode("PRIVATE KEY", &self.pkcs8_der()?)),
-            _ => Ok(der::pem_encode("EC PRIVATE KEY", &self.sec1_der(true)?)),
+            Secret::Rsa(_) => Ok(framing::encode("RSA PRIVATE KEY", &self.inner_der()?)),
+            Secret::Ed25519(_) => Ok(framing::encode("PRIVATE KEY", &self.pkcs8_der()?)),
+            _ => Ok(framing::encode("EC PRIVATE KEY", &self.sec1_der(true)?)),
         }
     }
 
     /// PKCS#8 `PRIVATE KEY` PEM.
     pub fn to_pkcs8_pem(&self) -> Result<String> {
-        Ok(der::pem_encode("PRIVATE KEY", &self.pkcs8_der()?))
+        Ok(framing::encode("PRIVATE KEY", &self.pkcs8_der()?))
     }
 
     /// PKCS#8 DER as Go writes it: v1; RSA with NULL parameters; EC with the curve in the
@@ -730,7 +731,7 @@ impl ParsedKey {
         let fail = |e: ssh_key::Error| PkiError::Encoding(format!("OpenSSH encoding failed: {e}"));
         let key = ssh_key::PrivateKey::new(self.ssh_keypair()?, "").map_err(fail)?;
         let bytes = key.to_bytes().map_err(fail)?;
-        Ok(der::pem_encode("OPENSSH PRIVATE KEY", &bytes))
+        Ok(framing::encode("OPENSSH PRIVATE KEY", &bytes))
     }
 
     /// The SSH public key, wire encoding (the blob fingerprints are taken over).
@@ -755,7 +756,7 @@ impl ParsedKey {
         let sha = Sha256::digest(&wire);
         Ok(PublicKeyInfo {
             algorithm: self.algorithm,
-            public_key_pem: der::pem_encode("PUBLIC KEY", &self.spki_der),
+            public_key_pem: framing::encode("PUBLIC KEY", &self.spki_der),
             public_key_openssh: openssh,
             public_key_fingerprint_md5: md5_hex.join(":"),
             public_key_fingerprint_sha256: format!(
@@ -1054,7 +1055,7 @@ MC4CAQAwBQYDK2VuBCIEIODc1EF3lhc/9D8PaRuEzNMfgF+mSvxcYzSFq2l7lwBd
     #[test]
     fn sec1_output_names_its_curve_and_pkcs8_inner_does_not() {
         let m = material(KeyAlgorithm::Ecdsa(EcdsaCurve::P384));
-        let sec1_der = der::pem_blocks(&m.private_key_pem).unwrap()[0]
+        let sec1_der = framing::blocks(&m.private_key_pem).unwrap()[0]
             .contents()
             .to_vec();
         let ec = sec1::EcPrivateKey::try_from(sec1_der.as_slice()).unwrap();
@@ -1065,7 +1066,7 @@ MC4CAQAwBQYDK2VuBCIEIODc1EF3lhc/9D8PaRuEzNMfgF+mSvxcYzSFq2l7lwBd
             Some("1.3.132.0.34".to_string())
         );
         assert!(ec.public_key.is_some());
-        let p8 = der::pem_blocks(&m.private_key_pem_pkcs8).unwrap()[0]
+        let p8 = framing::blocks(&m.private_key_pem_pkcs8).unwrap()[0]
             .contents()
             .to_vec();
         let info = pkcs8::PrivateKeyInfo::try_from(p8.as_slice()).unwrap();
@@ -1132,7 +1133,7 @@ MC4CAQAwBQYDK2VuBCIEIODc1EF3lhc/9D8PaRuEzNMfgF+mSvxcYzSFq2l7lwBd
             parse_private_key("hello"),
             Err(PkiError::MalformedPem(_))
         ));
-        let cert_label = der::pem_encode("CERTIFICATE", &[0x30, 0x00]);
+        let cert_label = framing::encode("CERTIFICATE", &[0x30, 0x00]);
         assert!(matches!(
             parse_private_key(&cert_label),
             Err(PkiError::UnexpectedPemType { .. })
@@ -1143,7 +1144,7 @@ MC4CAQAwBQYDK2VuBCIEIODc1EF3lhc/9D8PaRuEzNMfgF+mSvxcYzSFq2l7lwBd
             "PRIVATE KEY",
             "OPENSSH PRIVATE KEY",
         ] {
-            let junk = der::pem_encode(l, &[0x30, 0x03, 0x02, 0x01, 0x00]);
+            let junk = framing::encode(l, &[0x30, 0x03, 0x02, 0x01, 0x00]);
             assert!(
                 matches!(
                     parse_private_key(&junk),
@@ -1152,7 +1153,7 @@ MC4CAQAwBQYDK2VuBCIEIODc1EF3lhc/9D8PaRuEzNMfgF+mSvxcYzSFq2l7lwBd
                 "{l}"
             );
         }
-        let enc = der::pem_encode("ENCRYPTED PRIVATE KEY", &[0x30, 0x00]);
+        let enc = framing::encode("ENCRYPTED PRIVATE KEY", &[0x30, 0x00]);
         assert_eq!(parse_private_key(&enc).unwrap_err(), PkiError::EncryptedKey);
         let legacy = "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00000000000000000000000000000000\n\nAAAA\n-----END RSA PRIVATE KEY-----\n";
         assert_eq!(
@@ -1173,11 +1174,11 @@ MC4CAQAwBQYDK2VuBCIEIODc1EF3lhc/9D8PaRuEzNMfgF+mSvxcYzSFq2l7lwBd
     fn errors_never_echo_key_bytes() {
         let m = material(KeyAlgorithm::Ecdsa(EcdsaCurve::P256));
         // Damage the body: decode, flip a structural byte, re-encode.
-        let mut d = der::pem_blocks(&m.private_key_pem).unwrap()[0]
+        let mut d = framing::blocks(&m.private_key_pem).unwrap()[0]
             .contents()
             .to_vec();
         d[0] = 0x31;
-        let broken = der::pem_encode("EC PRIVATE KEY", &d);
+        let broken = framing::encode("EC PRIVATE KEY", &d);
         let err = parse_private_key(&broken).unwrap_err().to_string();
         let body_line = broken.lines().nth(1).unwrap();
         assert!(!err.contains(&body_line[..16]), "{err}");

@@ -13,6 +13,7 @@
 mod certs;
 mod der;
 mod error;
+pub mod framing;
 mod inspect;
 mod keys;
 mod names;
@@ -24,8 +25,9 @@ pub use certs::{
     create_csr, locally_signed, self_signed,
 };
 pub use error::{PkiError, Result};
+pub use framing::normalize as normalize_pem;
 pub use inspect::{
-    CertificateInfo, CsrInfo, cert_info, cert_info_der, csr_info, normalize_pem, serial_colon_hex,
+    CertificateInfo, CsrInfo, cert_info, cert_info_der, csr_info, serial_colon_hex,
     validate_cert_pem, validate_csr_pem,
 };
 pub use keys::{
@@ -191,13 +193,13 @@ mod tests {
         ]
         .iter()
         .map(|p| {
-            let b = &der::pem_blocks(p).unwrap()[0];
+            let b = &framing::blocks(p).unwrap()[0];
             (b.tag().to_string(), b.contents().to_vec())
         })
         .collect();
 
         let exercise = |label: &str, body: &[u8]| {
-            let text = der::pem_encode(label, body);
+            let text = framing::encode(label, body);
             let _ = parse_private_key(&text).map(|k| k.key_material());
             let _ = cert_info(&text);
             let _ = csr_info(&text);

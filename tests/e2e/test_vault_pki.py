@@ -174,7 +174,9 @@ def test_openbao_killed_mid_up_loses_nothing(stack_factory, api):
     reader = threading.Thread(target=lambda: lines.extend(iter(proc.stdout.readline, "")), daemon=True)
     reader.start()
     vault.kill_when(lambda: any("root " in l and "created" in l for l in lines) or proc.poll() is not None)
-    assert proc.wait(timeout=300) != 0, "".join(lines)
+    # Usually the kill lands mid-up and the up fails; on a fast run the up may finish first.
+    # Either way, what follows must hold, so the outcome of the race is not asserted.
+    proc.wait(timeout=300)
     reader.join(10)
     vault.restart()
 

@@ -83,26 +83,12 @@ subject_type!(
     "The subject of a self-signed certificate."
 );
 
-/// Canonical PEM: every block re-encoded from its bytes, LF line ends, one trailing newline.
-/// Equivalent PEM text therefore never shows up as a diff.
-pub fn canonical_pem(text: &str) -> Result<String, String> {
-    let blocks = pem::parse_many(text.as_bytes()).map_err(|e| format!("not valid PEM: {e}"))?;
-    if blocks.is_empty() {
-        return Err("no PEM block found".into());
-    }
-    let config = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
-    Ok(blocks
-        .iter()
-        .map(|b| pem::encode_config(b, config))
-        .collect::<String>())
-}
-
 /// Canonical PEM of `text`, if it also passes `parse`; the error never quotes the input.
 fn canonical_checked<T, E: std::fmt::Display>(
     text: &str,
     parse: impl Fn(&str) -> Result<T, E>,
 ) -> Result<String, String> {
-    let canonical = canonical_pem(text)?;
+    let canonical = crate::pki::normalize_pem(text).map_err(|e| e.to_string())?;
     parse(&canonical).map_err(|e| e.to_string())?;
     Ok(canonical)
 }
@@ -276,14 +262,15 @@ pub fn ready_for_renewal(end: &str, early_renewal_hours: i64, now: OffsetDateTim
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pki::normalize_pem;
 
     #[test]
     fn equivalent_pem_normalises_to_the_same_text() {
         let a = "-----BEGIN CERTIFICATE-----\r\nAAEC\r\nAwQ=\r\n-----END CERTIFICATE-----\r\n\r\n";
         let b = "-----BEGIN CERTIFICATE-----\nAAECAwQ=\n-----END CERTIFICATE-----";
-        assert_eq!(canonical_pem(a).unwrap(), canonical_pem(b).unwrap());
-        assert!(canonical_pem(b).unwrap().ends_with("-----\n"));
-        assert!(canonical_pem("not pem").is_err());
+        assert_eq!(normalize_pem(a).unwrap(), normalize_pem(b).unwrap());
+        assert!(normalize_pem(b).unwrap().ends_with("-----\n"));
+        assert!(normalize_pem("not pem").is_err());
     }
 
     #[test]

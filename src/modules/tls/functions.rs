@@ -298,9 +298,9 @@ fn root_store() -> rustls::RootCertStore {
     let mut roots = rustls::RootCertStore::empty();
     roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
     if let Some(path) = std::env::var_os("SSL_CERT_FILE")
-        && let Ok(text) = std::fs::read(&path)
+        && let Ok(text) = std::fs::read_to_string(&path)
     {
-        for block in pem::parse_many(&text).unwrap_or_default() {
+        for block in crate::pki::framing::blocks(&text).unwrap_or_default() {
             if block.tag() == "CERTIFICATE" {
                 let _ = roots.add(rustls_pki_types::CertificateDer::from(
                     block.contents().to_vec(),
@@ -390,8 +390,7 @@ async fn fetch_chain(host: &str, port: u16, verify: bool) -> Result<Vec<String>,
     let chain = session.peer_certificates().unwrap_or_default();
     Ok(chain
         .iter()
-        .map(|c| pem::encode(&pem::Pem::new("CERTIFICATE", c.as_ref().to_vec())))
-        .map(|p| p.replace("\r\n", "\n"))
+        .map(|c| crate::pki::framing::encode("CERTIFICATE", c.as_ref()))
         .collect())
 }
 

@@ -66,24 +66,9 @@ pub fn certificate_bundle(certificate: &str, issuing_ca: &str, format: Option<&s
     if !is_pem_format(format) {
         return String::new();
     }
-    let config = pem::EncodeConfig::new().set_line_ending(pem::LineEnding::LF);
-    let mut seen: Vec<Vec<u8>> = Vec::new();
-    let mut bundle = String::new();
-    for part in [certificate, issuing_ca] {
-        // Vault produced this text; a part that does not parse is left out rather than failing
-        // a certificate that was already issued.
-        let Ok(blocks) = pem::parse_many(part.as_bytes()) else {
-            continue;
-        };
-        for block in blocks {
-            if seen.iter().any(|s| s.as_slice() == block.contents()) {
-                continue;
-            }
-            seen.push(block.contents().to_vec());
-            bundle.push_str(&pem::encode_config(&block, config));
-        }
-    }
-    bundle
+    // Vault produced this text; a part that does not parse is left out rather than failing a
+    // certificate that was already issued.
+    crate::pki::framing::bundle(&[certificate, issuing_ca])
 }
 
 /// Revoke an issued certificate on destroy when the resource asks for it (`revoke`). A mount
