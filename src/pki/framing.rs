@@ -33,9 +33,7 @@ pub fn blocks(input: &str) -> Result<Vec<pem::Pem>> {
     let blocks = pem::parse_many(input.as_bytes())
         .map_err(|e| PkiError::MalformedPem(describe_pem_error(&e)))?;
     if blocks.is_empty() {
-        return Err(PkiError::MalformedPem(
-            "no PEM block found".into(),
-        ));
+        return Err(PkiError::MalformedPem("no PEM block found".into()));
     }
     Ok(blocks)
 }

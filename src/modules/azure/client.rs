@@ -1,5 +1,6 @@
-//! Azure Resource Manager over azure_core: settings, credentials, the request loop with its
-//! retries, the long-running-operation poller, and ARM's error envelope.
+//! Azure Resource Manager over azure_core: the client and its request loop with retries.
+//! Settings and credentials are in `settings`, errors in `errors`, the long-running-operation
+//! poller in `lro`.
 //!
 //! Requests are plain values ([`ArmRequest`]) built by pure functions in the resource modules.
 //! They go out through an `azure_core::http::HttpClient` — our own reqwest client in production,
@@ -7,215 +8,26 @@
 //! azure_identity's credentials. Every retry and every poll happens here, bounded by the
 //! resource's custom timeout and the engine's Cancel, so nothing waits for ever.
 
+use super::errors::retryable;
+pub use super::errors::{ArmError, Ended, error_parts, retry_after};
+pub use super::lro::{PollTarget, poll_target};
+pub use super::settings::{
+    AuthMethod, AzureSettings, DEFAULT_ENDPOINT, Resolved, is_guid, resolve,
+};
+use super::settings::{Tokens, credential, http_client};
 use crate::modules::Ctx;
 use crate::modules::ProviderConfig;
 use crate::modules::backend::setting;
-use crate::modules::backend::{self, Attempt, Backoff, Interrupted, RetryPolicy, Stopped, retry};
+use crate::modules::backend::{Attempt, Backoff, RetryPolicy, Stopped, retry};
 use crate::typed::{ResourceError, Secret};
-use azure_core::credentials::TokenCredential;
-use azure_core::http::{ClientOptions, HttpClient, Method, Request, Transport, Url};
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use azure_core::http::{HttpClient, Method, Request, Url};
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use time::OffsetDateTime;
 use tokio::time::Instant;
-
-/// The public cloud's Resource Manager.
-pub const DEFAULT_ENDPOINT: &str = "https://management.azure.com";
-
-/// Azure settings, under `zerotrust:azure` (pulumi-azure-native's provider settings, same
-/// names). Unset values come from `ARM_SUBSCRIPTION_ID`, `ARM_TENANT_ID`, `ARM_CLIENT_ID`,
-/// `ARM_CLIENT_SECRET`, `ARM_USE_CLI`, `ARM_USE_MSI` and `ARM_USE_OIDC`.
-#[derive(Debug, Default, Clone, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AzureSettings {
-    /// The subscription every resource lives in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub subscription_id: Option<String>,
-    /// The Microsoft Entra tenant to authenticate in.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tenant_id: Option<String>,
-    /// The client (application) id of a service principal, or of a user-assigned managed
-    /// identity with `useMsi`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_id: Option<String>,
-    /// The service principal's client secret.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub client_secret: Option<Secret<String>>,
-    /// Authenticate as the user signed in to the Azure CLI (`az login`). The default when no
-    /// other method is configured.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub use_cli: Option<bool>,
-    /// Authenticate with the managed identity of the Azure host running the provider.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub use_msi: Option<bool>,
-    /// Authenticate with workload identity federation: the OIDC token in
-    /// `AZURE_FEDERATED_TOKEN_FILE` exchanged for the client's token.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub use_oidc: Option<bool>,
-    /// A bearer token used as is (for tests and short-lived automation); it wins over every
-    /// other method.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub token: Option<Secret<String>>,
-    /// The Resource Manager base URL (default `https://management.azure.com`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub endpoint: Option<String>,
-}
-
-/// How tokens are obtained.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AuthMethod {
-    StaticToken,
-    ClientSecret,
-    Oidc,
-    ManagedIdentity,
-    AzureCli,
-}
-
-/// The settings after environment fallbacks.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Resolved {
-    pub subscription_id: String,
-    pub tenant_id: Option<String>,
-    pub client_id: Option<String>,
-    /// Without a trailing slash.
-    pub endpoint: String,
-    pub auth: AuthMethod,
-}
-
-fn truthy(v: &str) -> bool {
-    matches!(v.trim(), "1" | "true" | "TRUE" | "True" | "yes")
-}
-
-/// Apply the `ARM_*` fallbacks and pick the authentication method.
-pub fn resolve(
-    settings: &AzureSettings,
-    env: impl Fn(&str) -> Option<String>,
-) -> Result<Resolved, String> {
-    let pick = |own: &Option<String>, var: &str| {
-        own.clone()
-            .map(|v| v.trim().to_string())
-            .filter(|v| !v.is_empty())
-            .or_else(|| {
-                env(var)
-                    .map(|v| v.trim().to_string())
-                    .filter(|v| !v.is_empty())
-            })
-    };
-    let flag =
-        |own: Option<bool>, var: &str| own.unwrap_or_else(|| env(var).is_some_and(|v| truthy(&v)));
-    let subscription_id = pick(&settings.subscription_id, "ARM_SUBSCRIPTION_ID").ok_or(
-        "no Azure subscription: set zerotrust:azure.subscriptionId or ARM_SUBSCRIPTION_ID",
-    )?;
-    if !is_guid(&subscription_id) {
-        return Err(format!(
-            "the subscription id {subscription_id:?} is not a GUID"
-        ));
-    }
-    let endpoint = settings
-        .endpoint
-        .clone()
-        .filter(|e| !e.trim().is_empty())
-        .unwrap_or_else(|| DEFAULT_ENDPOINT.to_string());
-    let url =
-        Url::parse(&endpoint).map_err(|e| format!("invalid Azure endpoint {endpoint:?}: {e}"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!(
-            "invalid Azure endpoint {endpoint:?}: use an http:// or https:// URL"
-        ));
-    }
-    let secret_given = settings
-        .client_secret
-        .as_ref()
-        .is_some_and(|s| !s.expose().is_empty())
-        || env("ARM_CLIENT_SECRET").is_some_and(|s| !s.is_empty());
-    let static_token = settings
-        .token
-        .as_ref()
-        .is_some_and(|t| !t.expose().trim().is_empty());
-    let auth = if static_token {
-        AuthMethod::StaticToken
-    } else if flag(settings.use_oidc, "ARM_USE_OIDC") {
-        AuthMethod::Oidc
-    } else if flag(settings.use_msi, "ARM_USE_MSI") {
-        AuthMethod::ManagedIdentity
-    } else if secret_given && !settings.use_cli.unwrap_or(false) {
-        AuthMethod::ClientSecret
-    } else {
-        AuthMethod::AzureCli
-    };
-    let resolved = Resolved {
-        subscription_id,
-        tenant_id: pick(&settings.tenant_id, "ARM_TENANT_ID"),
-        client_id: pick(&settings.client_id, "ARM_CLIENT_ID"),
-        endpoint: endpoint.trim_end_matches('/').to_string(),
-        auth,
-    };
-    if auth == AuthMethod::ClientSecret
-        && (resolved.tenant_id.is_none() || resolved.client_id.is_none())
-    {
-        return Err(
-            "a client secret needs tenantId and clientId (zerotrust:azure or ARM_TENANT_ID / ARM_CLIENT_ID)"
-                .into(),
-        );
-    }
-    Ok(resolved)
-}
-
-/// Whether `s` is a GUID (8-4-4-4-12 hex digits).
-pub fn is_guid(s: &str) -> bool {
-    let groups: Vec<&str> = s.split('-').collect();
-    groups.len() == 5
-        && groups
-            .iter()
-            .zip([8, 4, 4, 4, 12])
-            .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
-/// Where bearer tokens come from.
-enum Tokens {
-    Static(Secret<String>),
-    Credential {
-        credential: Arc<dyn TokenCredential>,
-        scope: String,
-        cached: tokio::sync::Mutex<Option<(Secret<String>, OffsetDateTime)>>,
-    },
-}
-
-impl Tokens {
-    async fn bearer(&self) -> Result<Secret<String>, String> {
-        match self {
-            Tokens::Static(t) => Ok(t.clone()),
-            Tokens::Credential {
-                credential,
-                scope,
-                cached,
-            } => {
-                let mut slot = cached.lock().await;
-                let now = OffsetDateTime::now_utc();
-                if let Some((token, expires)) = slot.as_ref()
-                    && expires
-                        .checked_sub(time::Duration::minutes(5))
-                        .is_some_and(|refresh_at| refresh_at > now)
-                {
-                    return Ok(token.clone());
-                }
-                let token = credential
-                    .get_token(&[scope.as_str()], None)
-                    .await
-                    .map_err(|e| format!("could not get an Azure token: {e}"))?;
-                let secret = Secret::new(token.token.secret().to_string());
-                *slot = Some((secret.clone(), token.expires_on));
-                Ok(secret)
-            }
-        }
-    }
-}
 
 /// How throttled and failing requests are retried, and how operations are polled.
 #[derive(Clone, Debug)]
@@ -327,125 +139,6 @@ pub fn provisioning_state(body: &Json) -> Option<&str> {
         .and_then(Json::as_str)
 }
 
-/// Why retrying or polling stopped early.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Ended {
-    Deadline(Duration),
-    Cancelled,
-}
-
-/// A failed ARM request or operation: what was done to which resource, and ARM's code and
-/// message.
-#[derive(Clone, Debug)]
-pub struct ArmError {
-    pub operation: String,
-    pub resource: String,
-    /// HTTP status, or `None` when no answer came.
-    pub status: Option<u16>,
-    pub code: String,
-    pub message: String,
-    pub ended: Option<Ended>,
-    /// No definite answer came to a request that may have reached ARM (a connection lost after
-    /// sending, a 5xx, the deadline mid-request): a write may have been applied.
-    pub maybe_applied: bool,
-}
-
-impl fmt::Display for ArmError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} {}: {}: {}",
-            self.operation, self.resource, self.code, self.message
-        )?;
-        if let Some(Ended::Deadline(after)) = self.ended {
-            write!(f, " (gave up after {after:?}, the resource's timeout)")?;
-        }
-        Ok(())
-    }
-}
-
-impl ArmError {
-    pub fn is_not_found(&self) -> bool {
-        self.status == Some(404)
-    }
-
-    fn local(request: &ArmRequest, code: &str, message: impl Into<String>) -> Self {
-        ArmError {
-            operation: request.operation.to_string(),
-            resource: request.resource().to_string(),
-            status: None,
-            code: code.to_string(),
-            message: message.into(),
-            ended: None,
-            maybe_applied: false,
-        }
-    }
-}
-
-impl From<ArmError> for ResourceError {
-    fn from(e: ArmError) -> Self {
-        match e.ended {
-            Some(Ended::Cancelled) => ResourceError::Cancelled,
-            _ => ResourceError::backend("ARM request", e.to_string()),
-        }
-    }
-}
-
-/// ARM's error envelope `{"error": {"code", "message", "details"}}` (or a bare
-/// `{"code", "message"}`) as code and message; the raw text when the body has neither.
-pub fn error_parts(status: u16, body: &str) -> (String, String) {
-    let fallback_code = format!("HTTP{status}");
-    let Ok(json) = serde_json::from_str::<Json>(body) else {
-        let text: String = body.trim().chars().take(500).collect();
-        let text = if text.is_empty() {
-            "no details".to_string()
-        } else {
-            text
-        };
-        return (fallback_code, text);
-    };
-    let inner = json.get("error").unwrap_or(&json);
-    let code = inner
-        .get("code")
-        .and_then(Json::as_str)
-        .map(str::to_string)
-        .unwrap_or(fallback_code);
-    let mut message = inner
-        .get("message")
-        .and_then(Json::as_str)
-        .map(str::to_string)
-        .unwrap_or_else(|| body.trim().chars().take(500).collect());
-    // Details often carry the actual reason (e.g. which property failed validation).
-    if let Some(details) = inner.get("details").and_then(Json::as_array) {
-        let extra: Vec<String> = details
-            .iter()
-            .filter_map(|d| {
-                let c = d.get("code").and_then(Json::as_str)?;
-                let m = d.get("message").and_then(Json::as_str).unwrap_or("");
-                Some(format!("{c}: {m}"))
-            })
-            .collect();
-        if !extra.is_empty() {
-            message = format!("{message} ({})", extra.join("; "));
-        }
-    }
-    (code, message)
-}
-
-/// The delay a `Retry-After` header asks for (seconds; HTTP dates are not used by ARM).
-pub fn retry_after(response: &ArmResponse) -> Option<Duration> {
-    let v = response.header("retry-after")?.trim();
-    v.parse::<f64>()
-        .ok()
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(|s| Duration::from_secs_f64(s.min(3600.0)))
-}
-
-/// Whether ARM asks for the same request again later.
-fn retryable(status: u16) -> bool {
-    status == 429 || (500..600).contains(&status)
-}
-
 /// The client: transport, endpoint, subscription, tokens and policy.
 #[derive(Clone)]
 pub struct ArmClient {
@@ -463,75 +156,6 @@ impl fmt::Debug for ArmClient {
             .field("subscription_id", &self.subscription_id)
             .finish_non_exhaustive()
     }
-}
-
-/// The reqwest client every ARM and token request goes through (rustls on aws-lc-rs, no
-/// redirects: ARM does not use them and a bearer token must not follow one).
-fn http_client() -> Result<Arc<dyn HttpClient>, String> {
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
-    let client = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(10))
-        .timeout(Duration::from_secs(120))
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("zerotrust/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| format!("cannot build the HTTP client: {e}"))?;
-    Ok(Arc::new(client))
-}
-
-fn credential(
-    resolved: &Resolved,
-    settings: &AzureSettings,
-    transport: &Arc<dyn HttpClient>,
-) -> Result<Arc<dyn TokenCredential>, String> {
-    use azure_identity::*;
-    let client_options = ClientOptions {
-        transport: Some(Transport::new(transport.clone())),
-        ..Default::default()
-    };
-    let failed = |what: &str, e: azure_core::Error| format!("cannot set up {what}: {e}");
-    Ok(match resolved.auth {
-        AuthMethod::StaticToken => {
-            return Err("a static token needs no credential (a zerotrust bug if seen)".into());
-        }
-        AuthMethod::ClientSecret => {
-            let secret = settings
-                .client_secret
-                .as_ref()
-                .map(|s| s.expose().clone())
-                .filter(|s| !s.is_empty())
-                .or_else(|| std::env::var("ARM_CLIENT_SECRET").ok())
-                .unwrap_or_default();
-            ClientSecretCredential::new(
-                resolved.tenant_id.as_deref().unwrap_or_default(),
-                resolved.client_id.clone().unwrap_or_default(),
-                azure_core::credentials::Secret::new(secret),
-                Some(ClientSecretCredentialOptions { client_options }),
-            )
-            .map_err(|e| failed("the client secret credential", e))?
-        }
-        AuthMethod::Oidc => {
-            WorkloadIdentityCredential::new(Some(WorkloadIdentityCredentialOptions {
-                credential_options: ClientAssertionCredentialOptions { client_options },
-                client_id: resolved.client_id.clone(),
-                tenant_id: resolved.tenant_id.clone(),
-                ..Default::default()
-            }))
-            .map_err(|e| failed("workload identity (OIDC)", e))?
-        }
-        AuthMethod::ManagedIdentity => {
-            ManagedIdentityCredential::new(Some(ManagedIdentityCredentialOptions {
-                user_assigned_id: resolved.client_id.clone().map(UserAssignedId::ClientId),
-                client_options,
-            }))
-            .map_err(|e| failed("the managed identity credential", e))?
-        }
-        AuthMethod::AzureCli => AzureCliCredential::new(Some(AzureCliCredentialOptions {
-            tenant_id: resolved.tenant_id.clone(),
-            ..Default::default()
-        }))
-        .map_err(|e| failed("the Azure CLI credential", e))?,
-    })
 }
 
 /// Build the client from settings (with `ARM_*` fallbacks).
@@ -599,7 +223,7 @@ impl ArmClient {
         format!("/subscriptions/{}", self.subscription_id)
     }
 
-    fn url_for(&self, request: &ArmRequest) -> Result<Url, ArmError> {
+    pub(super) fn url_for(&self, request: &ArmRequest) -> Result<Url, ArmError> {
         let mut url = self
             .endpoint
             .join(&request.path)
@@ -610,7 +234,7 @@ impl ArmClient {
     }
 
     /// Only the configured endpoint gets our token: a poll URL elsewhere is refused.
-    fn same_origin(&self, url: &Url) -> bool {
+    pub(super) fn same_origin(&self, url: &Url) -> bool {
         url.origin() == self.endpoint.origin()
     }
 
@@ -696,7 +320,7 @@ impl ArmClient {
         .await
     }
 
-    async fn send_url(
+    pub(super) async fn send_url(
         &self,
         ctx: &Ctx,
         deadline: Instant,
@@ -793,209 +417,6 @@ impl ArmClient {
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
-    }
-
-    /// Send a write (PUT, PATCH, DELETE, POST) and wait for its long-running operation, if
-    /// any. Returns the first answer; for PUT and PATCH, read the resource afterwards for its
-    /// final state. A DELETE of something already gone succeeds.
-    pub async fn write_and_wait(
-        &self,
-        ctx: &Ctx,
-        deadline: Instant,
-        request: &ArmRequest,
-    ) -> Result<ArmResponse, ArmError> {
-        let first = match self.send(ctx, deadline, request).await {
-            Err(e) if request.method == Method::Delete && e.is_not_found() => {
-                return Ok(ArmResponse {
-                    status: 404,
-                    ..Default::default()
-                });
-            }
-            other => other?,
-        };
-        self.wait(ctx, deadline, request, &first).await?;
-        Ok(first)
-    }
-
-    /// Follow a long-running operation to its end: the `Azure-AsyncOperation` URL when given,
-    /// else the `Location` URL, else (for PUT and PATCH) the resource's own
-    /// `provisioningState`. `Retry-After` sets the pace, capped by the policy.
-    pub async fn wait(
-        &self,
-        ctx: &Ctx,
-        deadline: Instant,
-        request: &ArmRequest,
-        first: &ArmResponse,
-    ) -> Result<(), ArmError> {
-        let poll = poll_target(request, first);
-        let Some(target) = poll else {
-            return Ok(());
-        };
-        let mut last = first.clone();
-        let mut url = match &target {
-            PollTarget::AsyncOperation(u) | PollTarget::Location(u) => {
-                let url = Url::parse(u).map_err(|e| {
-                    ArmError::local(request, "InvalidPollUrl", format!("{u:?}: {e}"))
-                })?;
-                if !self.same_origin(&url) {
-                    return Err(ArmError::local(
-                        request,
-                        "InvalidPollUrl",
-                        format!(
-                            "the operation URL {url} is not on the Resource Manager endpoint; refusing to send it a token"
-                        ),
-                    ));
-                }
-                Some(url)
-            }
-            PollTarget::ProvisioningState => None,
-        };
-        let poll_request = ArmRequest {
-            method: Method::Get,
-            body: None,
-            ..request.clone()
-        };
-        loop {
-            let delay = retry_after(&last)
-                .unwrap_or(self.policy.default_poll_interval)
-                .min(self.policy.max_poll_interval);
-            match backend::pause(ctx, deadline, delay).await {
-                Ok(()) => {}
-                Err(Interrupted::Deadline) => {
-                    return Err(ArmError {
-                        ended: Some(Ended::Deadline(ctx.timeout())),
-                        ..ArmError::local(
-                            request,
-                            "OperationTimedOut",
-                            "the operation was still running",
-                        )
-                    });
-                }
-                Err(Interrupted::Cancelled) => {
-                    return Err(ArmError {
-                        ended: Some(Ended::Cancelled),
-                        ..ArmError::local(
-                            request,
-                            "Cancelled",
-                            "cancelled while the operation was running",
-                        )
-                    });
-                }
-            }
-            let response = match &url {
-                Some(u) => {
-                    self.send_url(ctx, deadline, &poll_request, Method::Get, u.clone(), None)
-                        .await
-                }
-                None => self.send(ctx, deadline, &poll_request).await,
-            };
-            let response = match (&target, response) {
-                // A Location poll of a DELETE may end in 404 once the resource is gone.
-                (PollTarget::Location(_), Err(e))
-                    if e.is_not_found() && request.method == Method::Delete =>
-                {
-                    return Ok(());
-                }
-                (_, r) => r?,
-            };
-            match &target {
-                PollTarget::AsyncOperation(_) => {
-                    let body = response.body.clone().unwrap_or(Json::Null);
-                    match body.get("status").and_then(Json::as_str).unwrap_or("") {
-                        "Succeeded" => return Ok(()),
-                        s @ ("Failed" | "Canceled" | "Cancelled") => {
-                            return Err(operation_failed(request, s, &body));
-                        }
-                        _ => {}
-                    }
-                }
-                PollTarget::Location(_) => {
-                    if response.status != 202 {
-                        return Ok(());
-                    }
-                    // A Location answer may move the poll elsewhere.
-                    if let Some(next) = response.header("location")
-                        && let Ok(next) = Url::parse(next)
-                        && self.same_origin(&next)
-                    {
-                        url = Some(next);
-                    }
-                }
-                PollTarget::ProvisioningState => {
-                    let body = response.body.clone().unwrap_or(Json::Null);
-                    match provisioning_state(&body).unwrap_or("Succeeded") {
-                        "Succeeded" => return Ok(()),
-                        s @ ("Failed" | "Canceled") => {
-                            return Err(operation_failed(request, s, &body));
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            last = response;
-        }
-    }
-}
-
-/// What a long-running operation is polled through.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PollTarget {
-    AsyncOperation(String),
-    Location(String),
-    ProvisioningState,
-}
-
-/// Where to poll after `first`, or `None` when the operation is already complete.
-pub fn poll_target(request: &ArmRequest, first: &ArmResponse) -> Option<PollTarget> {
-    if let Some(u) = first
-        .header("azure-asyncoperation")
-        .filter(|u| !u.is_empty())
-    {
-        return Some(PollTarget::AsyncOperation(u.to_string()));
-    }
-    if first.status == 202
-        && let Some(u) = first.header("location").filter(|u| !u.is_empty())
-    {
-        return Some(PollTarget::Location(u.to_string()));
-    }
-    // No operation URL: a PUT or PATCH whose resource is still provisioning is followed through
-    // its own provisioningState (a terminal failure is reported by the first poll).
-    if matches!(request.method, Method::Put | Method::Patch)
-        && first
-            .provisioning_state()
-            .is_some_and(|state| state != "Succeeded")
-    {
-        return Some(PollTarget::ProvisioningState);
-    }
-    None
-}
-
-fn operation_failed(request: &ArmRequest, status: &str, body: &Json) -> ArmError {
-    let error = body
-        .get("error")
-        .or_else(|| body.pointer("/properties/error"));
-    let code = error
-        .and_then(|e| e.get("code"))
-        .and_then(Json::as_str)
-        .unwrap_or(if status == "Failed" {
-            "OperationFailed"
-        } else {
-            "OperationCanceled"
-        })
-        .to_string();
-    let message = error
-        .and_then(|e| e.get("message"))
-        .and_then(Json::as_str)
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("the operation ended {status}"));
-    ArmError {
-        operation: request.operation.to_string(),
-        resource: request.resource().to_string(),
-        status: None,
-        code,
-        message,
-        ended: None,
-        maybe_applied: false,
     }
 }
 

@@ -6,10 +6,13 @@
 
 pub mod arm;
 pub mod client;
+pub mod errors;
+pub mod lro;
 pub mod machinelearningservices;
 pub mod names;
 pub mod network;
 pub mod resources;
+pub mod settings;
 
 use crate::modules::Registry;
 
