@@ -16,7 +16,7 @@ use prost::Message;
 use prost_types::Struct;
 use serde_json::{Value as Json, json};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tonic::transport::Channel;
 use zerotrust::codec::{self, typed_json};
 use zerotrust::protocol::pulumirpc as pb;
@@ -371,11 +371,10 @@ async fn certificate_wait_is_bounded_by_the_create_timeout_and_keeps_the_arn() {
     fake.then("IssueCertificate", issued())
         .always("GetCertificate", in_progress());
     let mut c = provider(&fake, None).await;
-    let began = Instant::now();
+    // `create` guards against a hang; what matters is why it stopped: the resource's timeout.
     let err = create(&mut c, CERT, "r", &certificate_inputs(&csr_pem("svc")), 2.0)
         .await
         .expect_err("the certificate never became ready");
-    assert!(began.elapsed() < PROMPT, "took {:?}", began.elapsed());
 
     let detail = init_failed(&err).unwrap_or_else(|| panic!("no init-failed detail: {err:?}"));
     assert_eq!(detail.id, cert_arn(), "the issued certificate is kept");
@@ -383,6 +382,7 @@ async fn certificate_wait_is_bounded_by_the_create_timeout_and_keeps_the_arn() {
     let reasons = detail.reasons.join("; ");
     assert!(reasons.contains("GetCertificate"), "{reasons}");
     assert!(reasons.contains(IN_PROGRESS), "{reasons}");
+    assert!(reasons.contains("the resource's timeout"), "{reasons}");
     assert!(err.message().contains(IN_PROGRESS), "{}", err.message());
     assert!(
         fake.count("GetCertificate") >= 2,
