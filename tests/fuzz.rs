@@ -60,6 +60,16 @@ type Parse = fn(&[u8]) -> Result<(), String>;
 /// Whether an error text gives away what it must not (see [`echoes`], [`echoes_values`]).
 type Echo = fn(&[u8], &str) -> bool;
 
+/// A parser of text run on bytes, as a user's input arrives: its error as text.
+fn text<T, E: std::fmt::Display>(
+    bytes: &[u8],
+    parse: fn(&str) -> Result<T, E>,
+) -> Result<(), String> {
+    parse(&String::from_utf8_lossy(bytes))
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
 /// The PEM body of a block, or the bytes themselves.
 fn der_of(input: &[u8]) -> Vec<u8> {
     pem::parse(input)
@@ -254,11 +264,7 @@ fn pem_private_keys() {
         .collect();
     run(
         "PEM private keys",
-        |b| {
-            parse_private_key(&String::from_utf8_lossy(b))
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        },
+        |b| text(b, parse_private_key),
         echoes,
         seeds,
         true,
@@ -273,11 +279,7 @@ fn openssh_private_keys() {
         .collect();
     run(
         "OpenSSH private keys",
-        |b| {
-            parse_private_key(&String::from_utf8_lossy(b))
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        },
+        |b| text(b, parse_private_key),
         echoes,
         seeds,
         true,
@@ -306,17 +308,7 @@ fn certificates() {
                 .into_bytes()
         })
         .collect();
-    run(
-        "certificates",
-        |b| {
-            cert_info(&String::from_utf8_lossy(b))
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        },
-        echoes,
-        seeds,
-        true,
-    );
+    run("certificates", |b| text(b, cert_info), echoes, seeds, true);
 }
 
 #[test]
@@ -333,11 +325,7 @@ fn certificate_requests() {
         .collect();
     run(
         "certificate requests",
-        |b| {
-            csr_info(&String::from_utf8_lossy(b))
-                .map(|_| ())
-                .map_err(|e| e.to_string())
-        },
+        |b| text(b, csr_info),
         echoes,
         seeds,
         true,

@@ -481,7 +481,10 @@ impl<C: Config> ResourceProvider for Arc<Provider<C>> {
                 news: &news,
             });
             if failures.is_empty() {
-                let ctx = self.ctx(&req.urn, &name, false, CHECK_LIVE_TIMEOUT.as_secs_f64());
+                // The Check budget is the server's, not a timeout the resource set.
+                let ctx = self
+                    .ctx(&req.urn, &name, false, 0.0)
+                    .with_timeout(CHECK_LIVE_TIMEOUT);
                 // A backend that does not answer in time has nothing definite to say.
                 failures =
                     tokio::time::timeout(CHECK_LIVE_TIMEOUT, resource.check_live(&ctx, &inputs))

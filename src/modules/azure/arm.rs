@@ -7,7 +7,6 @@
 
 use super::client::{ArmClient, ArmError, ArmRequest};
 use super::names::{ArmId, normalize_location};
-use crate::modules::backend;
 use crate::modules::{Ctx, ProviderConfig};
 use crate::typed::{
     CheckCtx, Created, DiffInput, Failures, ReadOutcome, Resource, ResourceError, Value,
@@ -173,7 +172,7 @@ impl<K: ArmResource> Arm<K> {
         request: ArmRequest,
         created: bool,
     ) -> Result<(String, K::Outputs), ResourceError> {
-        let deadline = backend::deadline(ctx);
+        let deadline = ctx.deadline();
         let partial = |reason: String, live: Option<&Json>| {
             // Without a body, record the state as unknown, so the next update is a full PUT.
             let unsettled = json!({"properties": {"provisioningState": "Unknown"}});
@@ -245,7 +244,7 @@ impl<K: ArmResource> Arm<K> {
             Location::NotApplicable => None,
             Location::Given(l) => Some(l),
             Location::FromResourceGroup(_) => {
-                Some(group_location(ctx, arm, backend::deadline(ctx), path).await?)
+                Some(group_location(ctx, arm, ctx.deadline(), path).await?)
             }
         })
     }
@@ -313,7 +312,7 @@ impl<K: ArmResource> Resource<ProviderConfig> for Arm<K> {
                 reason: format!("{id:?} is not an ARM resource id"),
             });
         };
-        let deadline = backend::deadline(ctx);
+        let deadline = ctx.deadline();
         let live = match arm
             .get(ctx, deadline, &ArmRequest::get(id.clone(), K::API_VERSION))
             .await?
@@ -375,7 +374,7 @@ impl<K: ArmResource> Resource<ProviderConfig> for Arm<K> {
             let live = if K::put_needs_live(&news) {
                 arm.get(
                     ctx,
-                    backend::deadline(ctx),
+                    ctx.deadline(),
                     &ArmRequest::get(id.clone(), K::API_VERSION),
                 )
                 .await?
@@ -398,7 +397,7 @@ impl<K: ArmResource> Resource<ProviderConfig> for Arm<K> {
         _outputs: Self::Outputs,
     ) -> Result<(), ResourceError> {
         let arm = ctx.config().azure().await?;
-        let deadline = backend::deadline(ctx);
+        let deadline = ctx.deadline();
         arm.write_and_wait(ctx, deadline, &ArmRequest::delete(id, K::API_VERSION))
             .await?;
         Ok(())

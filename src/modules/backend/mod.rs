@@ -1,5 +1,5 @@
-//! What every module that talks to a backend needs, written once: the operation's deadline,
-//! waits that end at that deadline or at the engine's Cancel, and one retry loop with jittered
+//! What every module that talks to a backend needs, written once: waits that end at the
+//! operation's deadline (`ctx.deadline()`) or at the engine's Cancel, and one retry loop with jittered
 //! exponential backoff (in [`retry`]). A module decides what an answer means; how long to wait
 //! and when to stop is decided here.
 
@@ -36,12 +36,6 @@ impl Interrupted {
             ),
         }
     }
-}
-
-/// When backend work must stop: the operation's timeout less a small reserve, so a resource
-/// that already created something can still report it before the server drops the operation.
-pub fn deadline(ctx: &Ctx) -> Instant {
-    ctx.deadline()
 }
 
 /// Runs `work` until it finishes, `deadline` passes or the engine cancels, whichever is first.
@@ -139,7 +133,7 @@ pub(crate) mod tests {
     #[tokio::test(start_paused = true)]
     async fn waits_end_at_the_deadline() {
         let (_c, ctx) = ctx(Duration::from_secs(100));
-        let at = deadline(&ctx);
+        let at = ctx.deadline();
         assert!(
             at <= ctx.started() + Duration::from_secs(95),
             "a reserve is kept"
@@ -150,11 +144,11 @@ pub(crate) mod tests {
         // A pause that cannot end before the deadline does not start.
         let (_c, ctx) = super::tests::ctx(Duration::from_secs(100));
         let before = Instant::now();
-        let long = pause(&ctx, deadline(&ctx), Duration::from_secs(99)).await;
+        let long = pause(&ctx, ctx.deadline(), Duration::from_secs(99)).await;
         assert_eq!(long, Err(Interrupted::Deadline));
         assert_eq!(Instant::now(), before);
         assert_eq!(
-            pause(&ctx, deadline(&ctx), Duration::from_secs(1)).await,
+            pause(&ctx, ctx.deadline(), Duration::from_secs(1)).await,
             Ok(())
         );
     }
@@ -163,7 +157,7 @@ pub(crate) mod tests {
     async fn waits_end_at_cancel() {
         let (canceller, ctx) = ctx(Duration::from_secs(100));
         let start = Instant::now();
-        let waiting = within(&ctx, deadline(&ctx), std::future::pending::<()>());
+        let waiting = within(&ctx, ctx.deadline(), std::future::pending::<()>());
         let cancel = async {
             tokio::time::sleep(Duration::from_millis(200)).await;
             canceller.cancel();

@@ -516,8 +516,10 @@ impl<K: KubeKind> Resource<ProviderConfig> for KubeResource<K> {
             },
         };
         let deadline = match ctx.custom_timeout() {
-            Some(_) => backend::deadline(ctx),
-            None => backend::deadline(ctx).min(tokio::time::Instant::now() + DELETE_WAIT),
+            Some(_) => ctx.deadline(),
+            None => ctx
+                .deadline()
+                .min(tokio::time::Instant::now() + DELETE_WAIT),
         };
         let waited = backend::within(
             ctx,

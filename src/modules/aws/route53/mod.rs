@@ -76,7 +76,7 @@ where
     if !pending {
         return Ok(());
     }
-    let deadline = backend::deadline(ctx);
+    let deadline = ctx.deadline();
     let mut delay = delays.first;
     loop {
         match backend::pause(ctx, deadline, delay).await {
