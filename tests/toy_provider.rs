@@ -369,7 +369,9 @@ async fn configure_create_diff_update_and_invoke() {
         .into_inner();
     assert_eq!(created.id, "word-greeting");
     let outputs = decode(&created.properties);
-    assert_eq!(outputs["word"], PropertyValue::string("x-urnpu"));
+    // The configured prefix reached the operation, and the word is the resource's own.
+    let word = PropertyValue::string(format!("x-{}", make_word(URN, 5)));
+    assert_eq!(outputs["word"], word);
     assert!(matches!(outputs["password"], PropertyValue::Secret(_)));
 
     let diff = |news: Option<Struct>| pb::DiffRequest {
@@ -414,7 +416,7 @@ async fn configure_create_diff_update_and_invoke() {
         .into_inner();
     let updated = decode(&updated.properties);
     assert_eq!(updated["label"], PropertyValue::string("second"));
-    assert_eq!(updated["word"], PropertyValue::string("x-urnpu"));
+    assert_eq!(updated["word"], word);
 
     let shouted = c
         .invoke(pb::InvokeRequest {
