@@ -22,17 +22,17 @@ use x509_parser::prelude::FromDer as _;
 use super::der;
 use super::error::{PkiError, Result};
 use super::framing;
-use super::keys::{KeyAlgorithm, OID_ED25519, ParsedKey, oid_arcs};
+use super::keys::{KeyAlgorithm, ParsedKey};
 use super::names::Subject;
+use super::oids::{self, Oid};
 use super::uses::AllowedUse;
 
-const OID_KEY_USAGE: &[u64] = &[2, 5, 29, 15];
-const OID_EXT_KEY_USAGE: &[u64] = &[2, 5, 29, 37];
-const OID_BASIC_CONSTRAINTS: &[u64] = &[2, 5, 29, 19];
-const OID_SUBJECT_KEY_ID: &[u64] = &[2, 5, 29, 14];
-const OID_AUTHORITY_KEY_ID: &[u64] = &[2, 5, 29, 35];
-const OID_SUBJECT_ALT_NAME: &[u64] = &[2, 5, 29, 17];
-const OID_EXTENSION_REQUEST: &[u64] = &[1, 2, 840, 113549, 1, 9, 14];
+use oids::{
+    ID_CE_AUTHORITY_KEY_IDENTIFIER as OID_AUTHORITY_KEY_ID,
+    ID_CE_BASIC_CONSTRAINTS as OID_BASIC_CONSTRAINTS, ID_CE_EXT_KEY_USAGE as OID_EXT_KEY_USAGE,
+    ID_CE_KEY_USAGE as OID_KEY_USAGE, ID_CE_SUBJECT_ALT_NAME as OID_SUBJECT_ALT_NAME,
+    ID_CE_SUBJECT_KEY_IDENTIFIER as OID_SUBJECT_KEY_ID,
+};
 
 /// Upstream's warning when `caCertPem` is not a CA certificate (it still signs).
 pub const NOT_CA_WARNING_SUMMARY: &str = "Potentially Invalid Certificate Authority";
@@ -187,15 +187,15 @@ impl<'a> Sans<'a> {
     }
 }
 
-fn extension(oid: &[u64], critical: bool, value: &[u8]) -> Vec<u8> {
+fn extension(oid: Oid, critical: bool, value: &[u8]) -> Vec<u8> {
     if critical {
         der::sequence(&[
-            &der::oid(oid),
+            &der::oid(&oid),
             &der::boolean(true),
             &der::octet_string(value),
         ])
     } else {
-        der::sequence(&[&der::oid(oid), &der::octet_string(value)])
+        der::sequence(&[&der::oid(&oid), &der::octet_string(value)])
     }
 }
 
@@ -231,7 +231,7 @@ fn ext_key_usage_value(uses: &[AllowedUse]) -> Option<Vec<u8>> {
             && !seen.contains(u)
         {
             seen.push(*u);
-            body.extend(der::oid(oid));
+            body.extend(der::oid(&oid));
         }
     }
     if body.is_empty() {
@@ -243,8 +243,8 @@ fn ext_key_usage_value(uses: &[AllowedUse]) -> Option<Vec<u8>> {
 
 /// Go's `generateSubjectKeyID`: SHA-1 of the PKCS#1 RSA key, of the uncompressed EC point, or of
 /// the Ed25519 key marshalled as an ASN.1 OCTET STRING.
-fn subject_key_id(spki_alg: &[u64], key_bits: &[u8]) -> Vec<u8> {
-    if spki_alg == OID_ED25519 {
+fn subject_key_id(spki_alg: Option<Oid>, key_bits: &[u8]) -> Vec<u8> {
+    if spki_alg == Some(oids::ID_ED_25519) {
         Sha1::digest(der::octet_string(key_bits)).to_vec()
     } else {
         Sha1::digest(key_bits).to_vec()
@@ -256,18 +256,18 @@ fn signature_algorithm_der(alg: KeyAlgorithm) -> Vec<u8> {
     use super::keys::EcdsaCurve;
     match alg {
         KeyAlgorithm::Rsa { .. } => {
-            der::sequence(&[&der::oid(&[1, 2, 840, 113549, 1, 1, 11]), &der::null()])
+            der::sequence(&[&der::oid(&oids::SHA_256_WITH_RSA_ENCRYPTION), &der::null()])
         }
         KeyAlgorithm::Ecdsa(EcdsaCurve::P256) => {
-            der::sequence(&[&der::oid(&[1, 2, 840, 10045, 4, 3, 2])])
+            der::sequence(&[&der::oid(&oids::ECDSA_WITH_SHA_256)])
         }
         KeyAlgorithm::Ecdsa(EcdsaCurve::P384) => {
-            der::sequence(&[&der::oid(&[1, 2, 840, 10045, 4, 3, 3])])
+            der::sequence(&[&der::oid(&oids::ECDSA_WITH_SHA_384)])
         }
         KeyAlgorithm::Ecdsa(EcdsaCurve::P521) => {
-            der::sequence(&[&der::oid(&[1, 2, 840, 10045, 4, 3, 4])])
+            der::sequence(&[&der::oid(&oids::ECDSA_WITH_SHA_512)])
         }
-        KeyAlgorithm::Ed25519 => der::sequence(&[&der::oid(OID_ED25519)]),
+        KeyAlgorithm::Ed25519 => der::sequence(&[&der::oid(&oids::ID_ED_25519)]),
     }
 }
 
@@ -300,7 +300,7 @@ pub fn create_csr(
     } else {
         let extensions = der::sequence(&[&extension(OID_SUBJECT_ALT_NAME, false, &sans.to_der())]);
         der::sequence(&[
-            &der::oid(OID_EXTENSION_REQUEST),
+            &der::oid(&oids::ID_EXTENSION_REQ),
             &der::set_of(vec![extensions]),
         ])
     };
@@ -322,7 +322,7 @@ struct Template<'a> {
     issuer_der: &'a [u8],
     subject_der: &'a [u8],
     spki_der: &'a [u8],
-    spki_alg: Vec<u64>,
+    spki_alg: Option<Oid>,
     key_bits: &'a [u8],
     sans: Sans<'a>,
     /// Upstream's SelfSignedCert `set_authority_key_id`.
@@ -423,7 +423,7 @@ fn issue(signer: &ParsedKey, t: &Template<'_>, opts: &IssueOptions) -> Result<Is
     let (not_before, not_after) = validity(opts)?;
 
     let ski =
-        (opts.is_ca || opts.set_subject_key_id).then(|| subject_key_id(&t.spki_alg, t.key_bits));
+        (opts.is_ca || opts.set_subject_key_id).then(|| subject_key_id(t.spki_alg, t.key_bits));
     let aki = if t.self_aki {
         Some(ski.clone().ok_or_else(|| {
             PkiError::InvalidInput(
@@ -498,21 +498,25 @@ fn issue(signer: &ParsedKey, t: &Template<'_>, opts: &IssueOptions) -> Result<Is
     })
 }
 
+/// The SPKI algorithm OID of a key type.
+fn key_algorithm_oid(alg: KeyAlgorithm) -> Oid {
+    match alg {
+        KeyAlgorithm::Rsa { .. } => oids::RSA_ENCRYPTION,
+        KeyAlgorithm::Ecdsa(_) => oids::ID_EC_PUBLIC_KEY,
+        KeyAlgorithm::Ed25519 => oids::ID_ED_25519,
+    }
+}
+
 /// Creates a self-signed certificate (SelfSignedCert).
 pub fn self_signed(key: &ParsedKey, spec: &CertSpec) -> Result<IssuedCert> {
     let subject_der = spec.subject.to_der()?;
     let key_bits = key.public_key_bits();
-    let spki_alg = match key.algorithm() {
-        KeyAlgorithm::Rsa { .. } => super::keys::OID_RSA_ENCRYPTION.to_vec(),
-        KeyAlgorithm::Ecdsa(_) => super::keys::OID_EC_PUBLIC_KEY.to_vec(),
-        KeyAlgorithm::Ed25519 => OID_ED25519.to_vec(),
-    };
     let template = Template {
         issuer_der: &subject_der,
         subject_der: &subject_der,
         spki_der: key.public_key_der(),
-        spki_alg,
-        key_bits: &key_bits,
+        spki_alg: Some(key_algorithm_oid(key.algorithm())),
+        key_bits,
         sans: Sans::new(&spec.dns_names, &spec.ip_addresses, &spec.uris)?,
         self_aki: spec.set_authority_key_id,
         issuer_ski: None,
@@ -538,13 +542,10 @@ pub fn locally_signed(
 
     // The CA key must be the key of the CA certificate (Go refuses otherwise).
     let ca_spki = ca.public_key();
-    let ca_alg = oid_arcs(&ca_spki.algorithm.algorithm.to_id_string());
-    let own_alg = match ca_key.algorithm() {
-        KeyAlgorithm::Rsa { .. } => super::keys::OID_RSA_ENCRYPTION,
-        KeyAlgorithm::Ecdsa(_) => super::keys::OID_EC_PUBLIC_KEY,
-        KeyAlgorithm::Ed25519 => OID_ED25519,
-    };
-    if ca_alg != own_alg || ca_spki.subject_public_key.data.as_ref() != ca_key.public_key_bits() {
+    let own_alg = key_algorithm_oid(ca_key.algorithm());
+    if !oids::is(&ca_spki.algorithm.algorithm, &own_alg)
+        || ca_spki.subject_public_key.data.as_ref() != ca_key.public_key_bits()
+    {
         return Err(PkiError::InvalidInput(
             "the CA private key does not match the public key of the CA certificate".into(),
         ));
@@ -570,7 +571,7 @@ pub fn locally_signed(
         issuer_der: ca.tbs_certificate.subject.as_raw(),
         subject_der: info.subject.as_raw(),
         spki_der: csr_spki.raw,
-        spki_alg: oid_arcs(&csr_spki.algorithm.algorithm.to_id_string()),
+        spki_alg: oids::from_parsed(&csr_spki.algorithm.algorithm),
         key_bits: csr_spki.subject_public_key.data.as_ref(),
         sans: Sans::new(&csr.dns_names, &csr.ip_addresses, &csr.uris)?,
         self_aki: false,
@@ -652,11 +653,9 @@ mod tests {
 
     fn ext<'a>(
         c: &'a X509Certificate<'_>,
-        arcs: &[u64],
+        oid: Oid,
     ) -> Option<&'a x509_parser::extensions::X509Extension<'a>> {
-        c.extensions()
-            .iter()
-            .find(|e| oid_arcs(&e.oid.to_id_string()) == arcs)
+        c.extensions().iter().find(|e| oids::is(&e.oid, &oid))
     }
 
     fn assert_signed_by(
@@ -864,7 +863,7 @@ mod tests {
             };
             let expected = match alg {
                 KeyAlgorithm::Ed25519 => {
-                    Sha1::digest(der::octet_string(&k.public_key_bits())).to_vec()
+                    Sha1::digest(der::octet_string(k.public_key_bits())).to_vec()
                 }
                 _ => Sha1::digest(k.public_key_bits()).to_vec(),
             };

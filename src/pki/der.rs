@@ -8,6 +8,7 @@
 use time::OffsetDateTime;
 
 use super::error::{PkiError, Result};
+use super::oids::Oid;
 
 pub(crate) const TAG_BOOLEAN: u8 = 0x01;
 pub(crate) const TAG_INTEGER: u8 = 0x02;
@@ -59,35 +60,9 @@ pub(crate) fn set_of(mut parts: Vec<Vec<u8>>) -> Vec<u8> {
     tlv(TAG_SET, &parts.concat())
 }
 
-/// An OBJECT IDENTIFIER from its arcs. The first two arcs must be valid (internal constants only).
-pub(crate) fn oid(arcs: &[u64]) -> Vec<u8> {
-    let mut body = Vec::with_capacity(arcs.len() + 4);
-    let (first, second) = (
-        arcs.first().copied().unwrap_or(0),
-        arcs.get(1).copied().unwrap_or(0),
-    );
-    push_base128(&mut body, first.saturating_mul(40).saturating_add(second));
-    for arc in arcs.iter().skip(2) {
-        push_base128(&mut body, *arc);
-    }
-    tlv(TAG_OID, &body)
-}
-
-fn push_base128(out: &mut Vec<u8>, mut value: u64) {
-    let mut tmp = [0u8; 10];
-    let mut n = 0;
-    loop {
-        tmp[n] = (value & 0x7f) as u8;
-        n += 1;
-        value >>= 7;
-        if value == 0 {
-            break;
-        }
-    }
-    for i in (0..n).rev() {
-        let continuation = if i > 0 { 0x80 } else { 0 };
-        out.push(tmp[i] | continuation);
-    }
+/// An OBJECT IDENTIFIER (const-oid holds its content octets already).
+pub(crate) fn oid(oid: &Oid) -> Vec<u8> {
+    tlv(TAG_OID, oid.as_bytes())
 }
 
 /// A non-negative INTEGER from big-endian magnitude bytes (leading zeros are trimmed).
@@ -186,13 +161,16 @@ mod tests {
     fn oids_encode() {
         // sha256WithRSAEncryption
         assert_eq!(
-            oid(&[1, 2, 840, 113549, 1, 1, 11]),
+            oid(&crate::pki::oids::SHA_256_WITH_RSA_ENCRYPTION),
             vec![
                 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x0b
             ]
         );
         // Ed25519
-        assert_eq!(oid(&[1, 3, 101, 112]), vec![0x06, 0x03, 0x2b, 0x65, 0x70]);
+        assert_eq!(
+            oid(&crate::pki::oids::ID_ED_25519),
+            vec![0x06, 0x03, 0x2b, 0x65, 0x70]
+        );
     }
 
     #[test]

@@ -11,11 +11,9 @@ use x509_parser::prelude::FromDer as _;
 
 use super::error::{PkiError, Result};
 use super::framing;
-use super::keys::{
-    EcdsaCurve, KeyAlgorithm, OID_EC_PUBLIC_KEY, OID_ED25519, OID_P256, OID_P384, OID_P521,
-    OID_RSA_ENCRYPTION, oid_arcs,
-};
+use super::keys::{EcdsaCurve, KeyAlgorithm};
 use super::names::go_name_string;
+use super::oids;
 use super::verify;
 
 /// One entry of getCertificate's `certificates`, with Go's renderings.
@@ -139,38 +137,23 @@ pub(crate) fn parse_csr(der_bytes: &[u8]) -> Result<ParsedCsr<'_>> {
 
 /// The supported key algorithm of a public key, if any.
 fn spki_key_algorithm(spki: &x509_parser::x509::SubjectPublicKeyInfo<'_>) -> Option<KeyAlgorithm> {
-    let alg = oid_arcs(&spki.algorithm.algorithm.to_id_string());
-    if alg == OID_RSA_ENCRYPTION {
-        use rsa::pkcs1::DecodeRsaPublicKey as _;
-        use rsa::traits::PublicKeyParts as _;
-        let key = rsa::RsaPublicKey::from_pkcs1_der(spki.subject_public_key.data.as_ref()).ok()?;
-        Some(KeyAlgorithm::Rsa {
-            bits: u32::try_from(key.n().bits()).ok()?,
-        })
-    } else if alg == OID_EC_PUBLIC_KEY {
-        let curve = oid_arcs(
-            &spki
-                .algorithm
-                .parameters
-                .as_ref()?
-                .as_oid()
-                .ok()?
-                .to_id_string(),
-        );
-        let c = if curve == OID_P256 {
-            EcdsaCurve::P256
-        } else if curve == OID_P384 {
-            EcdsaCurve::P384
-        } else if curve == OID_P521 {
-            EcdsaCurve::P521
-        } else {
-            return None;
-        };
-        Some(KeyAlgorithm::Ecdsa(c))
-    } else if alg == OID_ED25519 {
-        Some(KeyAlgorithm::Ed25519)
-    } else {
-        None
+    match oids::from_parsed(&spki.algorithm.algorithm)? {
+        oids::RSA_ENCRYPTION => {
+            use rsa::pkcs1::DecodeRsaPublicKey as _;
+            use rsa::traits::PublicKeyParts as _;
+            let key =
+                rsa::RsaPublicKey::from_pkcs1_der(spki.subject_public_key.data.as_ref()).ok()?;
+            Some(KeyAlgorithm::Rsa {
+                bits: u32::try_from(key.n().bits()).ok()?,
+            })
+        }
+        oids::ID_EC_PUBLIC_KEY => {
+            let curve = spki.algorithm.parameters.as_ref()?.as_oid().ok()?;
+            let curve = EcdsaCurve::from_oid(&oids::from_parsed(&curve)?).ok()?;
+            Some(KeyAlgorithm::Ecdsa(curve))
+        }
+        oids::ID_ED_25519 => Some(KeyAlgorithm::Ed25519),
+        _ => None,
     }
 }
 

@@ -15,18 +15,14 @@ use rsa::pkcs1::{DecodeRsaPrivateKey as _, EncodeRsaPrivateKey as _};
 use rsa::traits::PublicKeyParts as _;
 use sha2::Sha256;
 
-use super::der;
+use pkcs8::der::Encode as _;
+use pkcs8::der::asn1::{AnyRef, BitStringRef, OctetStringRef};
+use pkcs8::spki::{AlgorithmIdentifierRef, SubjectPublicKeyInfoRef};
+use rsa::pkcs1::EncodeRsaPublicKey as _;
+
 use super::error::{PkiError, Result};
 use super::framing;
-
-// Object identifiers (arcs) used for keys.
-pub(crate) const OID_RSA_ENCRYPTION: &[u64] = &[1, 2, 840, 113549, 1, 1, 1];
-pub(crate) const OID_EC_PUBLIC_KEY: &[u64] = &[1, 2, 840, 10045, 2, 1];
-pub(crate) const OID_ED25519: &[u64] = &[1, 3, 101, 112];
-pub(crate) const OID_P256: &[u64] = &[1, 2, 840, 10045, 3, 1, 7];
-pub(crate) const OID_P384: &[u64] = &[1, 3, 132, 0, 34];
-pub(crate) const OID_P521: &[u64] = &[1, 3, 132, 0, 35];
-const OID_P224: &[u64] = &[1, 3, 132, 0, 33];
+use super::oids::{self, Oid};
 
 /// The NIST curves supported for ECDSA keys. P-224 (pulumi-tls' default curve) is not available in
 /// the crypto backend and is rejected with a clear message.
@@ -50,11 +46,11 @@ impl EcdsaCurve {
         }
     }
 
-    pub(crate) fn oid(&self) -> &'static [u64] {
+    pub(crate) fn oid(&self) -> &'static Oid {
         match self {
-            EcdsaCurve::P256 => OID_P256,
-            EcdsaCurve::P384 => OID_P384,
-            EcdsaCurve::P521 => OID_P521,
+            EcdsaCurve::P256 => &oids::SECP_256_R_1,
+            EcdsaCurve::P384 => &oids::SECP_384_R_1,
+            EcdsaCurve::P521 => &oids::SECP_521_R_1,
         }
     }
 
@@ -67,20 +63,15 @@ impl EcdsaCurve {
         }
     }
 
-    fn from_oid_arcs(arcs: &[u64]) -> Result<EcdsaCurve> {
-        if arcs == OID_P256 {
-            Ok(EcdsaCurve::P256)
-        } else if arcs == OID_P384 {
-            Ok(EcdsaCurve::P384)
-        } else if arcs == OID_P521 {
-            Ok(EcdsaCurve::P521)
-        } else if arcs == OID_P224 {
-            Err(p224_error())
-        } else {
-            Err(PkiError::UnsupportedKey(format!(
-                "elliptic curve {} is not supported (supported: P256, P384, P521)",
-                arcs_to_string(arcs)
-            )))
+    pub(crate) fn from_oid(oid: &Oid) -> Result<EcdsaCurve> {
+        match *oid {
+            oids::SECP_256_R_1 => Ok(EcdsaCurve::P256),
+            oids::SECP_384_R_1 => Ok(EcdsaCurve::P384),
+            oids::SECP_521_R_1 => Ok(EcdsaCurve::P521),
+            oids::SECP_224_R_1 => Err(p224_error()),
+            _ => Err(PkiError::UnsupportedKey(format!(
+                "elliptic curve {oid} is not supported (supported: P256, P384, P521)"
+            ))),
         }
     }
 }
@@ -218,9 +209,10 @@ pub struct ParsedKey {
     algorithm: KeyAlgorithm,
     format: PrivateKeyFormat,
     spki_der: Vec<u8>,
-    /// The uncompressed public point of an EC key (empty otherwise), computed once: a scalar
-    /// multiplication in pure Rust costs more than everything else a P-256 key output needs.
-    ec_point: Vec<u8>,
+    /// The subjectPublicKey bits of `spki_der`: for EC keys the uncompressed point, computed
+    /// once (a scalar multiplication in pure Rust costs more than everything else a P-256 key
+    /// output needs).
+    public_bits: Vec<u8>,
 }
 
 impl fmt::Debug for ParsedKey {
@@ -379,7 +371,7 @@ fn parse_sec1(body: &[u8], curve: Option<EcdsaCurve>) -> Result<Secret> {
     let ec = sec1::EcPrivateKey::try_from(body)
         .map_err(|e| PkiError::InvalidPrivateKey(format!("not a valid SEC1 EC key: {e}")))?;
     let named = match ec.parameters.and_then(|p| p.named_curve()) {
-        Some(oid) => Some(EcdsaCurve::from_oid_arcs(&oid_arcs(&oid.to_string()))?),
+        Some(oid) => Some(EcdsaCurve::from_oid(&oid)?),
         None => None,
     };
     let curve = match (curve, named) {
@@ -470,16 +462,16 @@ fn ec_secret(curve: EcdsaCurve, scalar: &[u8]) -> Result<Secret> {
 fn parse_pkcs8(body: &[u8]) -> Result<Secret> {
     let info = pkcs8::PrivateKeyInfo::try_from(body)
         .map_err(|e| PkiError::InvalidPrivateKey(format!("not a valid PKCS#8 key: {e}")))?;
-    let alg = oid_arcs(&info.algorithm.oid.to_string());
-    if alg == OID_RSA_ENCRYPTION {
+    let alg = info.algorithm.oid;
+    if alg == oids::RSA_ENCRYPTION {
         Ok(Secret::Rsa(Box::new(parse_pkcs1(info.private_key)?)))
-    } else if alg == OID_EC_PUBLIC_KEY {
+    } else if alg == oids::ID_EC_PUBLIC_KEY {
         let curve_oid = info.algorithm.parameters_oid().map_err(|_| {
             PkiError::InvalidPrivateKey("PKCS#8 EC key does not name its curve".into())
         })?;
-        let curve = EcdsaCurve::from_oid_arcs(&oid_arcs(&curve_oid.to_string()))?;
+        let curve = EcdsaCurve::from_oid(&curve_oid)?;
         parse_sec1(info.private_key, Some(curve))
-    } else if alg == OID_ED25519 {
+    } else if alg == oids::ID_ED_25519 {
         // CurvePrivateKey ::= OCTET STRING (32 bytes)
         match info.private_key {
             [0x04, 0x20, seed @ ..] if seed.len() == 32 => {
@@ -495,8 +487,7 @@ fn parse_pkcs8(body: &[u8]) -> Result<Secret> {
         }
     } else {
         Err(PkiError::UnsupportedKey(format!(
-            "key algorithm {} is not supported (supported: RSA, ECDSA, ED25519)",
-            arcs_to_string(&alg)
+            "key algorithm {alg} is not supported (supported: RSA, ECDSA, ED25519)"
         )))
     }
 }
@@ -563,45 +554,56 @@ fn parse_openssh(body: &[u8]) -> Result<Secret> {
 
 impl ParsedKey {
     fn from_secret(secret: Secret, format: PrivateKeyFormat) -> Result<ParsedKey> {
-        let mut ec_point = Vec::new();
-        let (algorithm, spki_der) = match &secret {
+        let (algorithm, public_bits) = match &secret {
             Secret::Rsa(k) => {
                 let bits = u32::try_from(k.n().bits())
                     .map_err(|_| PkiError::UnsupportedKey("RSA modulus is too large".into()))?;
-                let pkcs1_public = der::sequence(&[
-                    &der::unsigned_integer(&k.n().to_bytes_be()),
-                    &der::unsigned_integer(&k.e().to_bytes_be()),
-                ]);
-                let spki = der::sequence(&[
-                    &der::sequence(&[&der::oid(OID_RSA_ENCRYPTION), &der::null()]),
-                    &der::bit_string(0, &pkcs1_public),
-                ]);
-                (KeyAlgorithm::Rsa { bits }, spki)
+                let pkcs1 = k
+                    .to_public_key()
+                    .to_pkcs1_der()
+                    .map_err(encoding("PKCS#1 public key"))?;
+                (KeyAlgorithm::Rsa { bits }, pkcs1.as_bytes().to_vec())
             }
-            Secret::P256(_) | Secret::P384(_) | Secret::P521(_) => {
-                let curve = ec_curve_of(&secret);
-                ec_point = ec_public_point(&secret)?;
-                let spki = der::sequence(&[
-                    &der::sequence(&[&der::oid(OID_EC_PUBLIC_KEY), &der::oid(curve.oid())]),
-                    &der::bit_string(0, &ec_point),
-                ]);
-                (KeyAlgorithm::Ecdsa(curve), spki)
-            }
-            Secret::Ed25519(k) => {
-                let spki = der::sequence(&[
-                    &der::sequence(&[&der::oid(OID_ED25519)]),
-                    &der::bit_string(0, k.verifying_key().as_bytes()),
-                ]);
-                (KeyAlgorithm::Ed25519, spki)
-            }
+            Secret::P256(_) | Secret::P384(_) | Secret::P521(_) => (
+                KeyAlgorithm::Ecdsa(ec_curve_of(&secret)),
+                ec_public_point(&secret)?,
+            ),
+            Secret::Ed25519(k) => (KeyAlgorithm::Ed25519, k.verifying_key().as_bytes().to_vec()),
         };
-        Ok(ParsedKey {
+        let mut key = ParsedKey {
             secret,
             algorithm,
             format,
-            spki_der,
-            ec_point,
-        })
+            spki_der: Vec::new(),
+            public_bits,
+        };
+        key.spki_der = SubjectPublicKeyInfoRef {
+            algorithm: key.algorithm_identifier(),
+            subject_public_key: BitStringRef::from_bytes(&key.public_bits)
+                .map_err(encoding("SPKI"))?,
+        }
+        .to_der()
+        .map_err(encoding("SPKI"))?;
+        Ok(key)
+    }
+
+    /// The AlgorithmIdentifier of the key, as Go writes it in SPKI and PKCS#8: RSA with NULL
+    /// parameters, EC with its named curve, Ed25519 with none.
+    fn algorithm_identifier(&self) -> AlgorithmIdentifierRef<'static> {
+        match &self.secret {
+            Secret::Rsa(_) => AlgorithmIdentifierRef {
+                oid: oids::RSA_ENCRYPTION,
+                parameters: Some(AnyRef::NULL),
+            },
+            Secret::Ed25519(_) => AlgorithmIdentifierRef {
+                oid: oids::ID_ED_25519,
+                parameters: None,
+            },
+            _ => AlgorithmIdentifierRef {
+                oid: oids::ID_EC_PUBLIC_KEY,
+                parameters: Some(AnyRef::from(ec_curve_of(&self.secret).oid())),
+            },
+        }
     }
 
     /// The key's algorithm.
@@ -619,16 +621,10 @@ impl ParsedKey {
         &self.spki_der
     }
 
-    /// The raw subjectPublicKey bits (inside the SPKI BIT STRING).
-    pub(crate) fn public_key_bits(&self) -> Vec<u8> {
-        match &self.secret {
-            Secret::Rsa(k) => der::sequence(&[
-                &der::unsigned_integer(&k.n().to_bytes_be()),
-                &der::unsigned_integer(&k.e().to_bytes_be()),
-            ]),
-            Secret::Ed25519(k) => k.verifying_key().as_bytes().to_vec(),
-            _ => self.ec_point.clone(),
-        }
+    /// The raw subjectPublicKey bits (inside the SPKI BIT STRING): PKCS#1 `RSAPublicKey`, the
+    /// uncompressed EC point, or the Ed25519 key.
+    pub(crate) fn public_key_bits(&self) -> &[u8] {
+        &self.public_bits
     }
 
     /// The "traditional" PEM pulumi-tls puts in `privateKeyPem`: PKCS#1 for RSA, SEC1 for ECDSA,
@@ -646,24 +642,18 @@ impl ParsedKey {
         Ok(framing::encode("PRIVATE KEY", &self.pkcs8_der()?))
     }
 
-    /// PKCS#8 DER as Go writes it: v1; RSA with NULL parameters; EC with the curve in the
-    /// algorithm identifier and the public point inside; Ed25519 as the bare 32-byte seed.
+    /// PKCS#8 DER as Go writes it: v1 (no public key); the algorithm identifier as in SPKI;
+    /// Ed25519 as the bare 32-byte seed.
     pub fn pkcs8_der(&self) -> Result<Zeroizing<Vec<u8>>> {
-        let alg_id = match &self.secret {
-            Secret::Rsa(_) => der::sequence(&[&der::oid(OID_RSA_ENCRYPTION), &der::null()]),
-            Secret::Ed25519(_) => der::sequence(&[&der::oid(OID_ED25519)]),
-            _ => der::sequence(&[
-                &der::oid(OID_EC_PUBLIC_KEY),
-                &der::oid(ec_curve_of(&self.secret).oid()),
-            ]),
-        };
         let inner = self.inner_der()?;
-        let wrapped = Zeroizing::new(der::octet_string(&inner));
-        Ok(Zeroizing::new(der::sequence(&[
-            &der::small_integer(0),
-            &alg_id,
-            &wrapped,
-        ])))
+        pkcs8::PrivateKeyInfo {
+            algorithm: self.algorithm_identifier(),
+            private_key: &inner,
+            public_key: None,
+        }
+        .to_der()
+        .map(Zeroizing::new)
+        .map_err(encoding("PKCS#8"))
     }
 
     /// The algorithm-specific private key structure carried inside PKCS#8.
@@ -672,35 +662,28 @@ impl ParsedKey {
             Secret::Rsa(k) => k
                 .to_pkcs1_der()
                 .map(|doc| Zeroizing::new(doc.as_bytes().to_vec()))
-                .map_err(|e| PkiError::Encoding(format!("PKCS#1 encoding failed: {e}"))),
+                .map_err(encoding("PKCS#1")),
             Secret::Ed25519(k) => {
                 let seed = Zeroizing::new(k.to_bytes());
-                Ok(Zeroizing::new(der::octet_string(seed.as_slice())))
+                OctetStringRef::new(seed.as_slice())
+                    .and_then(|octets| octets.to_der())
+                    .map(Zeroizing::new)
+                    .map_err(encoding("Ed25519 seed"))
             }
             _ => self.sec1_der(false),
         }
     }
 
-    /// SEC1 `ECPrivateKey` (version 1, scalar, optional curve, public point).
+    /// SEC1 `ECPrivateKey` (version 1, scalar, the named curve when `with_curve`, public point).
     fn sec1_der(&self, with_curve: bool) -> Result<Zeroizing<Vec<u8>>> {
-        let scalar: Zeroizing<Vec<u8>> = Zeroizing::new(match &self.secret {
-            Secret::P256(k) => k.to_bytes().to_vec(),
-            Secret::P384(k) => k.to_bytes().to_vec(),
-            Secret::P521(k) => k.to_bytes().to_vec(),
-            _ => return Err(PkiError::Encoding("not an EC key".into())),
-        });
-        let point = &self.ec_point;
-        let mut parts = vec![der::small_integer(1), der::octet_string(&scalar)];
-        if with_curve {
-            parts.push(der::explicit(0, &der::oid(ec_curve_of(&self.secret).oid())));
-        }
-        parts.push(der::explicit(1, &der::bit_string(0, point)));
-        let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_slice()).collect();
-        let out = Zeroizing::new(der::sequence(&refs));
-        for p in &mut parts {
-            p.fill(0);
-        }
-        Ok(out)
+        let scalar =
+            ec_scalar(&self.secret).ok_or_else(|| PkiError::Encoding("not an EC key".into()))?;
+        let curve = ec_curve_of(&self.secret);
+        sec1_private_key(
+            &scalar,
+            with_curve.then_some(curve),
+            Some(&self.public_bits),
+        )
     }
 
     fn ssh_keypair(&self) -> Result<ssh_key::private::KeypairData> {
@@ -711,15 +694,15 @@ impl ParsedKey {
         Ok(match &self.secret {
             Secret::Rsa(k) => KeypairData::Rsa(RsaKeypair::try_from(k.as_ref()).map_err(fail)?),
             Secret::P256(k) => KeypairData::Ecdsa(EcdsaKeypair::NistP256 {
-                public: p256::EncodedPoint::from_bytes(&self.ec_point).map_err(bad_point)?,
+                public: p256::EncodedPoint::from_bytes(&self.public_bits).map_err(bad_point)?,
                 private: k.clone().into(),
             }),
             Secret::P384(k) => KeypairData::Ecdsa(EcdsaKeypair::NistP384 {
-                public: p384::EncodedPoint::from_bytes(&self.ec_point).map_err(bad_point)?,
+                public: p384::EncodedPoint::from_bytes(&self.public_bits).map_err(bad_point)?,
                 private: k.clone().into(),
             }),
             Secret::P521(k) => KeypairData::Ecdsa(EcdsaKeypair::NistP521 {
-                public: p521::EncodedPoint::from_bytes(&self.ec_point).map_err(bad_point)?,
+                public: p521::EncodedPoint::from_bytes(&self.public_bits).map_err(bad_point)?,
                 private: k.clone().into(),
             }),
             Secret::Ed25519(k) => KeypairData::Ed25519(Ed25519Keypair::from(k.as_ref())),
@@ -811,48 +794,57 @@ fn ec_curve_of(secret: &Secret) -> EcdsaCurve {
     }
 }
 
+/// The private scalar of an EC key; `None` for other keys.
+fn ec_scalar(secret: &Secret) -> Option<Zeroizing<Vec<u8>>> {
+    let bytes = match secret {
+        Secret::P256(k) => k.to_bytes().to_vec(),
+        Secret::P384(k) => k.to_bytes().to_vec(),
+        Secret::P521(k) => k.to_bytes().to_vec(),
+        _ => return None,
+    };
+    Some(Zeroizing::new(bytes))
+}
+
+/// RFC 5915 `ECPrivateKey`, with the named curve and the public point when given.
+fn sec1_private_key(
+    scalar: &[u8],
+    curve: Option<EcdsaCurve>,
+    point: Option<&[u8]>,
+) -> Result<Zeroizing<Vec<u8>>> {
+    sec1::EcPrivateKey {
+        private_key: scalar,
+        parameters: curve.map(|c| sec1::EcParameters::NamedCurve(*c.oid())),
+        public_key: point,
+    }
+    .to_der()
+    .map(Zeroizing::new)
+    .map_err(encoding("SEC1"))
+}
+
+/// The error for an encoder that refused its input (which our own keys never are).
+fn encoding<E: fmt::Display>(what: &'static str) -> impl Fn(E) -> PkiError {
+    move |e| PkiError::Encoding(format!("{what} encoding failed: {e}"))
+}
+
 /// Uncompressed SEC1 point of an EC key (empty for non-EC keys), computed by aws-lc: its
 /// assembly does the scalar multiplication an order of magnitude faster than the pure-Rust
 /// curve crates, and this runs for every key generated or parsed.
 fn ec_public_point(secret: &Secret) -> Result<Vec<u8>> {
     use aws_lc_rs::signature::{self, EcdsaKeyPair, KeyPair as _};
-    let (scalar, algorithm): (Zeroizing<Vec<u8>>, _) = match secret {
-        Secret::P256(k) => (
-            Zeroizing::new(k.to_bytes().to_vec()),
-            &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
-        ),
-        Secret::P384(k) => (
-            Zeroizing::new(k.to_bytes().to_vec()),
-            &signature::ECDSA_P384_SHA384_ASN1_SIGNING,
-        ),
-        Secret::P521(k) => (
-            Zeroizing::new(k.to_bytes().to_vec()),
-            &signature::ECDSA_P521_SHA512_ASN1_SIGNING,
-        ),
-        _ => return Ok(Vec::new()),
+    let Some(scalar) = ec_scalar(secret) else {
+        return Ok(Vec::new());
     };
-    // RFC 5915 ECPrivateKey without its optional public key: aws-lc derives the point.
-    let curve = der::explicit(0, &der::oid(ec_curve_of(secret).oid()));
-    let private = Zeroizing::new(der::octet_string(&scalar));
-    let sec1 = Zeroizing::new(der::sequence(&[&der::small_integer(1), &private, &curve]));
+    let curve = ec_curve_of(secret);
+    let algorithm = match curve {
+        EcdsaCurve::P256 => &signature::ECDSA_P256_SHA256_ASN1_SIGNING,
+        EcdsaCurve::P384 => &signature::ECDSA_P384_SHA384_ASN1_SIGNING,
+        EcdsaCurve::P521 => &signature::ECDSA_P521_SHA512_ASN1_SIGNING,
+    };
+    // Without the optional public key: aws-lc derives the point.
+    let sec1 = sec1_private_key(&scalar, Some(curve), None)?;
     let pair = EcdsaKeyPair::from_private_key_der(algorithm, &sec1)
         .map_err(|_| PkiError::UnsupportedKey("the EC private key is not valid".into()))?;
     Ok(pair.public_key().as_ref().to_vec())
-}
-
-/// "1.2.3" to arcs; unparsable arcs become `u64::MAX` so they never match a known OID.
-pub(crate) fn oid_arcs(dotted: &str) -> Vec<u64> {
-    dotted
-        .split('.')
-        .map(|a| a.parse::<u64>().unwrap_or(u64::MAX))
-        .collect()
-}
-
-pub(crate) fn arcs_to_string(arcs: &[u64]) -> String {
-    arcs.iter()
-        .map(|a| a.to_string())
-        .collect::<Vec<_>>()
-        .join(".")
 }
 
 #[cfg(test)]

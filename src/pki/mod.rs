@@ -17,6 +17,7 @@ pub mod framing;
 mod inspect;
 mod keys;
 mod names;
+mod oids;
 mod uses;
 mod verify;
 

@@ -10,18 +10,16 @@ use x509_parser::prelude::FromDer as _;
 
 use super::der;
 use super::error::{PkiError, Result};
-use super::keys::{arcs_to_string, oid_arcs};
-
-const OID_COUNTRY: &[u64] = &[2, 5, 4, 6];
-const OID_PROVINCE: &[u64] = &[2, 5, 4, 8];
-const OID_LOCALITY: &[u64] = &[2, 5, 4, 7];
-const OID_STREET: &[u64] = &[2, 5, 4, 9];
-const OID_POSTAL_CODE: &[u64] = &[2, 5, 4, 17];
-const OID_ORGANIZATION: &[u64] = &[2, 5, 4, 10];
-const OID_ORG_UNIT: &[u64] = &[2, 5, 4, 11];
-const OID_COMMON_NAME: &[u64] = &[2, 5, 4, 3];
-const OID_SERIAL_NUMBER: &[u64] = &[2, 5, 4, 5];
-const OID_EMAIL: &[u64] = &[1, 2, 840, 113549, 1, 9, 1];
+use super::oids::{self, Oid};
+use const_oid::db::rfc2256::{
+    STATE_OR_PROVINCE_NAME as OID_PROVINCE, STREET_ADDRESS as OID_STREET,
+};
+use const_oid::db::rfc3280::EMAIL_ADDRESS as OID_EMAIL;
+use const_oid::db::rfc4519::{
+    CN as OID_COMMON_NAME, COUNTRY_NAME as OID_COUNTRY, LOCALITY_NAME as OID_LOCALITY,
+    ORGANIZATION_NAME as OID_ORGANIZATION, ORGANIZATIONAL_UNIT_NAME as OID_ORG_UNIT,
+    POSTAL_CODE as OID_POSTAL_CODE, SERIAL_NUMBER as OID_SERIAL_NUMBER,
+};
 
 /// The certificate subject inputs of SelfSignedCert and CertRequest. Empty strings count as
 /// absent (pulumi-tls' state upgrade drops them too).
@@ -60,7 +58,7 @@ fn go_string_tag(s: &str) -> u8 {
     }
 }
 
-fn atv(oid: &[u64], tag: u8, value: &str) -> Vec<u8> {
+fn atv(oid: &Oid, tag: u8, value: &str) -> Vec<u8> {
     der::sequence(&[&der::oid(oid), &der::tlv(tag, value.as_bytes())])
 }
 
@@ -99,11 +97,11 @@ impl Subject {
     pub fn to_der(&self) -> Result<Vec<u8>> {
         self.validate()?;
         let mut rdns: Vec<Vec<u8>> = Vec::new();
-        let single = |oid: &[u64], v: &str| der::set_of(vec![atv(oid, go_string_tag(v), v)]);
-        let fields: [(&[u64], Option<&str>); 3] = [
-            (OID_COUNTRY, present(&self.country)),
-            (OID_PROVINCE, present(&self.province)),
-            (OID_LOCALITY, present(&self.locality)),
+        let single = |oid: &Oid, v: &str| der::set_of(vec![atv(oid, go_string_tag(v), v)]);
+        let fields: [(&Oid, Option<&str>); 3] = [
+            (&OID_COUNTRY, present(&self.country)),
+            (&OID_PROVINCE, present(&self.province)),
+            (&OID_LOCALITY, present(&self.locality)),
         ];
         for (oid, v) in fields {
             if let Some(v) = v {
@@ -114,17 +112,17 @@ impl Subject {
             .street_addresses
             .iter()
             .filter(|s| !s.is_empty())
-            .map(|s| atv(OID_STREET, go_string_tag(s), s))
+            .map(|s| atv(&OID_STREET, go_string_tag(s), s))
             .collect();
         if !streets.is_empty() {
             rdns.push(der::set_of(streets));
         }
-        let fields: [(&[u64], Option<&str>); 5] = [
-            (OID_POSTAL_CODE, present(&self.postal_code)),
-            (OID_ORGANIZATION, present(&self.organization)),
-            (OID_ORG_UNIT, present(&self.organizational_unit)),
-            (OID_COMMON_NAME, present(&self.common_name)),
-            (OID_SERIAL_NUMBER, present(&self.serial_number)),
+        let fields: [(&Oid, Option<&str>); 5] = [
+            (&OID_POSTAL_CODE, present(&self.postal_code)),
+            (&OID_ORGANIZATION, present(&self.organization)),
+            (&OID_ORG_UNIT, present(&self.organizational_unit)),
+            (&OID_COMMON_NAME, present(&self.common_name)),
+            (&OID_SERIAL_NUMBER, present(&self.serial_number)),
         ];
         for (oid, v) in fields {
             if let Some(v) = v {
@@ -133,7 +131,7 @@ impl Subject {
         }
         if let Some(email) = present(&self.email_address) {
             rdns.push(der::set_of(vec![atv(
-                OID_EMAIL,
+                &OID_EMAIL,
                 der::TAG_IA5_STRING,
                 email,
             )]));
@@ -148,17 +146,17 @@ impl Subject {
 }
 
 /// Go's short names for the attributes it parses into `pkix.Name` fields.
-fn go_short_name(arcs: &[u64]) -> Option<&'static str> {
-    match arcs {
-        [2, 5, 4, 6] => Some("C"),
-        [2, 5, 4, 10] => Some("O"),
-        [2, 5, 4, 11] => Some("OU"),
-        [2, 5, 4, 3] => Some("CN"),
-        [2, 5, 4, 5] => Some("SERIALNUMBER"),
-        [2, 5, 4, 7] => Some("L"),
-        [2, 5, 4, 8] => Some("ST"),
-        [2, 5, 4, 9] => Some("STREET"),
-        [2, 5, 4, 17] => Some("POSTALCODE"),
+fn go_short_name(oid: Option<Oid>) -> Option<&'static str> {
+    match oid? {
+        OID_COUNTRY => Some("C"),
+        OID_ORGANIZATION => Some("O"),
+        OID_ORG_UNIT => Some("OU"),
+        OID_COMMON_NAME => Some("CN"),
+        OID_SERIAL_NUMBER => Some("SERIALNUMBER"),
+        OID_LOCALITY => Some("L"),
+        OID_PROVINCE => Some("ST"),
+        OID_STREET => Some("STREET"),
+        OID_POSTAL_CODE => Some("POSTALCODE"),
         _ => None,
     }
 }
@@ -208,7 +206,9 @@ fn go_escape(value: &str) -> String {
 }
 
 struct Attr {
-    arcs: Vec<u64>,
+    /// `None` for an OID const-oid cannot hold; it matches no modelled field.
+    oid: Option<Oid>,
+    dotted: String,
     value: Option<String>,
     raw_tlv: Vec<u8>,
 }
@@ -221,7 +221,7 @@ impl Attr {
             Some(v) => der::tlv(go_string_tag(v), v.as_bytes()),
             None => self.raw_tlv.clone(),
         };
-        format!("{}=#{}", arcs_to_string(&self.arcs), hex::encode(der_value))
+        format!("{}=#{}", self.dotted, hex::encode(der_value))
     }
 }
 
@@ -236,7 +236,8 @@ pub(crate) fn go_name_string(name_der: &[u8]) -> Result<String> {
     for rdn in name.iter() {
         for a in rdn.iter() {
             let value = a.attr_value();
-            let arcs = oid_arcs(&a.attr_type().to_id_string());
+            let oid = oids::from_parsed(a.attr_type());
+            let dotted = a.attr_type().to_id_string();
             let tag_byte = ((value.header.class() as u8) << 6)
                 | if value.header.is_constructed() {
                     0x20
@@ -246,7 +247,8 @@ pub(crate) fn go_name_string(name_der: &[u8]) -> Result<String> {
                 | value.header.tag().0.min(30) as u8;
             let raw_tlv = der::tlv(tag_byte, value.data);
             attrs.push(Attr {
-                arcs,
+                oid,
+                dotted,
                 value: decode_value(value.header.tag().0, value.data),
                 raw_tlv,
             });
@@ -261,7 +263,7 @@ fn render_go_name(attrs: &[Attr]) -> String {
     let mut serial: Option<&str> = None;
     let mut lists: [Vec<&str>; 7] = Default::default();
     // Order in ToRDNSequence: C, ST, L, STREET, POSTALCODE, O, OU.
-    let list_oids: [&[u64]; 7] = [
+    let list_oids: [Oid; 7] = [
         OID_COUNTRY,
         OID_PROVINCE,
         OID_LOCALITY,
@@ -274,11 +276,11 @@ fn render_go_name(attrs: &[Attr]) -> String {
         let Some(v) = a.value.as_deref() else {
             continue;
         };
-        if a.arcs == OID_COMMON_NAME {
+        if a.oid == Some(OID_COMMON_NAME) {
             cn = Some(v);
-        } else if a.arcs == OID_SERIAL_NUMBER {
+        } else if a.oid == Some(OID_SERIAL_NUMBER) {
             serial = Some(v);
-        } else if let Some(i) = list_oids.iter().position(|o| a.arcs == *o) {
+        } else if let Some(i) = list_oids.iter().position(|o| a.oid == Some(*o)) {
             lists[i].push(v);
         }
     }
@@ -286,13 +288,13 @@ fn render_go_name(attrs: &[Attr]) -> String {
     // Each RDN is a list of rendered "type=value" strings.
     let mut rdns: Vec<Vec<String>> = Vec::new();
     for a in attrs {
-        if go_short_name(&a.arcs).is_none() {
+        if go_short_name(a.oid).is_none() {
             rdns.push(vec![a.render_unknown()]);
         }
     }
     for (i, values) in lists.iter().enumerate() {
         if !values.is_empty() {
-            let short = go_short_name(list_oids[i]).unwrap_or("?");
+            let short = go_short_name(Some(list_oids[i])).unwrap_or("?");
             rdns.push(
                 values
                     .iter()

@@ -4,6 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::error::PkiError;
+use super::oids::Oid;
 
 /// One entry of `allowedUses`: 9 key usages (bits of the KeyUsage extension) and 14 extended key
 /// usages (OIDs of the ExtendedKeyUsage extension), named as in terraform-provider-tls.
@@ -109,25 +110,27 @@ impl AllowedUse {
         }
     }
 
-    /// For extended key usages, the purpose OID (arcs), as Go's `crypto/x509` maps them.
-    pub fn extended_key_usage_oid(&self) -> Option<&'static [u64]> {
-        match self {
-            AllowedUse::AnyExtended => Some(&[2, 5, 29, 37, 0]),
-            AllowedUse::ServerAuth => Some(&[1, 3, 6, 1, 5, 5, 7, 3, 1]),
-            AllowedUse::ClientAuth => Some(&[1, 3, 6, 1, 5, 5, 7, 3, 2]),
-            AllowedUse::CodeSigning => Some(&[1, 3, 6, 1, 5, 5, 7, 3, 3]),
-            AllowedUse::EmailProtection => Some(&[1, 3, 6, 1, 5, 5, 7, 3, 4]),
-            AllowedUse::IpsecEndSystem => Some(&[1, 3, 6, 1, 5, 5, 7, 3, 5]),
-            AllowedUse::IpsecTunnel => Some(&[1, 3, 6, 1, 5, 5, 7, 3, 6]),
-            AllowedUse::IpsecUser => Some(&[1, 3, 6, 1, 5, 5, 7, 3, 7]),
-            AllowedUse::Timestamping => Some(&[1, 3, 6, 1, 5, 5, 7, 3, 8]),
-            AllowedUse::OcspSigning => Some(&[1, 3, 6, 1, 5, 5, 7, 3, 9]),
-            AllowedUse::MicrosoftServerGatedCrypto => Some(&[1, 3, 6, 1, 4, 1, 311, 10, 3, 3]),
-            AllowedUse::NetscapeServerGatedCrypto => Some(&[2, 16, 840, 1, 113730, 4, 1]),
-            AllowedUse::MicrosoftCommercialCodeSigning => Some(&[1, 3, 6, 1, 4, 1, 311, 2, 1, 22]),
-            AllowedUse::MicrosoftKernelCodeSigning => Some(&[1, 3, 6, 1, 4, 1, 311, 61, 1, 1]),
-            _ => None,
-        }
+    /// For extended key usages, the purpose OID, as Go's `crypto/x509` maps them.
+    pub(crate) fn extended_key_usage_oid(&self) -> Option<Oid> {
+        use const_oid::db::rfc5280 as kp;
+        let oid = match self {
+            AllowedUse::AnyExtended => kp::ANY_EXTENDED_KEY_USAGE,
+            AllowedUse::ServerAuth => kp::ID_KP_SERVER_AUTH,
+            AllowedUse::ClientAuth => kp::ID_KP_CLIENT_AUTH,
+            AllowedUse::CodeSigning => kp::ID_KP_CODE_SIGNING,
+            AllowedUse::EmailProtection => kp::ID_KP_EMAIL_PROTECTION,
+            AllowedUse::IpsecEndSystem => Oid::new_unwrap("1.3.6.1.5.5.7.3.5"),
+            AllowedUse::IpsecTunnel => Oid::new_unwrap("1.3.6.1.5.5.7.3.6"),
+            AllowedUse::IpsecUser => Oid::new_unwrap("1.3.6.1.5.5.7.3.7"),
+            AllowedUse::Timestamping => kp::ID_KP_TIME_STAMPING,
+            AllowedUse::OcspSigning => kp::ID_KP_OCSP_SIGNING,
+            AllowedUse::MicrosoftServerGatedCrypto => Oid::new_unwrap("1.3.6.1.4.1.311.10.3.3"),
+            AllowedUse::NetscapeServerGatedCrypto => Oid::new_unwrap("2.16.840.1.113730.4.1"),
+            AllowedUse::MicrosoftCommercialCodeSigning => Oid::new_unwrap("1.3.6.1.4.1.311.2.1.22"),
+            AllowedUse::MicrosoftKernelCodeSigning => Oid::new_unwrap("1.3.6.1.4.1.311.61.1.1"),
+            _ => return None,
+        };
+        Some(oid)
     }
 
     /// True for the 9 KeyUsage bits, false for extended key usages.
@@ -250,13 +253,18 @@ mod tests {
 
     #[test]
     fn oids_match_go() {
+        let dotted = |u: AllowedUse| u.extended_key_usage_oid().map(|o| o.to_string());
         assert_eq!(
-            AllowedUse::ServerAuth.extended_key_usage_oid().unwrap(),
-            &[1, 3, 6, 1, 5, 5, 7, 3, 1]
+            dotted(AllowedUse::ServerAuth).as_deref(),
+            Some("1.3.6.1.5.5.7.3.1")
         );
         assert_eq!(
-            AllowedUse::AnyExtended.extended_key_usage_oid().unwrap(),
-            &[2, 5, 29, 37, 0]
+            dotted(AllowedUse::AnyExtended).as_deref(),
+            Some("2.5.29.37.0")
+        );
+        assert_eq!(
+            dotted(AllowedUse::IpsecTunnel).as_deref(),
+            Some("1.3.6.1.5.5.7.3.6")
         );
         assert_eq!(AllowedUse::CertSigning.key_usage_bit(), Some(5));
         assert_eq!(AllowedUse::DecipherOnly.key_usage_bit(), Some(8));

@@ -10,9 +10,8 @@ use sha2::{Digest, Sha224, Sha256, Sha384, Sha512};
 use x509_parser::x509::{AlgorithmIdentifier, SubjectPublicKeyInfo};
 
 use super::der;
-use super::keys::{
-    OID_EC_PUBLIC_KEY, OID_ED25519, OID_P256, OID_P384, OID_P521, OID_RSA_ENCRYPTION, oid_arcs,
-};
+use super::keys::EcdsaCurve;
+use super::oids::{self, Oid};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) enum Hash {
@@ -34,17 +33,17 @@ impl Hash {
         }
     }
 
-    fn oid(self) -> &'static [u64] {
+    fn oid(self) -> Oid {
         match self {
-            Hash::Sha1 => &[1, 3, 14, 3, 2, 26],
-            Hash::Sha224 => &[2, 16, 840, 1, 101, 3, 4, 2, 4],
-            Hash::Sha256 => &[2, 16, 840, 1, 101, 3, 4, 2, 1],
-            Hash::Sha384 => &[2, 16, 840, 1, 101, 3, 4, 2, 2],
-            Hash::Sha512 => &[2, 16, 840, 1, 101, 3, 4, 2, 3],
+            Hash::Sha1 => oids::ID_SHA_1,
+            Hash::Sha224 => oids::ID_SHA_224,
+            Hash::Sha256 => oids::ID_SHA_256,
+            Hash::Sha384 => oids::ID_SHA_384,
+            Hash::Sha512 => oids::ID_SHA_512,
         }
     }
 
-    fn from_oid(arcs: &[u64]) -> Option<Hash> {
+    fn from_oid(oid: Oid) -> Option<Hash> {
         [
             Hash::Sha1,
             Hash::Sha224,
@@ -53,7 +52,7 @@ impl Hash {
             Hash::Sha512,
         ]
         .into_iter()
-        .find(|h| h.oid() == arcs)
+        .find(|h| h.oid() == oid)
     }
 }
 
@@ -66,30 +65,103 @@ pub(crate) enum SigAlg {
     Ed25519,
 }
 
+/// The signature algorithms Go reads, with their verification scheme where we verify them
+/// (RSA-PSS takes its hash from its parameters) and the name Go's `SignatureAlgorithm.String()`
+/// prints.
+const SIGNATURE_ALGORITHMS: [(Oid, Option<SigAlg>, &str); 17] = [
+    (oids::MD_2_WITH_RSA_ENCRYPTION, None, "MD2-RSA"),
+    (oids::MD_5_WITH_RSA_ENCRYPTION, None, "MD5-RSA"),
+    (
+        oids::SHA_1_WITH_RSA_ENCRYPTION,
+        Some(SigAlg::RsaPkcs1(Hash::Sha1)),
+        "SHA1-RSA",
+    ),
+    (
+        oids::OIW_SHA_1_WITH_RSA,
+        Some(SigAlg::RsaPkcs1(Hash::Sha1)),
+        "SHA1-RSA",
+    ),
+    // Go has no name for SHA-224 with RSA; it prints the enum value.
+    (
+        oids::SHA_224_WITH_RSA_ENCRYPTION,
+        Some(SigAlg::RsaPkcs1(Hash::Sha224)),
+        "0",
+    ),
+    (
+        oids::SHA_256_WITH_RSA_ENCRYPTION,
+        Some(SigAlg::RsaPkcs1(Hash::Sha256)),
+        "SHA256-RSA",
+    ),
+    (
+        oids::SHA_384_WITH_RSA_ENCRYPTION,
+        Some(SigAlg::RsaPkcs1(Hash::Sha384)),
+        "SHA384-RSA",
+    ),
+    (
+        oids::SHA_512_WITH_RSA_ENCRYPTION,
+        Some(SigAlg::RsaPkcs1(Hash::Sha512)),
+        "SHA512-RSA",
+    ),
+    (oids::ID_RSASSA_PSS, None, "RSAPSS"),
+    (oids::DSA_WITH_SHA_1, None, "DSA-SHA1"),
+    (oids::DSA_WITH_SHA_256, None, "DSA-SHA256"),
+    (
+        oids::ECDSA_WITH_SHA_1,
+        Some(SigAlg::Ecdsa(Hash::Sha1)),
+        "ECDSA-SHA1",
+    ),
+    // Likewise unnamed in Go.
+    (
+        oids::ECDSA_WITH_SHA_224,
+        Some(SigAlg::Ecdsa(Hash::Sha224)),
+        "0",
+    ),
+    (
+        oids::ECDSA_WITH_SHA_256,
+        Some(SigAlg::Ecdsa(Hash::Sha256)),
+        "ECDSA-SHA256",
+    ),
+    (
+        oids::ECDSA_WITH_SHA_384,
+        Some(SigAlg::Ecdsa(Hash::Sha384)),
+        "ECDSA-SHA384",
+    ),
+    (
+        oids::ECDSA_WITH_SHA_512,
+        Some(SigAlg::Ecdsa(Hash::Sha512)),
+        "ECDSA-SHA512",
+    ),
+    (oids::ID_ED_25519, Some(SigAlg::Ed25519), "Ed25519"),
+];
+
+/// The table row of a signature algorithm identifier.
+fn signature_row(
+    alg: &AlgorithmIdentifier<'_>,
+) -> Option<&'static (Oid, Option<SigAlg>, &'static str)> {
+    let oid = oids::from_parsed(&alg.algorithm)?;
+    SIGNATURE_ALGORITHMS
+        .iter()
+        .find(|(known, _, _)| *known == oid)
+}
+
+/// RSA-PSS with the hash and salt length of its parameters.
+fn rsa_pss(alg: &AlgorithmIdentifier<'_>) -> Option<SigAlg> {
+    let params = alg.parameters.as_ref()?;
+    let pss = x509_parser::signature_algorithm::RsaSsaPssParams::try_from(params).ok()?;
+    let hash = Hash::from_oid(oids::from_parsed(pss.hash_algorithm_oid())?)?;
+    Some(SigAlg::RsaPss(
+        hash,
+        usize::try_from(pss.salt_length()).ok()?,
+    ))
+}
+
 /// Identifies a signature algorithm; `None` when unknown or unsupported.
 pub(crate) fn classify(alg: &AlgorithmIdentifier<'_>) -> Option<SigAlg> {
-    let arcs = oid_arcs(&alg.algorithm.to_id_string());
-    let sig = match arcs.as_slice() {
-        [1, 2, 840, 113549, 1, 1, 5] | [1, 3, 14, 3, 2, 29] => SigAlg::RsaPkcs1(Hash::Sha1),
-        [1, 2, 840, 113549, 1, 1, 14] => SigAlg::RsaPkcs1(Hash::Sha224),
-        [1, 2, 840, 113549, 1, 1, 11] => SigAlg::RsaPkcs1(Hash::Sha256),
-        [1, 2, 840, 113549, 1, 1, 12] => SigAlg::RsaPkcs1(Hash::Sha384),
-        [1, 2, 840, 113549, 1, 1, 13] => SigAlg::RsaPkcs1(Hash::Sha512),
-        [1, 2, 840, 113549, 1, 1, 10] => {
-            let params = alg.parameters.as_ref()?;
-            let pss = x509_parser::signature_algorithm::RsaSsaPssParams::try_from(params).ok()?;
-            let hash = Hash::from_oid(&oid_arcs(&pss.hash_algorithm_oid().to_id_string()))?;
-            SigAlg::RsaPss(hash, usize::try_from(pss.salt_length()).ok()?)
-        }
-        [1, 2, 840, 10045, 4, 1] => SigAlg::Ecdsa(Hash::Sha1),
-        [1, 2, 840, 10045, 4, 3, 1] => SigAlg::Ecdsa(Hash::Sha224),
-        [1, 2, 840, 10045, 4, 3, 2] => SigAlg::Ecdsa(Hash::Sha256),
-        [1, 2, 840, 10045, 4, 3, 3] => SigAlg::Ecdsa(Hash::Sha384),
-        [1, 2, 840, 10045, 4, 3, 4] => SigAlg::Ecdsa(Hash::Sha512),
-        [1, 3, 101, 112] => SigAlg::Ed25519,
-        _ => return None,
-    };
-    Some(sig)
+    let (oid, scheme, _) = signature_row(alg)?;
+    if *oid == oids::ID_RSASSA_PSS {
+        return rsa_pss(alg);
+    }
+    *scheme
 }
 
 /// Left-pads a digest that is shorter than the curve's field so ECDSA uses its full value.
@@ -115,13 +187,13 @@ pub(crate) fn verify(
             alg.algorithm.to_id_string()
         )
     })?;
-    let key_alg = oid_arcs(&spki.algorithm.algorithm.to_id_string());
+    let key_alg = oids::from_parsed(&spki.algorithm.algorithm);
     let key_bits: &[u8] = spki.subject_public_key.data.as_ref();
     let mismatch = || "the signature algorithm does not match the public key type".to_string();
     let bad = || "signature does not verify".to_string();
     match sig_alg {
         SigAlg::RsaPkcs1(hash) | SigAlg::RsaPss(hash, _) => {
-            if key_alg != OID_RSA_ENCRYPTION {
+            if key_alg != Some(oids::RSA_ENCRYPTION) {
                 return Err(mismatch());
             }
             use rsa::pkcs1::DecodeRsaPublicKey as _;
@@ -140,7 +212,7 @@ pub(crate) fn verify(
                 // PKCS#1 v1.5: EM = 00 01 FF.. 00 || DigestInfo; the prefix is DigestInfo
                 // without the digest bytes.
                 let digest_info = der::sequence(&[
-                    &der::sequence(&[&der::oid(hash.oid()), &der::null()]),
+                    &der::sequence(&[&der::oid(&hash.oid()), &der::null()]),
                     &der::octet_string(&digest),
                 ]);
                 let prefix = &digest_info[..digest_info.len() - digest.len()];
@@ -153,7 +225,7 @@ pub(crate) fn verify(
             result.map_err(|_| bad())
         }
         SigAlg::Ecdsa(hash) => {
-            if key_alg != OID_EC_PUBLIC_KEY {
+            if key_alg != Some(oids::ID_EC_PUBLIC_KEY) {
                 return Err(mismatch());
             }
             let curve = spki
@@ -161,37 +233,37 @@ pub(crate) fn verify(
                 .parameters
                 .as_ref()
                 .and_then(|p| p.as_oid().ok())
-                .map(|o| oid_arcs(&o.to_id_string()))
+                .and_then(|o| oids::from_parsed(&o))
                 .ok_or_else(|| "EC public key does not name its curve".to_string())?;
+            let curve = EcdsaCurve::from_oid(&curve).map_err(|e| e.to_string())?;
             let digest = hash.digest(message);
             use p256::ecdsa::signature::hazmat::PrehashVerifier as _;
-            if curve == OID_P256 {
-                let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(key_bits)
-                    .map_err(|_| "invalid P-256 public key".to_string())?;
-                let sig = p256::ecdsa::Signature::from_der(signature).map_err(|_| bad())?;
-                key.verify_prehash(&pad_prehash(&digest, 32), &sig)
-                    .map_err(|_| bad())
-            } else if curve == OID_P384 {
-                let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(key_bits)
-                    .map_err(|_| "invalid P-384 public key".to_string())?;
-                let sig = p384::ecdsa::Signature::from_der(signature).map_err(|_| bad())?;
-                key.verify_prehash(&pad_prehash(&digest, 48), &sig)
-                    .map_err(|_| bad())
-            } else if curve == OID_P521 {
-                let key = p521::ecdsa::VerifyingKey::from_sec1_bytes(key_bits)
-                    .map_err(|_| "invalid P-521 public key".to_string())?;
-                let sig = p521::ecdsa::Signature::from_der(signature).map_err(|_| bad())?;
-                key.verify_prehash(&pad_prehash(&digest, 66), &sig)
-                    .map_err(|_| bad())
-            } else {
-                Err(format!(
-                    "elliptic curve {} is not supported",
-                    super::keys::arcs_to_string(&curve)
-                ))
+            match curve {
+                EcdsaCurve::P256 => {
+                    let key = p256::ecdsa::VerifyingKey::from_sec1_bytes(key_bits)
+                        .map_err(|_| "invalid P-256 public key".to_string())?;
+                    let sig = p256::ecdsa::Signature::from_der(signature).map_err(|_| bad())?;
+                    key.verify_prehash(&pad_prehash(&digest, 32), &sig)
+                        .map_err(|_| bad())
+                }
+                EcdsaCurve::P384 => {
+                    let key = p384::ecdsa::VerifyingKey::from_sec1_bytes(key_bits)
+                        .map_err(|_| "invalid P-384 public key".to_string())?;
+                    let sig = p384::ecdsa::Signature::from_der(signature).map_err(|_| bad())?;
+                    key.verify_prehash(&pad_prehash(&digest, 48), &sig)
+                        .map_err(|_| bad())
+                }
+                EcdsaCurve::P521 => {
+                    let key = p521::ecdsa::VerifyingKey::from_sec1_bytes(key_bits)
+                        .map_err(|_| "invalid P-521 public key".to_string())?;
+                    let sig = p521::ecdsa::Signature::from_der(signature).map_err(|_| bad())?;
+                    key.verify_prehash(&pad_prehash(&digest, 66), &sig)
+                        .map_err(|_| bad())
+                }
             }
         }
         SigAlg::Ed25519 => {
-            if key_alg != OID_ED25519 {
+            if key_alg != Some(oids::ID_ED_25519) {
                 return Err(mismatch());
             }
             use ed25519_dalek::Verifier as _;
@@ -208,41 +280,27 @@ pub(crate) fn verify(
 
 /// Go's `x509.SignatureAlgorithm.String()` for a signature algorithm identifier.
 pub(crate) fn go_signature_algorithm_name(alg: &AlgorithmIdentifier<'_>) -> String {
-    let arcs = oid_arcs(&alg.algorithm.to_id_string());
-    let name = match arcs.as_slice() {
-        [1, 2, 840, 113549, 1, 1, 2] => "MD2-RSA",
-        [1, 2, 840, 113549, 1, 1, 4] => "MD5-RSA",
-        [1, 2, 840, 113549, 1, 1, 5] | [1, 3, 14, 3, 2, 29] => "SHA1-RSA",
-        [1, 2, 840, 113549, 1, 1, 11] => "SHA256-RSA",
-        [1, 2, 840, 113549, 1, 1, 12] => "SHA384-RSA",
-        [1, 2, 840, 113549, 1, 1, 13] => "SHA512-RSA",
-        [1, 2, 840, 113549, 1, 1, 10] => match classify(alg) {
+    let name = match signature_row(alg) {
+        Some((oid, _, _)) if *oid == oids::ID_RSASSA_PSS => match rsa_pss(alg) {
             Some(SigAlg::RsaPss(Hash::Sha256, _)) => "SHA256-RSAPSS",
             Some(SigAlg::RsaPss(Hash::Sha384, _)) => "SHA384-RSAPSS",
             Some(SigAlg::RsaPss(Hash::Sha512, _)) => "SHA512-RSAPSS",
             _ => "0",
         },
-        [1, 2, 840, 10040, 4, 3] => "DSA-SHA1",
-        [2, 16, 840, 1, 101, 3, 4, 3, 2] => "DSA-SHA256",
-        [1, 2, 840, 10045, 4, 1] => "ECDSA-SHA1",
-        [1, 2, 840, 10045, 4, 3, 2] => "ECDSA-SHA256",
-        [1, 2, 840, 10045, 4, 3, 3] => "ECDSA-SHA384",
-        [1, 2, 840, 10045, 4, 3, 4] => "ECDSA-SHA512",
-        [1, 3, 101, 112] => "Ed25519",
+        Some((_, _, name)) => name,
         // Go prints unknown algorithms as their enum value, 0.
-        _ => "0",
+        None => "0",
     };
     name.to_string()
 }
 
 /// Go's `x509.PublicKeyAlgorithm.String()` for a public key.
 pub(crate) fn go_public_key_algorithm_name(spki: &SubjectPublicKeyInfo<'_>) -> String {
-    let arcs = oid_arcs(&spki.algorithm.algorithm.to_id_string());
-    let name = match arcs.as_slice() {
-        [1, 2, 840, 113549, 1, 1, 1] => "RSA",
-        [1, 2, 840, 10040, 4, 1] => "DSA",
-        [1, 2, 840, 10045, 2, 1] => "ECDSA",
-        [1, 3, 101, 112] => "Ed25519",
+    let name = match oids::from_parsed(&spki.algorithm.algorithm) {
+        Some(oids::RSA_ENCRYPTION) => "RSA",
+        Some(oids::ID_DSA) => "DSA",
+        Some(oids::ID_EC_PUBLIC_KEY) => "ECDSA",
+        Some(oids::ID_ED_25519) => "Ed25519",
         _ => "0",
     };
     name.to_string()
@@ -262,7 +320,7 @@ mod tests {
     fn digest_info_prefix_for_sha256_is_standard() {
         let digest = [0u8; 32];
         let di = der::sequence(&[
-            &der::sequence(&[&der::oid(Hash::Sha256.oid()), &der::null()]),
+            &der::sequence(&[&der::oid(&Hash::Sha256.oid()), &der::null()]),
             &der::octet_string(&digest),
         ]);
         assert_eq!(

@@ -1,0 +1,54 @@
+//! Object identifiers: const-oid's registry constants, and one comparison for OIDs that
+//! x509-parser hands us (by their DER content bytes, never through dotted strings).
+
+pub(crate) use const_oid::ObjectIdentifier as Oid;
+pub(crate) use const_oid::db::rfc5280::{
+    ID_CE_AUTHORITY_KEY_IDENTIFIER, ID_CE_BASIC_CONSTRAINTS, ID_CE_EXT_KEY_USAGE, ID_CE_KEY_USAGE,
+    ID_CE_SUBJECT_ALT_NAME, ID_CE_SUBJECT_KEY_IDENTIFIER,
+};
+pub(crate) use const_oid::db::rfc5912::{
+    DSA_WITH_SHA_1, DSA_WITH_SHA_256, ECDSA_WITH_SHA_224, ECDSA_WITH_SHA_256, ECDSA_WITH_SHA_384,
+    ECDSA_WITH_SHA_512, ID_DSA, ID_EC_PUBLIC_KEY, ID_EXTENSION_REQ, ID_RSASSA_PSS, ID_SHA_1,
+    ID_SHA_224, ID_SHA_256, ID_SHA_384, ID_SHA_512, MD_2_WITH_RSA_ENCRYPTION,
+    MD_5_WITH_RSA_ENCRYPTION, RSA_ENCRYPTION, SECP_224_R_1, SECP_256_R_1, SECP_384_R_1,
+    SECP_521_R_1, SHA_1_WITH_RSA_ENCRYPTION, SHA_224_WITH_RSA_ENCRYPTION,
+    SHA_256_WITH_RSA_ENCRYPTION, SHA_384_WITH_RSA_ENCRYPTION, SHA_512_WITH_RSA_ENCRYPTION,
+};
+pub(crate) use const_oid::db::rfc8410::ID_ED_25519;
+
+/// ANSI X9.62 `ecdsa-with-SHA1`, which const-oid's registry leaves out.
+pub(crate) const ECDSA_WITH_SHA_1: Oid = Oid::new_unwrap("1.2.840.10045.4.1");
+/// OIW `sha1WithRSASignature`, an old alias of PKCS#1's that Go still reads.
+pub(crate) const OIW_SHA_1_WITH_RSA: Oid = Oid::new_unwrap("1.3.14.3.2.29");
+
+/// The OID x509-parser parsed, as a const-oid value; `None` for encodings const-oid refuses
+/// (they then match no known OID).
+pub(crate) fn from_parsed(parsed: &x509_parser::oid_registry::Oid<'_>) -> Option<Oid> {
+    Oid::from_bytes(parsed.as_bytes()).ok()
+}
+
+/// Whether x509-parser's OID is `known`.
+pub(crate) fn is(parsed: &x509_parser::oid_registry::Oid<'_>, known: &Oid) -> bool {
+    parsed.as_bytes() == known.as_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parsed_oids_compare_by_their_encoding() {
+        let parsed = x509_parser::oid_registry::OID_KEY_TYPE_EC_PUBLIC_KEY;
+        assert!(is(&parsed, &ID_EC_PUBLIC_KEY));
+        assert!(!is(&parsed, &RSA_ENCRYPTION));
+        assert_eq!(from_parsed(&parsed), Some(ID_EC_PUBLIC_KEY));
+        // Two OIDs that share a prefix are different OIDs.
+        assert_ne!(SECP_256_R_1.as_bytes(), ID_EC_PUBLIC_KEY.as_bytes());
+    }
+
+    #[test]
+    fn constants_outside_the_registry_have_their_dotted_values() {
+        assert_eq!(ECDSA_WITH_SHA_1.to_string(), "1.2.840.10045.4.1");
+        assert_eq!(OIW_SHA_1_WITH_RSA.to_string(), "1.3.14.3.2.29");
+    }
+}
