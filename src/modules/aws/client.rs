@@ -8,7 +8,7 @@ use crate::modules::Ctx;
 use crate::modules::ProviderConfig;
 pub use crate::modules::backend::RetryPolicy;
 use crate::modules::backend::setting;
-use crate::modules::backend::{Attempt, Backoff, Stopped, retry};
+use crate::modules::backend::{Attempt, Backoff, Retrying, Stopped, retry};
 use crate::typed::{ResourceError, Secret};
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
@@ -319,17 +319,11 @@ where
             }
         }
     };
-    let mut retries = 0u32;
-    let log_retry = |err: &AwsError, delay: Duration| {
-        retries += 1;
-        tracing::debug!(operation, code = ?err.code, ?delay, "retrying AWS call");
+    let log_retry = |err: &AwsError, next: Retrying| {
+        tracing::debug!(operation, code = ?err.code, delay = ?next.delay, "retrying AWS call");
         // "Still in progress" is the normal course of a wait, not news.
         if err.kind != FailureKind::InProgress {
-            ctx.info(format!(
-                "{operation}: {}; retry {retries} in {} ms",
-                err.cause(),
-                delay.as_millis()
-            ));
+            ctx.info(format!("{operation}: {}; {next}", err.cause()));
         }
     };
     let local = |message: &str| AwsError {

@@ -18,7 +18,7 @@ use super::settings::{Tokens, credential, http_client};
 use crate::modules::Ctx;
 use crate::modules::ProviderConfig;
 use crate::modules::backend::setting;
-use crate::modules::backend::{Attempt, Backoff, RetryPolicy, Stopped, retry};
+use crate::modules::backend::{Attempt, Backoff, RetryPolicy, Retrying, Stopped, retry};
 use crate::typed::{ResourceError, Secret};
 use azure_core::http::{HttpClient, Method, Request, Url};
 use serde_json::Value as Json;
@@ -369,8 +369,8 @@ impl ArmClient {
                 Attempt::Fail(err)
             }
         };
-        let log_retry = |err: &ArmError, delay: Duration| {
-            ctx.info(format!("{err}; retrying in {} ms", delay.as_millis()));
+        let log_retry = |err: &ArmError, next: Retrying| {
+            ctx.info(format!("{err}; {next}"));
         };
         let result = match retry(ctx, deadline, &self.policy.retry, log_retry, attempt).await {
             Ok(response) => Ok(response),

@@ -5,7 +5,7 @@
 
 pub mod retry;
 
-pub use retry::{Attempt, Backoff, RetryPolicy, Stopped, retry};
+pub use retry::{Attempt, Backoff, RetryPolicy, Retrying, Stopped, retry};
 
 use crate::modules::Ctx;
 use crate::typed::{ResourceError, Value};

@@ -74,13 +74,27 @@ impl<E> Stopped<E> {
     }
 }
 
+/// A retry about to happen: which one (from 1) and the wait before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Retrying {
+    pub number: u32,
+    pub delay: Duration,
+}
+
+impl std::fmt::Display for Retrying {
+    /// The words every module logs a retry with: `retry 2 in 400 ms`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "retry {} in {} ms", self.number, self.delay.as_millis())
+    }
+}
+
 /// Runs `attempt` until it is done or fails for good, waiting between tries, and stops at
-/// `deadline` or Cancel. `on_retry` hears each error about to be retried, and the wait.
+/// `deadline` or Cancel. `on_retry` hears each error about to be retried, and the retry.
 pub async fn retry<T, E, F, Fut>(
     ctx: &Ctx,
     deadline: Instant,
     policy: &RetryPolicy,
-    mut on_retry: impl FnMut(&E, Duration),
+    mut on_retry: impl FnMut(&E, Retrying),
     mut attempt: F,
 ) -> Result<T, Stopped<E>>
 where
@@ -124,7 +138,13 @@ where
                 in_flight: false,
             });
         }
-        on_retry(&err, delay);
+        on_retry(
+            &err,
+            Retrying {
+                number: retries,
+                delay,
+            },
+        );
         if let Err(why) = pause(ctx, deadline, delay).await {
             return Err(Stopped::interrupted(why, Some(err), false));
         }
@@ -168,6 +188,44 @@ mod tests {
         )
         .await;
         (result, calls.load(Ordering::SeqCst))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_retry_is_announced_with_its_number_and_wait() {
+        let (_c, ctx) = ctx(Duration::from_secs(600));
+        let heard = std::sync::Mutex::new(Vec::new());
+        let script = std::sync::Mutex::new(
+            vec![
+                Attempt::Retry("throttled", Some(Duration::from_secs(2))),
+                Attempt::Busy("pending"),
+                Attempt::Done("ok"),
+            ]
+            .into_iter(),
+        );
+        let result = retry(
+            &ctx,
+            ctx.deadline(),
+            &POLICY,
+            |err: &&str, next| {
+                if let Ok(mut h) = heard.lock() {
+                    h.push((err.to_string(), next));
+                }
+            },
+            || {
+                let next = script.lock().ok().and_then(|mut s| s.next());
+                async move { next.unwrap_or(Attempt::Fail("script ran out")) }
+            },
+        )
+        .await;
+        assert_eq!(result.ok(), Some("ok"));
+        let heard = heard.into_inner().unwrap_or_default();
+        let numbers: Vec<u32> = heard.iter().map(|(_, r)| r.number).collect();
+        assert_eq!(numbers, vec![1, 2]);
+        assert_eq!(heard[0].0, "throttled");
+        // The server's Retry-After is kept (within the policy's cap); backoff stays in its bounds.
+        assert_eq!(heard[0].1.delay, Duration::from_secs(2));
+        assert!(heard[1].1.delay <= POLICY.backoff.base * 2);
+        assert_eq!(heard[0].1.to_string(), "retry 1 in 2000 ms");
     }
 
     #[tokio::test(start_paused = true)]

@@ -7,7 +7,9 @@
 use crate::modules::Ctx;
 use crate::modules::ProviderConfig;
 use crate::modules::backend::setting;
-use crate::modules::backend::{Attempt, Backoff, Interrupted, RetryPolicy, Stopped, retry};
+use crate::modules::backend::{
+    Attempt, Backoff, Interrupted, RetryPolicy, Retrying, Stopped, retry,
+};
 use crate::typed::{ResourceError, Secret};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -125,6 +127,15 @@ pub struct VaultError {
 impl VaultError {
     pub fn is_not_found(&self) -> bool {
         self.status == Some(404)
+    }
+
+    /// Whether the path (or the mount under it) does not exist. Vault answers a path under no
+    /// mount with 404 "no handler for route"; some versions answer a missing issuer with 400 or
+    /// 500 "unable to find".
+    pub fn is_gone(&self) -> bool {
+        self.is_not_found()
+            || self.message.contains("no handler")
+            || self.message.contains("unable to find")
     }
 
     /// The cause as users see it.
@@ -349,12 +360,8 @@ impl VaultClient {
                 _ => Attempt::Fail(err),
             }
         };
-        let log_retry = |e: &VaultError, wait: Duration| {
-            ctx.info(format!(
-                "{}; retrying in {} ms",
-                e.cause(),
-                wait.as_millis()
-            ));
+        let log_retry = |e: &VaultError, next: Retrying| {
+            ctx.info(format!("{}; {next}", e.cause()));
         };
         match retry(ctx, ctx.deadline(), &RETRY, log_retry, attempt).await {
             Ok(body) => Ok(body),
@@ -374,7 +381,7 @@ impl VaultClient {
         }
     }
 
-    /// `data` of a read, or `None` when the path does not exist.
+    /// `data` of a read, or `None` when the path (or its mount) does not exist.
     pub async fn read(
         &self,
         ctx: &Ctx,
@@ -382,7 +389,24 @@ impl VaultClient {
     ) -> Result<Option<Json>, VaultError> {
         match self.send(ctx, request).await {
             Ok(body) => Ok(body.and_then(|b| b.get("data").cloned())),
-            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) if e.is_gone() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// `data` of a write's answer (`Null` when Vault answers 204 or leaves it out).
+    pub async fn write(&self, ctx: &Ctx, request: &VaultRequest) -> Result<Json, VaultError> {
+        let answer = self.send(ctx, request).await?;
+        Ok(answer
+            .and_then(|b| b.get("data").cloned())
+            .unwrap_or_default())
+    }
+
+    /// A delete, or a write that clears: a path already gone counts as done.
+    pub async fn remove(&self, ctx: &Ctx, request: &VaultRequest) -> Result<(), VaultError> {
+        match self.send(ctx, request).await {
+            Ok(_) => Ok(()),
+            Err(e) if e.is_gone() => Ok(()),
             Err(e) => Err(e),
         }
     }
