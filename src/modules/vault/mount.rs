@@ -344,11 +344,8 @@ impl Resource<ProviderConfig> for Mount {
         let vault = ctx.config().vault().await?;
         let request = VaultRequest::delete(format!("sys/mounts/{}", clean_path(&id)))
             .in_namespace(namespace_of(&outputs.inputs));
-        match vault.send(ctx, &request).await {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        vault.remove(ctx, &request).await?;
+        Ok(())
     }
 }
 

@@ -1,13 +1,12 @@
 //! `vault/pkiSecret:SecretBackendCert`: a certificate and key issued by a role; renewed at diff
 //! time, revoked on destroy when asked.
 
+use super::common::{IssueFields, certificate_known, check_issue_fields, issue};
 use super::{COMMA_JOINED, now_unix};
 use crate::codec::PropertyPath;
 use crate::codec::typed_json::plain_json;
 use crate::modules::vault::client::VaultRequest;
-use crate::modules::vault::{
-    check_backend_path, check_choice, check_duration, clean_path, list, text, vault_body,
-};
+use crate::modules::vault::{clean_path, list, text, vault_body};
 use crate::modules::{Ctx, ProviderConfig};
 use crate::typed::replace_on_changes;
 use crate::typed::{
@@ -108,8 +107,6 @@ pub struct CertOutputs {
     pub renew_pending: Value<bool>,
 }
 
-const FORMATS: [&str; 3] = ["pem", "der", "pem_bundle"];
-const KEY_FORMATS: [&str; 2] = ["der", "pkcs8"];
 const DEFAULT_MIN_SECONDS: i64 = 604_800;
 /// Inputs that only steer this provider; Vault never sees them.
 const PROVIDER_ONLY: [&str; 7] = [
@@ -246,21 +243,14 @@ impl Resource<ProviderConfig> for SecretBackendCert {
         mut inputs: Self::Inputs,
         failures: &mut Failures,
     ) -> Self::Inputs {
-        check_backend_path(&inputs.backend, "backend", failures);
-        if let Value::Known(b) = &mut inputs.backend {
-            *b = clean_path(b);
-        }
-        if let Value::Known(cn) = &inputs.common_name
-            && cn.trim().is_empty()
-        {
-            failures.at("commonName", "must not be empty");
-        }
-        check_duration(inputs.ttl.as_ref(), "ttl", failures);
-        check_choice(inputs.format.as_ref(), "format", &FORMATS, failures);
-        check_choice(
-            inputs.private_key_format.as_ref(),
-            "privateKeyFormat",
-            &KEY_FORMATS,
+        check_issue_fields(
+            IssueFields {
+                backend: &mut inputs.backend,
+                common_name: &inputs.common_name,
+                ttl: inputs.ttl.as_ref(),
+                format: inputs.format.as_ref(),
+                private_key_format: inputs.private_key_format.as_ref(),
+            },
             failures,
         );
         if let Some(Value::Known(m)) = inputs.min_seconds_remaining
@@ -356,17 +346,11 @@ impl Resource<ProviderConfig> for SecretBackendCert {
             });
         }
         let request = issue_request(&inputs)?;
-        let vault = ctx.config().vault().await?;
-        let answer = vault.send(ctx, &request).await?.unwrap_or_default();
-        let data = answer.get("data").cloned().unwrap_or_default();
-        let outputs = outputs_from(inputs, &data, now_unix(ctx.now()));
-        let serial = outputs.serial_number.known().cloned().unwrap_or_default();
-        if serial.is_empty() {
-            return Err(ResourceError::backend(
-                request.describe(),
-                "Vault returned no serial_number",
-            ));
-        }
+        let now = now_unix(ctx.now());
+        let (outputs, serial) = issue(ctx, &request, "serial_number", |data| {
+            outputs_from(inputs, data, now)
+        })
+        .await?;
         Ok(Created {
             id: format!(
                 "{}/cert/{serial}",
@@ -390,22 +374,7 @@ impl Resource<ProviderConfig> for SecretBackendCert {
                     .into(),
             ));
         };
-        let vault = ctx.config().vault().await?;
-        let live = match vault
-            .send(
-                ctx,
-                &VaultRequest::get(id.clone()).in_namespace(namespace_of(&inputs)),
-            )
-            .await
-        {
-            Ok(Some(body)) => body.get("data").cloned().unwrap_or_default(),
-            Ok(None) => return Ok(ReadOutcome::Gone),
-            Err(e) if e.is_not_found() || e.message.contains("no handler") => {
-                return Ok(ReadOutcome::Gone);
-            }
-            Err(e) => return Err(e.into()),
-        };
-        if text(&live, "certificate").is_none_or(|c| c.is_empty()) {
+        if !certificate_known(ctx, &id, namespace_of(&inputs)).await? {
             return Ok(ReadOutcome::Gone);
         }
         let auto_renew = inputs

@@ -1,20 +1,86 @@
-//! What the CA-chain resources (intermediate request, signing, import, mount configuration)
-//! share: the namespace of a resource, "is it gone" answers, the mount probe, and the
-//! certificate chain outputs.
+//! The skeleton the PKI resources share: the checks of what they ask Vault to make, the create
+//! that posts one request and keeps the answer, the reads that ask whether it still exists, the
+//! mount probe, and the certificate chain outputs.
 
 use crate::modules::Ctx;
 use crate::modules::vault::client::{VaultClient, VaultError, VaultRequest};
-use crate::modules::vault::{clean_path, list, text};
-use crate::typed::{ResourceError, Value};
+use crate::modules::vault::{
+    check_backend_path, check_choice, check_duration, clean_path, list, text,
+};
+use crate::typed::{Failures, ResourceError, Value};
 use serde_json::Value as Json;
 
 pub use crate::modules::backend::known_str;
 
-/// Whether Vault's error says the path (or the mount under it) does not exist. Vault answers a
-/// path under no mount with 404 "no handler for route"; some versions answer a missing issuer
-/// with 400 or 500 "unable to find".
-pub fn gone(e: &VaultError) -> bool {
-    e.is_not_found() || e.message.contains("no handler") || e.message.contains("unable to find")
+/// The encodings Vault issues certificates and keys in.
+pub const FORMATS: [&str; 3] = ["pem", "der", "pem_bundle"];
+pub const KEY_FORMATS: [&str; 2] = ["der", "pkcs8"];
+
+/// The inputs every resource that asks Vault for a certificate, key or request checks alike.
+/// Fields a resource does not have are `None`.
+pub struct IssueFields<'a> {
+    pub backend: &'a mut Value<String>,
+    pub common_name: &'a Value<String>,
+    pub ttl: Option<&'a Value<String>>,
+    pub format: Option<&'a Value<String>>,
+    pub private_key_format: Option<&'a Value<String>>,
+}
+
+/// Check the mount path (and clean it), the common name, the lifetime and the formats.
+pub fn check_issue_fields(fields: IssueFields<'_>, failures: &mut Failures) {
+    check_backend_path(fields.backend, "backend", failures);
+    if let Value::Known(b) = fields.backend {
+        *b = clean_path(b);
+    }
+    if let Value::Known(cn) = fields.common_name
+        && cn.trim().is_empty()
+    {
+        failures.at("commonName", "must not be empty");
+    }
+    check_duration(fields.ttl, "ttl", failures);
+    check_choice(fields.format, "format", &FORMATS, failures);
+    check_choice(
+        fields.private_key_format,
+        "privateKeyFormat",
+        &KEY_FORMATS,
+        failures,
+    );
+}
+
+/// Post the request that has Vault make something and keep the answer: the outputs built from
+/// its `data`, and the value of `key` there, which names what was made. An answer without it
+/// is an error naming the request.
+pub async fn issue<O>(
+    ctx: &Ctx,
+    request: &VaultRequest,
+    key: &str,
+    outputs: impl FnOnce(&Json) -> O,
+) -> Result<(O, String), ResourceError> {
+    let vault = ctx.config().vault().await?;
+    let data = vault.write(ctx, request).await?;
+    let Some(made) = text(&data, key).filter(|v| !v.is_empty()) else {
+        return Err(ResourceError::backend(
+            request.describe(),
+            format!("Vault returned no {key}"),
+        ));
+    };
+    Ok((outputs(&data), made))
+}
+
+/// Whether the certificate at `path` (a `<mount>/cert/<serial>` id) is still known to Vault:
+/// it goes with its mount, or when tidied after expiry.
+pub async fn certificate_known(
+    ctx: &Ctx,
+    path: &str,
+    namespace: Option<&str>,
+) -> Result<bool, ResourceError> {
+    let vault = ctx.config().vault().await?;
+    let live = vault
+        .read(ctx, &VaultRequest::get(path).in_namespace(namespace))
+        .await?;
+    Ok(live
+        .and_then(|l| text(&l, "certificate"))
+        .is_some_and(|c| !c.is_empty()))
 }
 
 /// The request that reads a mount's configuration.
@@ -92,17 +158,13 @@ pub async fn revoke_if_asked(
         return Ok(());
     }
     let vault = ctx.config().vault().await?;
-    match vault
-        .send(
+    vault
+        .remove(
             ctx,
             &super::cert::revoke_request(backend, serial, namespace),
         )
         .await
-    {
-        Ok(_) => Ok(()),
-        Err(e) if gone(&e) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
+        .map_err(Into::into)
 }
 
 #[cfg(test)]
@@ -163,9 +225,10 @@ pub(crate) mod tests {
             message: message.into(),
             interrupted: None,
         };
-        assert!(gone(&err(404, "")));
-        assert!(gone(&err(400, "no handler for route \"pki/config/urls\"")));
-        assert!(!gone(&err(403, "permission denied")));
+        assert!(err(404, "").is_gone());
+        assert!(err(400, "no handler for route \"pki/config/urls\"").is_gone());
+        assert!(err(500, "unable to find issuer").is_gone());
+        assert!(!err(403, "permission denied").is_gone());
         assert!(mount_missing(&err(400, "no secret engine mount at pki/")));
         assert!(!mount_missing(&err(403, "permission denied")));
         let r = mount_request("/pki/", Some("team"));

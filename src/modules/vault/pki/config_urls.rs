@@ -1,7 +1,7 @@
 //! `vault/pkiSecret:SecretBackendConfigUrls`: the AIA URLs a PKI mount writes into the
 //! certificates it issues (issuing CA, CRL distribution points, OCSP servers).
 
-use super::common::{gone, known_str, mount_exists};
+use super::common::{known_str, mount_exists};
 use crate::codec::PropertyPath;
 use crate::modules::vault::client::VaultRequest;
 use crate::modules::vault::{check_backend_path, clean_path, list};
@@ -204,17 +204,15 @@ impl Resource<ProviderConfig> for SecretBackendConfigUrls {
         };
         let namespace = known_str(&inputs.namespace);
         let vault = ctx.config().vault().await?;
-        let live = match vault.read(ctx, &read_request(&backend, namespace)).await {
-            Ok(Some(live)) => live,
-            // 404: no mount, or (before Vault 1.11) a mount whose URLs were never set.
-            Ok(None) => {
+        let live = match vault.read(ctx, &read_request(&backend, namespace)).await? {
+            Some(live) => live,
+            // No mount, or (before Vault 1.11) a mount whose URLs were never set.
+            None => {
                 if !mount_exists(ctx, &vault, &backend, namespace).await? {
                     return Ok(ReadOutcome::Gone);
                 }
                 Json::Null
             }
-            Err(e) if gone(&e) => return Ok(ReadOutcome::Gone),
-            Err(e) => return Err(e.into()),
         };
         let found = refreshed(&inputs, &live);
         Ok(ReadOutcome::Found {
@@ -244,14 +242,10 @@ impl Resource<ProviderConfig> for SecretBackendConfigUrls {
         outputs: Self::Outputs,
     ) -> Result<(), ResourceError> {
         let vault = ctx.config().vault().await?;
-        match vault
-            .send(ctx, &clear_request(&id, known_str(&outputs.namespace)))
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if gone(&e) => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+        vault
+            .remove(ctx, &clear_request(&id, known_str(&outputs.namespace)))
+            .await?;
+        Ok(())
     }
 }
 

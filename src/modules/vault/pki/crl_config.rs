@@ -1,6 +1,6 @@
 //! `vault/pkiSecret:SecretBackendCrlConfig`: how a PKI mount builds its CRLs and OCSP answers.
 
-use super::common::{gone, known_str};
+use super::common::known_str;
 use crate::codec::typed_json::plain_json;
 use crate::modules::vault::client::VaultRequest;
 use crate::modules::vault::{
@@ -274,14 +274,9 @@ impl Resource<ProviderConfig> for SecretBackendCrlConfig {
                 .map_err(|e| ResourceError::Internal(e.to_string()))?,
         };
         let vault = ctx.config().vault().await?;
-        let live = match vault
-            .send(ctx, &read_request(&backend, known_str(&inputs.namespace)))
-            .await
-        {
-            Ok(Some(body)) => body.get("data").cloned().unwrap_or_default(),
-            Ok(None) => return Ok(ReadOutcome::Gone),
-            Err(e) if gone(&e) => return Ok(ReadOutcome::Gone),
-            Err(e) => return Err(e.into()),
+        let request = read_request(&backend, known_str(&inputs.namespace));
+        let Some(live) = vault.read(ctx, &request).await? else {
+            return Ok(ReadOutcome::Gone);
         };
         let found = refreshed(&inputs, &live, importing)?;
         Ok(ReadOutcome::Found {

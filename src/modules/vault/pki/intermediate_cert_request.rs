@@ -1,11 +1,11 @@
 //! `vault/pkiSecret:SecretBackendIntermediateCertRequest`: a key and a CSR for an intermediate
 //! CA, generated in a PKI mount, to be signed by a parent CA.
 
-use super::common::{known_str, mount_exists};
+use super::common::{IssueFields, check_issue_fields, issue, known_str, mount_exists};
 use super::{COMMA_JOINED, KEY_TYPES, check_key};
 use crate::codec::typed_json::plain_json;
 use crate::modules::vault::client::VaultRequest;
-use crate::modules::vault::{check_backend_path, check_choice, clean_path, text, vault_body};
+use crate::modules::vault::{check_choice, clean_path, text, vault_body};
 use crate::modules::{Ctx, ProviderConfig};
 use crate::typed::{
     CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Secret, Value,
@@ -107,8 +107,6 @@ pub struct IntermediateCertRequestOutputs {
 }
 
 const HANDLING: [&str; 3] = ["internal", "exported", "existing"];
-const FORMATS: [&str; 3] = ["pem", "der", "pem_bundle"];
-const KEY_FORMATS: [&str; 2] = ["der", "pkcs8"];
 /// Parts of the request path, not of its body.
 const PATH_PARTS: [&str; 3] = ["backend", "type", "namespace"];
 
@@ -198,21 +196,15 @@ impl Resource<ProviderConfig> for SecretBackendIntermediateCertRequest {
         mut inputs: Self::Inputs,
         failures: &mut Failures,
     ) -> Self::Inputs {
-        check_backend_path(&inputs.backend, "backend", failures);
-        if let Value::Known(b) = &mut inputs.backend {
-            *b = clean_path(b);
-        }
         check_choice(Some(&inputs.key_handling), "type", &HANDLING, failures);
-        if let Value::Known(cn) = &inputs.common_name
-            && cn.trim().is_empty()
-        {
-            failures.at("commonName", "must not be empty");
-        }
-        check_choice(inputs.format.as_ref(), "format", &FORMATS, failures);
-        check_choice(
-            inputs.private_key_format.as_ref(),
-            "privateKeyFormat",
-            &KEY_FORMATS,
+        check_issue_fields(
+            IssueFields {
+                backend: &mut inputs.backend,
+                common_name: &inputs.common_name,
+                ttl: None,
+                format: inputs.format.as_ref(),
+                private_key_format: inputs.private_key_format.as_ref(),
+            },
             failures,
         );
         check_key(
@@ -245,16 +237,8 @@ impl Resource<ProviderConfig> for SecretBackendIntermediateCertRequest {
             });
         }
         let request = generate_request(&inputs)?;
-        let vault = ctx.config().vault().await?;
-        let answer = vault.send(ctx, &request).await?.unwrap_or_default();
-        let data = answer.get("data").cloned().unwrap_or_default();
-        let outputs = outputs_from(inputs, &data);
-        if outputs.csr.known().is_none_or(|c| c.is_empty()) {
-            return Err(ResourceError::backend(
-                request.describe(),
-                "Vault returned no csr",
-            ));
-        }
+        let (outputs, _csr) =
+            issue(ctx, &request, "csr", |data| outputs_from(inputs, data)).await?;
         let backend = outputs.inputs.backend.known().cloned().unwrap_or_default();
         let key_id = outputs.key_id.known().cloned().unwrap_or_default();
         Ok(Created {

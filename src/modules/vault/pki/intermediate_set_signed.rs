@@ -1,7 +1,7 @@
 //! `vault/pkiSecret:SecretBackendIntermediateSetSigned`: a signed intermediate certificate (and
 //! optionally its chain) imported into the mount that holds its key, making it an issuer there.
 
-use super::common::{gone, known_str, mount_exists};
+use super::common::{known_str, mount_exists};
 use crate::modules::tls::common::check_pem;
 use crate::modules::vault::client::VaultRequest;
 use crate::modules::vault::{check_backend_path, clean_path, list};
@@ -120,8 +120,7 @@ impl Resource<ProviderConfig> for SecretBackendIntermediateSetSigned {
         }
         let request = set_signed_request(&inputs)?;
         let vault = ctx.config().vault().await?;
-        let answer = vault.send(ctx, &request).await?.unwrap_or_default();
-        let data = answer.get("data").cloned().unwrap_or_default();
+        let data = vault.write(ctx, &request).await?;
         let outputs = outputs_from(inputs, &data);
         let backend = outputs.inputs.backend.known().cloned().unwrap_or_default();
         let issuers = outputs
@@ -174,14 +173,9 @@ impl Resource<ProviderConfig> for SecretBackendIntermediateSetSigned {
             });
         }
         for issuer in &issuers {
-            match vault
-                .send(ctx, &issuer_request(backend, issuer, namespace))
-                .await
-            {
-                Ok(Some(_)) => {}
-                Ok(None) => return Ok(ReadOutcome::Gone),
-                Err(e) if gone(&e) => return Ok(ReadOutcome::Gone),
-                Err(e) => return Err(e.into()),
+            let request = issuer_request(backend, issuer, namespace);
+            if vault.read(ctx, &request).await?.is_none() {
+                return Ok(ReadOutcome::Gone);
             }
         }
         Ok(ReadOutcome::Found {

@@ -394,17 +394,13 @@ impl Resource<ProviderConfig> for SecretBackendRole {
         outputs: Self::Outputs,
     ) -> Result<(), ResourceError> {
         let vault = ctx.config().vault().await?;
-        match vault
-            .send(
+        vault
+            .remove(
                 ctx,
                 &VaultRequest::delete(id).in_namespace(namespace_of(&outputs)),
             )
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e) if e.is_not_found() || e.message.contains("no handler") => Ok(()),
-            Err(e) => Err(e.into()),
-        }
+            .await?;
+        Ok(())
     }
 }
 

@@ -1,11 +1,10 @@
 //! `vault/pkiSecret:SecretBackendRootCert`: a self-signed root CA generated in a PKI mount.
 
+use super::common::{IssueFields, check_issue_fields, issue};
 use super::{COMMA_JOINED, KEY_TYPES, check_key};
 use crate::codec::typed_json::plain_json;
 use crate::modules::vault::client::VaultRequest;
-use crate::modules::vault::{
-    check_backend_path, check_choice, check_duration, clean_path, text, vault_body,
-};
+use crate::modules::vault::{check_choice, clean_path, text, vault_body};
 use crate::modules::{Ctx, ProviderConfig};
 use crate::typed::{
     CheckCtx, Created, DiffInput, Failures, ReadOutcome, Resource, ResourceError, Value,
@@ -116,8 +115,6 @@ pub struct RootCertOutputs {
 }
 
 const HANDLING: [&str; 3] = ["internal", "exported", "existing"];
-const FORMATS: [&str; 3] = ["pem", "der", "pem_bundle"];
-const KEY_FORMATS: [&str; 2] = ["der", "pkcs8"];
 
 fn namespace_of(inputs: &RootCertInputs) -> Option<&str> {
     super::common::known_str(&inputs.namespace)
@@ -182,22 +179,15 @@ impl Resource<ProviderConfig> for SecretBackendRootCert {
         mut inputs: Self::Inputs,
         failures: &mut Failures,
     ) -> Self::Inputs {
-        check_backend_path(&inputs.backend, "backend", failures);
-        if let Value::Known(b) = &mut inputs.backend {
-            *b = clean_path(b);
-        }
         check_choice(Some(&inputs.key_handling), "type", &HANDLING, failures);
-        if let Value::Known(cn) = &inputs.common_name
-            && cn.trim().is_empty()
-        {
-            failures.at("commonName", "must not be empty");
-        }
-        check_duration(inputs.ttl.as_ref(), "ttl", failures);
-        check_choice(inputs.format.as_ref(), "format", &FORMATS, failures);
-        check_choice(
-            inputs.private_key_format.as_ref(),
-            "privateKeyFormat",
-            &KEY_FORMATS,
+        check_issue_fields(
+            IssueFields {
+                backend: &mut inputs.backend,
+                common_name: &inputs.common_name,
+                ttl: inputs.ttl.as_ref(),
+                format: inputs.format.as_ref(),
+                private_key_format: inputs.private_key_format.as_ref(),
+            },
             failures,
         );
         check_key(
@@ -251,17 +241,10 @@ impl Resource<ProviderConfig> for SecretBackendRootCert {
             });
         }
         let request = generate_request(&inputs)?;
-        let vault = ctx.config().vault().await?;
-        let answer = vault.send(ctx, &request).await?.unwrap_or_default();
-        let data = answer.get("data").cloned().unwrap_or_default();
-        let outputs = outputs_from(inputs, &data);
-        let issuer = outputs.issuer_id.known().cloned().unwrap_or_default();
-        if issuer.is_empty() {
-            return Err(ResourceError::backend(
-                request.describe(),
-                "Vault returned no issuer_id",
-            ));
-        }
+        let (outputs, issuer) = issue(ctx, &request, "issuer_id", |data| {
+            outputs_from(inputs, data)
+        })
+        .await?;
         Ok(Created {
             id: root_id(
                 outputs
@@ -294,19 +277,8 @@ impl Resource<ProviderConfig> for SecretBackendRootCert {
         let vault = ctx.config().vault().await?;
         let request = VaultRequest::get(format!("{backend}/issuer/{issuer}"))
             .in_namespace(namespace_of(&inputs));
-        let live = match vault.send(ctx, &request).await {
-            Ok(Some(body)) => body.get("data").cloned().unwrap_or_default(),
-            Ok(None) => return Ok(ReadOutcome::Gone),
-            // A missing issuer is 404 or, from some versions, 400/500 "unable to find"; a
-            // missing mount is 404/400 "no handler".
-            Err(e)
-                if e.is_not_found()
-                    || e.message.contains("unable to find")
-                    || e.message.contains("no handler") =>
-            {
-                return Ok(ReadOutcome::Gone);
-            }
-            Err(e) => return Err(e.into()),
+        let Some(live) = vault.read(ctx, &request).await? else {
+            return Ok(ReadOutcome::Gone);
         };
         if let Some(cert) = text(&live, "certificate") {
             outputs.certificate = Value::Known(cert);
@@ -330,36 +302,22 @@ impl Resource<ProviderConfig> for SecretBackendRootCert {
         };
         let vault = ctx.config().vault().await?;
         let namespace = namespace_of(&outputs.inputs);
-        let gone = |e: &crate::modules::vault::client::VaultError| {
-            e.is_not_found()
-                || e.message.contains("unable to find")
-                || e.message.contains("no handler")
-        };
-        match vault
-            .send(
+        vault
+            .remove(
                 ctx,
                 &VaultRequest::delete(format!("{backend}/issuer/{issuer}")).in_namespace(namespace),
             )
-            .await
-        {
-            Ok(_) => {}
-            Err(e) if gone(&e) => return Ok(()),
-            Err(e) => return Err(e.into()),
-        }
+            .await?;
         if let Value::Known(key) = &outputs.key_id
             && !key.is_empty()
-        {
-            match vault
-                .send(
+            && let Err(e) = vault
+                .remove(
                     ctx,
                     &VaultRequest::delete(format!("{backend}/key/{key}")).in_namespace(namespace),
                 )
                 .await
-            {
-                Ok(_) => {}
-                Err(e) if gone(&e) => {}
-                Err(e) => ctx.warn(format!("the root's key was kept: {}", e.cause())),
-            }
+        {
+            ctx.warn(format!("the root's key was kept: {}", e.cause()));
         }
         Ok(())
     }

@@ -2,13 +2,14 @@
 //! of a PKI mount; revoked on destroy when asked.
 
 use super::COMMA_JOINED;
-use super::common::{ca_chain, certificate_bundle, gone, known_str, revoke_if_asked};
+use super::common::{
+    IssueFields, ca_chain, certificate_bundle, certificate_known, check_issue_fields, issue,
+    known_str, revoke_if_asked,
+};
 use crate::codec::typed_json::plain_json;
 use crate::modules::tls::common::check_pem;
 use crate::modules::vault::client::VaultRequest;
-use crate::modules::vault::{
-    check_backend_path, check_choice, check_duration, clean_path, text, vault_body,
-};
+use crate::modules::vault::{clean_path, text, vault_body};
 use crate::modules::{Ctx, ProviderConfig};
 use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
@@ -130,7 +131,6 @@ pub struct RootSignIntermediateOutputs {
     pub serial_number: Value<String>,
 }
 
-const FORMATS: [&str; 3] = ["pem", "der", "pem_bundle"];
 /// Inputs that go in the path or only steer this provider.
 const NOT_IN_BODY: [&str; 4] = ["backend", "namespace", "issuerRef", "revoke"];
 
@@ -193,23 +193,22 @@ impl Resource<ProviderConfig> for SecretBackendRootSignIntermediate {
         mut inputs: Self::Inputs,
         failures: &mut Failures,
     ) -> Self::Inputs {
-        check_backend_path(&inputs.backend, "backend", failures);
-        if let Value::Known(b) = &mut inputs.backend {
-            *b = clean_path(b);
-        }
         check_pem(
             &mut inputs.csr,
             "csr",
             crate::pki::validate_csr_pem,
             failures,
         );
-        if let Value::Known(cn) = &inputs.common_name
-            && cn.trim().is_empty()
-        {
-            failures.at("commonName", "must not be empty");
-        }
-        check_duration(inputs.ttl.as_ref(), "ttl", failures);
-        check_choice(inputs.format.as_ref(), "format", &FORMATS, failures);
+        check_issue_fields(
+            IssueFields {
+                backend: &mut inputs.backend,
+                common_name: &inputs.common_name,
+                ttl: inputs.ttl.as_ref(),
+                format: inputs.format.as_ref(),
+                private_key_format: None,
+            },
+            failures,
+        );
         if let Some(Value::Known(n)) = inputs.max_path_length
             && n < -1
         {
@@ -240,17 +239,10 @@ impl Resource<ProviderConfig> for SecretBackendRootSignIntermediate {
             });
         }
         let request = sign_request(&inputs)?;
-        let vault = ctx.config().vault().await?;
-        let answer = vault.send(ctx, &request).await?.unwrap_or_default();
-        let data = answer.get("data").cloned().unwrap_or_default();
-        let outputs = outputs_from(inputs, &data);
-        let serial = outputs.serial_number.known().cloned().unwrap_or_default();
-        if serial.is_empty() {
-            return Err(ResourceError::backend(
-                request.describe(),
-                "Vault returned no serial_number",
-            ));
-        }
+        let (outputs, serial) = issue(ctx, &request, "serial_number", |data| {
+            outputs_from(inputs, data)
+        })
+        .await?;
         let backend = outputs.inputs.backend.known().cloned().unwrap_or_default();
         Ok(Created {
             id: cert_id(&backend, &serial),
@@ -271,20 +263,7 @@ impl Resource<ProviderConfig> for SecretBackendRootSignIntermediate {
                 "a signed intermediate cannot be imported: Vault does not keep the parameters it was signed with".into(),
             ));
         };
-        let vault = ctx.config().vault().await?;
-        let live = match vault
-            .send(
-                ctx,
-                &VaultRequest::get(id.clone()).in_namespace(known_str(&inputs.namespace)),
-            )
-            .await
-        {
-            Ok(Some(body)) => body.get("data").cloned().unwrap_or_default(),
-            Ok(None) => return Ok(ReadOutcome::Gone),
-            Err(e) if gone(&e) => return Ok(ReadOutcome::Gone),
-            Err(e) => return Err(e.into()),
-        };
-        if text(&live, "certificate").is_none_or(|c| c.is_empty()) {
+        if !certificate_known(ctx, &id, known_str(&inputs.namespace)).await? {
             return Ok(ReadOutcome::Gone);
         }
         Ok(ReadOutcome::Found {

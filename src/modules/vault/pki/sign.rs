@@ -2,15 +2,15 @@
 //! diff time, revoked on destroy when asked.
 
 use super::cert::{renewal_due, role_refusal};
-use super::common::{ca_chain, gone, known_str, revoke_if_asked};
+use super::common::{
+    IssueFields, ca_chain, certificate_known, check_issue_fields, issue, known_str, revoke_if_asked,
+};
 use super::{COMMA_JOINED, now_unix};
 use crate::codec::PropertyPath;
 use crate::codec::typed_json::plain_json;
 use crate::modules::tls::common::check_pem;
 use crate::modules::vault::client::VaultRequest;
-use crate::modules::vault::{
-    check_backend_path, check_choice, check_duration, clean_path, text, vault_body,
-};
+use crate::modules::vault::{clean_path, text, vault_body};
 use crate::modules::{Ctx, ProviderConfig};
 use crate::typed::replace_on_changes;
 use crate::typed::{
@@ -107,7 +107,6 @@ pub struct SignOutputs {
     pub renew_pending: Value<bool>,
 }
 
-const FORMATS: [&str; 3] = ["pem", "der", "pem_bundle"];
 const DEFAULT_MIN_SECONDS: i64 = 604_800;
 /// Inputs that go in the path or only steer this provider.
 const NOT_IN_BODY: [&str; 7] = [
@@ -227,10 +226,6 @@ impl Resource<ProviderConfig> for SecretBackendSign {
         mut inputs: Self::Inputs,
         failures: &mut Failures,
     ) -> Self::Inputs {
-        check_backend_path(&inputs.backend, "backend", failures);
-        if let Value::Known(b) = &mut inputs.backend {
-            *b = clean_path(b);
-        }
         if let Value::Known(n) = &inputs.name
             && (n.is_empty() || n.contains('/'))
         {
@@ -242,13 +237,16 @@ impl Resource<ProviderConfig> for SecretBackendSign {
             crate::pki::validate_csr_pem,
             failures,
         );
-        if let Value::Known(cn) = &inputs.common_name
-            && cn.trim().is_empty()
-        {
-            failures.at("commonName", "must not be empty");
-        }
-        check_duration(inputs.ttl.as_ref(), "ttl", failures);
-        check_choice(inputs.format.as_ref(), "format", &FORMATS, failures);
+        check_issue_fields(
+            IssueFields {
+                backend: &mut inputs.backend,
+                common_name: &inputs.common_name,
+                ttl: inputs.ttl.as_ref(),
+                format: inputs.format.as_ref(),
+                private_key_format: None,
+            },
+            failures,
+        );
         if let Some(Value::Known(m)) = inputs.min_seconds_remaining
             && m < 0
         {
@@ -319,17 +317,11 @@ impl Resource<ProviderConfig> for SecretBackendSign {
             });
         }
         let request = sign_request(&inputs)?;
-        let vault = ctx.config().vault().await?;
-        let answer = vault.send(ctx, &request).await?.unwrap_or_default();
-        let data = answer.get("data").cloned().unwrap_or_default();
-        let outputs = outputs_from(inputs, &data, now_unix(ctx.now()));
-        let serial = outputs.serial_number.known().cloned().unwrap_or_default();
-        if serial.is_empty() {
-            return Err(ResourceError::backend(
-                request.describe(),
-                "Vault returned no serial_number",
-            ));
-        }
+        let now = now_unix(ctx.now());
+        let (outputs, serial) = issue(ctx, &request, "serial_number", |data| {
+            outputs_from(inputs, data, now)
+        })
+        .await?;
         let backend = outputs.inputs.backend.known().cloned().unwrap_or_default();
         Ok(Created {
             id: format!("{}/cert/{serial}", clean_path(&backend)),
@@ -350,20 +342,7 @@ impl Resource<ProviderConfig> for SecretBackendSign {
                 "a signed certificate cannot be imported: Vault does not keep the parameters it was signed with".into(),
             ));
         };
-        let vault = ctx.config().vault().await?;
-        let live = match vault
-            .send(
-                ctx,
-                &VaultRequest::get(id.clone()).in_namespace(known_str(&inputs.namespace)),
-            )
-            .await
-        {
-            Ok(Some(body)) => body.get("data").cloned().unwrap_or_default(),
-            Ok(None) => return Ok(ReadOutcome::Gone),
-            Err(e) if gone(&e) => return Ok(ReadOutcome::Gone),
-            Err(e) => return Err(e.into()),
-        };
-        if text(&live, "certificate").is_none_or(|c| c.is_empty()) {
+        if !certificate_known(ctx, &id, known_str(&inputs.namespace)).await? {
             return Ok(ReadOutcome::Gone);
         }
         if let Value::Known(expiration) = outputs.expiration {
