@@ -2,7 +2,7 @@
 //! tags, address prefixes, and names generated from the logical name.
 
 use crate::codec::PropertyPath;
-use crate::typed::{Failures, Value};
+use crate::typed::{CheckCtx, Failures, Value};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 
@@ -118,6 +118,20 @@ impl NameRule {
     }
 
     /// Report a known name that breaks the rule at `path`.
+    /// A resource's own name: the given one, else the one of the last run, else one generated
+    /// from the logical name (as azure-native does); then checked against the rule at `key`.
+    pub fn own_name<I>(
+        &self,
+        slot: &mut Option<Value<String>>,
+        old: Option<&Option<Value<String>>>,
+        key: &str,
+        ctx: &CheckCtx<'_, I>,
+        failures: &mut Failures,
+    ) {
+        name_or_generate(slot, old, self, ctx.name, ctx.random_seed);
+        self.check(slot.as_ref(), PropertyPath::root().key(key), failures);
+    }
+
     pub fn check(&self, name: Option<&Value<String>>, path: PropertyPath, failures: &mut Failures) {
         if let Some(Value::Known(name)) = name
             && let Some(reason) = self.violation(name)

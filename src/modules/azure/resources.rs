@@ -3,8 +3,7 @@
 use super::arm::{
     ArmResource, Location, TagWrite, known_tags, live_location, live_tags, prune, text,
 };
-use super::names::{self, ArmId, check_location, check_tags, name_or_generate};
-use crate::codec::PropertyPath;
+use super::names::{self, ArmId, check_location, check_tags};
 use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Failures, Value};
 use schemars::JsonSchema;
@@ -74,16 +73,11 @@ impl ArmResource for ResourceGroup {
         mut inputs: Self::Inputs,
         failures: &mut Failures,
     ) -> Self::Inputs {
-        name_or_generate(
+        names::RESOURCE_GROUP.own_name(
             &mut inputs.resource_group_name,
             ctx.olds.map(|o| &o.resource_group_name),
-            &names::RESOURCE_GROUP,
-            ctx.name,
-            ctx.random_seed,
-        );
-        names::RESOURCE_GROUP.check(
-            inputs.resource_group_name.as_ref(),
-            PropertyPath::root().key("resourceGroupName"),
+            "resourceGroupName",
+            ctx,
             failures,
         );
         check_location(inputs.location.as_ref(), true, failures);

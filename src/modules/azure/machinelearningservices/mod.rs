@@ -5,9 +5,7 @@ use super::arm::{
     ArmResource, Location, TagWrite, known, known_tags, live_location, live_tags, out, prune, text,
 };
 use super::client::{ArmClient, ArmError, ArmRequest};
-use super::names::{
-    self, ArmId, check_choice, check_id_of_type, check_location, check_tags, name_or_generate,
-};
+use super::names::{self, ArmId, check_choice, check_id_of_type, check_location, check_tags};
 use crate::codec::PropertyPath;
 use crate::modules::Ctx;
 use crate::typed::replace_on_changes;

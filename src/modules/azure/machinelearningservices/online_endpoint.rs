@@ -171,16 +171,11 @@ impl ArmResource for OnlineEndpoint {
             PropertyPath::root().key("workspaceName"),
             failures,
         );
-        name_or_generate(
+        names::ONLINE_ENDPOINT.own_name(
             &mut inputs.endpoint_name,
             ctx.olds.map(|o| &o.endpoint_name),
-            &names::ONLINE_ENDPOINT,
-            ctx.name,
-            ctx.random_seed,
-        );
-        names::ONLINE_ENDPOINT.check(
-            inputs.endpoint_name.as_ref(),
-            PropertyPath::root().key("endpointName"),
+            "endpointName",
+            ctx,
             failures,
         );
         check_location(inputs.location.as_ref(), false, failures);

@@ -126,16 +126,11 @@ impl ArmResource for Workspace {
             PropertyPath::root().key("resourceGroupName"),
             failures,
         );
-        name_or_generate(
+        names::WORKSPACE.own_name(
             &mut inputs.workspace_name,
             ctx.olds.map(|o| &o.workspace_name),
-            &names::WORKSPACE,
-            ctx.name,
-            ctx.random_seed,
-        );
-        names::WORKSPACE.check(
-            inputs.workspace_name.as_ref(),
-            PropertyPath::root().key("workspaceName"),
+            "workspaceName",
+            ctx,
             failures,
         );
         check_location(inputs.location.as_ref(), false, failures);

@@ -6,7 +6,7 @@ use super::arm::{
 };
 use super::names::{
     self, ArmId, check_choice, check_id_of_type, check_location, check_prefixes, check_tags,
-    cidr_within, name_or_generate,
+    cidr_within,
 };
 use crate::codec::PropertyPath;
 use crate::typed::replace_on_changes;

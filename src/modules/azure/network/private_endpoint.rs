@@ -181,16 +181,11 @@ impl ArmResource for PrivateEndpoint {
         failures: &mut Failures,
     ) -> Self::Inputs {
         check_group(&inputs.resource_group_name, failures);
-        name_or_generate(
+        names::PRIVATE_ENDPOINT.own_name(
             &mut inputs.private_endpoint_name,
             ctx.olds.map(|o| &o.private_endpoint_name),
-            &names::PRIVATE_ENDPOINT,
-            ctx.name,
-            ctx.random_seed,
-        );
-        names::PRIVATE_ENDPOINT.check(
-            inputs.private_endpoint_name.as_ref(),
-            PropertyPath::root().key("privateEndpointName"),
+            "privateEndpointName",
+            ctx,
             failures,
         );
         check_location(inputs.location.as_ref(), false, failures);

@@ -96,16 +96,11 @@ impl ArmResource for Subnet {
             PropertyPath::root().key("virtualNetworkName"),
             failures,
         );
-        name_or_generate(
+        names::SUBNET.own_name(
             &mut inputs.subnet_name,
             ctx.olds.map(|o| &o.subnet_name),
-            &names::SUBNET,
-            ctx.name,
-            ctx.random_seed,
-        );
-        names::SUBNET.check(
-            inputs.subnet_name.as_ref(),
-            PropertyPath::root().key("subnetName"),
+            "subnetName",
+            ctx,
             failures,
         );
         if inputs.address_prefix.is_none() && inputs.address_prefixes.is_none() {

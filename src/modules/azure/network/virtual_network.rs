@@ -65,16 +65,11 @@ impl ArmResource for VirtualNetwork {
         failures: &mut Failures,
     ) -> Self::Inputs {
         check_group(&inputs.resource_group_name, failures);
-        name_or_generate(
+        names::VIRTUAL_NETWORK.own_name(
             &mut inputs.virtual_network_name,
             ctx.olds.map(|o| &o.virtual_network_name),
-            &names::VIRTUAL_NETWORK,
-            ctx.name,
-            ctx.random_seed,
-        );
-        names::VIRTUAL_NETWORK.check(
-            inputs.virtual_network_name.as_ref(),
-            PropertyPath::root().key("virtualNetworkName"),
+            "virtualNetworkName",
+            ctx,
             failures,
         );
         check_location(inputs.location.as_ref(), false, failures);
