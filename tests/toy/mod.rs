@@ -1,0 +1,272 @@
+//! The toy provider: a second, tiny package ("toy", one resource and one function, its own
+//! configuration type) built on the same core as zerotrust. The gRPC tests drive it in process;
+//! `toy-provider` (the example built from `tests/toy/serve.rs`) serves it as a plugin binary, with
+//! the defects named in `TOY_DEFECTS` switched on, so the conformance suite can be shown to catch
+//! each one. Nothing here comes from zerotrust's modules.
+
+#![allow(dead_code)]
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use std::collections::HashSet;
+use std::sync::{Mutex, OnceLock};
+use zerotrust::model::schema::{Types, json_schema_of, object_spec};
+use zerotrust::server::service::{ConfigSchema, Provider};
+use zerotrust::server::{Package, Registry};
+use zerotrust::typed::{
+    CheckCtx, Created, Ctx, Failures, Function, ReadOutcome, Resource, ResourceError, Secret,
+    Value, replace_on_changes,
+};
+
+pub mod defects;
+use defects::{Defect, on};
+
+/// The toy provider's settings.
+#[derive(Debug, Default, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ToyConfig {
+    /// Put in front of every word.
+    #[serde(default)]
+    prefix: Option<Value<String>>,
+}
+
+/// `toy:index:Word`: a word of `length` letters derived from the resource's URN.
+pub struct Word;
+
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WordInputs {
+    /// How many letters, 1 to 32; a new length makes a new word.
+    #[schemars(transform = replace_on_changes)]
+    length: Value<i64>,
+    /// A free-form label, changed in place.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    label: Option<Value<String>>,
+}
+
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct WordOutputs {
+    /// The requested length.
+    length: Value<i64>,
+    /// The label.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    label: Option<Value<String>>,
+    /// The word, with the configured prefix.
+    word: Value<String>,
+    /// A secret made with the word.
+    password: Value<Secret<String>>,
+}
+
+pub fn make_word(urn: &str, length: i64) -> String {
+    let letters: Vec<char> = urn.chars().filter(char::is_ascii_lowercase).collect();
+    (0..length as usize)
+        .map(|i| {
+            letters
+                .get(i % letters.len().max(1))
+                .copied()
+                .unwrap_or('a')
+        })
+        .collect()
+}
+
+impl Resource<ToyConfig> for Word {
+    type Inputs = WordInputs;
+    type Outputs = WordOutputs;
+    const TOKEN: &'static str = "toy:index:Word";
+    const DESCRIPTION: &'static str = "A word.";
+    const UPDATABLE: bool = true;
+
+    fn check(
+        &self,
+        _ctx: &CheckCtx<'_, WordInputs>,
+        mut inputs: WordInputs,
+        failures: &mut Failures,
+    ) -> WordInputs {
+        if let Value::Known(n) = inputs.length
+            && !(1..=32).contains(&n)
+        {
+            failures.at("length", format!("length {n} is not between 1 and 32"));
+            if on(Defect::CheckFirstFailureOnly) {
+                return inputs;
+            }
+        }
+        if on(Defect::CheckNotIdempotent)
+            && let Some(Value::Known(label)) = &mut inputs.label
+        {
+            label.push('!');
+        }
+        if on(Defect::CheckDropsUnknown) && inputs.length.is_unknown() {
+            inputs.length = Value::Known(5);
+        }
+        if let Some(Value::Known(label)) = &inputs.label
+            && label.is_empty()
+        {
+            failures.at("label", "an empty label; leave it out instead");
+        }
+        inputs
+    }
+
+    async fn create(
+        &self,
+        ctx: &Ctx<ToyConfig>,
+        inputs: WordInputs,
+    ) -> Result<Created<WordOutputs>, ResourceError> {
+        if ctx.preview() {
+            if on(Defect::PreviewNeedsKnown) && inputs.length.is_unknown() {
+                return Err(ResourceError::Internal("length must be known".into()));
+            }
+            return Ok(Created {
+                id: String::new(),
+                outputs: WordOutputs {
+                    length: inputs.length,
+                    label: inputs.label,
+                    word: Value::Unknown,
+                    password: Value::Unknown,
+                },
+            });
+        }
+        let Value::Known(length) = inputs.length else {
+            return Err(ResourceError::Internal(
+                "length unknown outside preview".into(),
+            ));
+        };
+        let prefix = match &ctx.config().prefix {
+            Some(Value::Known(p)) => p.clone(),
+            _ => String::new(),
+        };
+        let word = format!("{prefix}{}", make_word(ctx.urn(), length));
+        if on(Defect::LeakSecretLog) {
+            ctx.info(format!("made the password {word}-{length}!"));
+        }
+        Ok(Created {
+            id: format!("word-{}", ctx.name()),
+            outputs: WordOutputs {
+                length: inputs.length,
+                label: inputs.label,
+                password: Value::Known(Secret::new(format!("{word}-{length}!"))),
+                word: Value::Known(word),
+            },
+        })
+    }
+
+    /// Gone once deleted (the process remembers what it deleted: the toy keeps no backend).
+    async fn read(
+        &self,
+        _ctx: &Ctx<ToyConfig>,
+        id: String,
+        inputs: Option<WordInputs>,
+        outputs: Option<WordOutputs>,
+    ) -> Result<ReadOutcome<WordInputs, WordOutputs>, ResourceError> {
+        if deleted().lock().is_ok_and(|d| d.contains(&id)) {
+            if on(Defect::ReadAfterDeleteError) {
+                return Err(ResourceError::backend(
+                    "read",
+                    format!("{id} does not exist"),
+                ));
+            }
+            return Ok(ReadOutcome::Gone);
+        }
+        match (inputs, outputs) {
+            (Some(inputs), Some(mut outputs)) => {
+                if on(Defect::ReadChanges) {
+                    outputs.label = Some(Value::Known("changed behind your back".into()));
+                }
+                Ok(ReadOutcome::Found {
+                    id,
+                    inputs,
+                    outputs,
+                })
+            }
+            _ => Err(ResourceError::Unsupported(
+                "a word cannot be imported".into(),
+            )),
+        }
+    }
+
+    async fn delete(
+        &self,
+        _ctx: &Ctx<ToyConfig>,
+        id: String,
+        _outputs: WordOutputs,
+    ) -> Result<(), ResourceError> {
+        if let Ok(mut d) = deleted().lock() {
+            d.insert(id);
+        }
+        Ok(())
+    }
+
+    async fn update(
+        &self,
+        _ctx: &Ctx<ToyConfig>,
+        _id: String,
+        olds: WordOutputs,
+        news: WordInputs,
+    ) -> Result<WordOutputs, ResourceError> {
+        Ok(WordOutputs {
+            label: news.label,
+            ..olds
+        })
+    }
+}
+
+/// The ids this process has deleted.
+fn deleted() -> &'static Mutex<HashSet<String>> {
+    static DELETED: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
+    DELETED.get_or_init(Mutex::default)
+}
+
+/// `toy:index:shout`: the text in capitals.
+struct Shout;
+
+#[derive(Deserialize, JsonSchema)]
+struct ShoutArgs {
+    /// What to shout.
+    text: String,
+}
+
+#[derive(Serialize, JsonSchema)]
+struct ShoutResult {
+    /// The text, in capitals.
+    text: String,
+}
+
+impl Function<ToyConfig> for Shout {
+    type Args = ShoutArgs;
+    type Result = ShoutResult;
+    const TOKEN: &'static str = "toy:index:shout";
+    const DESCRIPTION: &'static str = "Shouts.";
+
+    async fn invoke(
+        &self,
+        _ctx: &Ctx<ToyConfig>,
+        args: ShoutArgs,
+    ) -> Result<ShoutResult, ResourceError> {
+        Ok(ShoutResult {
+            text: args.text.to_uppercase(),
+        })
+    }
+}
+
+pub fn toy_package() -> Package {
+    Package {
+        name: "toy",
+        version: "0.0.7",
+        display_name: "Toy",
+        description: "A package that proves the core serves more than one provider.",
+        keywords: &["pulumi", "toy"],
+        license: "Apache-2.0",
+        publisher: "tests",
+        provider_description: "The toy provider.",
+        meta: serde_json::json!({"moduleFormat": "(.*)"}),
+        languages: |_| serde_json::json!({"python": {"packageName": "pulumi_toy"}}),
+    }
+}
+
+pub fn toy_provider() -> Provider<ToyConfig> {
+    let registry = Registry::default().resource(Word).function(Shout);
+    assert!(registry.problems().is_empty(), "{:?}", registry.problems());
+    let mut types = Types::new();
+    let spec = object_spec(&json_schema_of::<ToyConfig>(), "toy", "index", &mut types);
+    Provider::new(toy_package(), registry, ConfigSchema { spec, types })
+}

@@ -1,0 +1,270 @@
+//! `toy-provider` (a Cargo example): the toy package served as a plugin binary, as the engine starts one (port
+//! line on stdout, the engine's address as the last argument, SIGINT to stop). Defects named in
+//! `TOY_DEFECTS` are switched on; those of the wire (schema text, gRPC errors, secret wrappers,
+//! diff answers) are made here, around the core's own service, so the core itself stays correct.
+
+#[path = "mod.rs"]
+mod toy;
+
+use std::io::Write;
+use std::sync::Arc;
+use tonic::{Request, Response, Status};
+use toy::ToyConfig;
+use toy::defects::{Defect, on};
+use zerotrust::codec::{self, PropertyMap, PropertyValue};
+use zerotrust::protocol::pulumirpc as pb;
+use zerotrust::protocol::pulumirpc::resource_provider_server::{
+    ResourceProvider, ResourceProviderServer,
+};
+use zerotrust::server::service::{Provider, incoming};
+
+type Core = Arc<Provider<ToyConfig>>;
+
+/// The core's service with the switched-on wire defects.
+struct Defective(Core);
+
+/// Decode, change and re-encode a property struct.
+fn edit(s: &mut Option<prost_types::Struct>, change: impl FnOnce(&mut PropertyMap)) {
+    if let Ok(mut map) = codec::decode_struct(s.as_ref()) {
+        change(&mut map);
+        *s = Some(codec::encode_map(&map));
+    }
+}
+
+/// Replace every secret wrapper with its plain value.
+fn unwrap_secrets(map: &mut PropertyMap) {
+    for value in map.values_mut() {
+        if let PropertyValue::Secret(inner) = value {
+            *value = (**inner).clone();
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl ResourceProvider for Defective {
+    type ListStream = <Core as ResourceProvider>::ListStream;
+
+    async fn handshake(
+        &self,
+        r: Request<pb::ProviderHandshakeRequest>,
+    ) -> Result<Response<pb::ProviderHandshakeResponse>, Status> {
+        self.0.handshake(r).await
+    }
+
+    async fn parameterize(
+        &self,
+        r: Request<pb::ParameterizeRequest>,
+    ) -> Result<Response<pb::ParameterizeResponse>, Status> {
+        self.0.parameterize(r).await
+    }
+
+    async fn get_schema(
+        &self,
+        r: Request<pb::GetSchemaRequest>,
+    ) -> Result<Response<pb::GetSchemaResponse>, Status> {
+        let mut answer = self.0.get_schema(r).await?;
+        if on(Defect::Undocumented) || on(Defect::Unbindable) {
+            let text = &mut answer.get_mut().schema;
+            let mut schema: serde_json::Value =
+                serde_json::from_str(text).map_err(|e| Status::internal(format!("schema: {e}")))?;
+            let word = &mut schema["resources"]["toy:index:Word"];
+            if on(Defect::Undocumented) {
+                word["inputProperties"]["label"]["description"] = serde_json::json!("");
+                word["properties"]["label"]["description"] = serde_json::json!("");
+            }
+            if on(Defect::Unbindable) {
+                word["properties"]["word"] = serde_json::json!({
+                    "$ref": "#/types/toy:index:Missing",
+                    "description": "The word."
+                });
+            }
+            *text = schema.to_string();
+        }
+        Ok(answer)
+    }
+
+    async fn check_config(
+        &self,
+        r: Request<pb::CheckRequest>,
+    ) -> Result<Response<pb::CheckResponse>, Status> {
+        self.0.check_config(r).await
+    }
+
+    async fn diff_config(
+        &self,
+        r: Request<pb::DiffRequest>,
+    ) -> Result<Response<pb::DiffResponse>, Status> {
+        self.0.diff_config(r).await
+    }
+
+    async fn configure(
+        &self,
+        r: Request<pb::ConfigureRequest>,
+    ) -> Result<Response<pb::ConfigureResponse>, Status> {
+        if on(Defect::ConfigFails) {
+            return Err(Status::internal("the toy provider cannot be configured"));
+        }
+        self.0.configure(r).await
+    }
+
+    async fn invoke(
+        &self,
+        r: Request<pb::InvokeRequest>,
+    ) -> Result<Response<pb::InvokeResponse>, Status> {
+        let mut answer = self.0.invoke(r).await?;
+        if on(Defect::InvokeDropsSecret) {
+            edit(&mut answer.get_mut().r#return, unwrap_secrets);
+        }
+        Ok(answer)
+    }
+
+    async fn call(
+        &self,
+        r: Request<pb::CallRequest>,
+    ) -> Result<Response<pb::CallResponse>, Status> {
+        self.0.call(r).await
+    }
+
+    async fn check(
+        &self,
+        r: Request<pb::CheckRequest>,
+    ) -> Result<Response<pb::CheckResponse>, Status> {
+        let mut answer = self.0.check(r).await?;
+        if on(Defect::CheckGrpcError) && !answer.get_ref().failures.is_empty() {
+            return Err(Status::invalid_argument("the inputs are invalid"));
+        }
+        if on(Defect::CheckDropsSecret) {
+            edit(&mut answer.get_mut().inputs, unwrap_secrets);
+        }
+        Ok(answer)
+    }
+
+    async fn diff(
+        &self,
+        r: Request<pb::DiffRequest>,
+    ) -> Result<Response<pb::DiffResponse>, Status> {
+        let mut answer = self.0.diff(r).await?;
+        let diff = answer.get_mut();
+        if on(Defect::DiffNoise) && diff.diffs.is_empty() {
+            diff.changes = pb::diff_response::DiffChanges::DiffSome as i32;
+            diff.diffs.push("label".into());
+        }
+        if on(Defect::ReplaceUnmarked) && diff.diffs.iter().any(|d| d == "label") {
+            diff.replaces.push("label".into());
+        }
+        Ok(answer)
+    }
+
+    async fn create(
+        &self,
+        r: Request<pb::CreateRequest>,
+    ) -> Result<Response<pb::CreateResponse>, Status> {
+        let mut answer = self.0.create(r).await?;
+        if on(Defect::DropSecretOutput) {
+            edit(&mut answer.get_mut().properties, unwrap_secrets);
+        }
+        if on(Defect::WrongOutputType) {
+            edit(&mut answer.get_mut().properties, |map| {
+                if let Some(PropertyValue::Number(n)) = map.get("length").cloned() {
+                    map.insert("length".into(), PropertyValue::string(n.to_string()));
+                }
+            });
+        }
+        Ok(answer)
+    }
+
+    async fn read(
+        &self,
+        r: Request<pb::ReadRequest>,
+    ) -> Result<Response<pb::ReadResponse>, Status> {
+        self.0.read(r).await
+    }
+
+    async fn list(
+        &self,
+        r: Request<pb::ListRequest>,
+    ) -> Result<Response<Self::ListStream>, Status> {
+        self.0.list(r).await
+    }
+
+    async fn update(
+        &self,
+        r: Request<pb::UpdateRequest>,
+    ) -> Result<Response<pb::UpdateResponse>, Status> {
+        self.0.update(r).await
+    }
+
+    async fn delete(&self, r: Request<pb::DeleteRequest>) -> Result<Response<()>, Status> {
+        self.0.delete(r).await
+    }
+
+    async fn construct(
+        &self,
+        r: Request<pb::ConstructRequest>,
+    ) -> Result<Response<pb::ConstructResponse>, Status> {
+        self.0.construct(r).await
+    }
+
+    async fn cancel(&self, r: Request<()>) -> Result<Response<()>, Status> {
+        self.0.cancel(r).await
+    }
+
+    async fn get_plugin_info(&self, r: Request<()>) -> Result<Response<pb::PluginInfo>, Status> {
+        let mut answer = self.0.get_plugin_info(r).await?;
+        if on(Defect::WrongVersion) {
+            answer.get_mut().version = "9.9.9".into();
+        }
+        Ok(answer)
+    }
+
+    async fn attach(&self, r: Request<pb::PluginAttach>) -> Result<Response<()>, Status> {
+        self.0.attach(r).await
+    }
+
+    async fn get_mapping(
+        &self,
+        r: Request<pb::GetMappingRequest>,
+    ) -> Result<Response<pb::GetMappingResponse>, Status> {
+        self.0.get_mapping(r).await
+    }
+
+    async fn get_mappings(
+        &self,
+        r: Request<pb::GetMappingsRequest>,
+    ) -> Result<Response<pb::GetMappingsResponse>, Status> {
+        self.0.get_mappings(r).await
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let core: Core = Arc::new(toy::toy_provider());
+    // The engine's address is the last argument when it starts us; none in attach mode.
+    if let Some(address) = std::env::args().skip(1).rfind(|a| !a.starts_with('-')) {
+        core.connect_engine(&address);
+    }
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let port = listener.local_addr()?.port();
+    {
+        let mut out = std::io::stdout().lock();
+        if on(Defect::PortNoise) {
+            writeln!(out, "toy provider starting")?;
+        }
+        writeln!(out, "{port}")?;
+        out.flush()?;
+    }
+    let shutdown = async {
+        if on(Defect::IgnoreSigint) {
+            // Swallow SIGINT (the default would end the process) and keep serving.
+            loop {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    tonic::transport::Server::builder()
+        .add_service(ResourceProviderServer::new(Defective(core)))
+        .serve_with_incoming_shutdown(incoming(listener), shutdown)
+        .await?;
+    Ok(())
+}
