@@ -46,10 +46,20 @@ pub enum Defect {
     LeakSecretLog,
     /// Invoke returns a secret argument's result in plain text.
     InvokeDropsSecret,
+    /// Handshake fails.
+    HandshakeFails,
+    /// Create fails.
+    CreateFails,
+    /// Update fails.
+    UpdateFails,
+    /// Delete fails.
+    DeleteFails,
+    /// Invoke fails.
+    InvokeFails,
 }
 
 impl Defect {
-    pub const ALL: [(Defect, &'static str); 20] = [
+    pub const ALL: [(Defect, &'static str); 25] = [
         (Defect::PortNoise, "port_noise"),
         (Defect::IgnoreSigint, "ignore_sigint"),
         (Defect::WrongVersion, "wrong_version"),
@@ -70,6 +80,11 @@ impl Defect {
         (Defect::ReadAfterDeleteError, "read_after_delete_error"),
         (Defect::LeakSecretLog, "leak_secret_log"),
         (Defect::InvokeDropsSecret, "invoke_drops_secret"),
+        (Defect::HandshakeFails, "handshake_fails"),
+        (Defect::CreateFails, "create_fails"),
+        (Defect::UpdateFails, "update_fails"),
+        (Defect::DeleteFails, "delete_fails"),
+        (Defect::InvokeFails, "invoke_fails"),
     ];
 }
 

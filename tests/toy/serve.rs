@@ -48,6 +48,9 @@ impl ResourceProvider for Defective {
         &self,
         r: Request<pb::ProviderHandshakeRequest>,
     ) -> Result<Response<pb::ProviderHandshakeResponse>, Status> {
+        if on(Defect::HandshakeFails) {
+            return Err(Status::internal("the toy provider refuses to shake hands"));
+        }
         self.0.handshake(r).await
     }
 
@@ -111,6 +114,9 @@ impl ResourceProvider for Defective {
         &self,
         r: Request<pb::InvokeRequest>,
     ) -> Result<Response<pb::InvokeResponse>, Status> {
+        if on(Defect::InvokeFails) {
+            return Err(Status::internal("the toy provider cannot invoke"));
+        }
         let mut answer = self.0.invoke(r).await?;
         if on(Defect::InvokeDropsSecret) {
             edit(&mut answer.get_mut().r#return, unwrap_secrets);
@@ -159,6 +165,9 @@ impl ResourceProvider for Defective {
         &self,
         r: Request<pb::CreateRequest>,
     ) -> Result<Response<pb::CreateResponse>, Status> {
+        if on(Defect::CreateFails) {
+            return Err(Status::internal("the toy provider cannot create"));
+        }
         let mut answer = self.0.create(r).await?;
         if on(Defect::DropSecretOutput) {
             edit(&mut answer.get_mut().properties, unwrap_secrets);
@@ -191,10 +200,16 @@ impl ResourceProvider for Defective {
         &self,
         r: Request<pb::UpdateRequest>,
     ) -> Result<Response<pb::UpdateResponse>, Status> {
+        if on(Defect::UpdateFails) {
+            return Err(Status::internal("the toy provider cannot update"));
+        }
         self.0.update(r).await
     }
 
     async fn delete(&self, r: Request<pb::DeleteRequest>) -> Result<Response<()>, Status> {
+        if on(Defect::DeleteFails) {
+            return Err(Status::internal("the toy provider cannot delete"));
+        }
         self.0.delete(r).await
     }
 
