@@ -500,13 +500,10 @@ impl<C: Send + Sync + 'static, F: Function<C>> DynFunction<C> for TypedFunction<
                 return Ok(Err(failures.into_vec()));
             }
             let result = self.inner.invoke(ctx, typed).await?;
-            // Invoke results carry no secret wrappers; the schema marks secret outputs and the
-            // SDK wraps them on its side.
-            let map = encode(&result, &SecretPaths::new())?
-                .into_iter()
-                .map(|(k, v)| (k, v.unsecret()))
-                .collect();
-            Ok(Ok(map))
+            // Secret results stay wrapped: neither the engine nor the SDKs mark function results
+            // secret from the schema (they do so only for resource outputs), so a result that
+            // drops its wrapper reaches the program, and its stack outputs, in plain text.
+            Ok(Ok(encode(&result, &SecretPaths::new())?))
         })
     }
 }

@@ -42,12 +42,21 @@ export interface GetCertificateResult {
      * in the order given.
      */
     readonly certificates: outputs.tls.GetCertificateCertificate[];
+    /**
+     * The `content` argument, as given.
+     */
     readonly content?: string;
     /**
      * Unique identifier: the SHA-1 of the chain's certificates.
      */
     readonly id: string;
+    /**
+     * The `url` argument, as given.
+     */
     readonly url?: string;
+    /**
+     * The `verifyChain` argument, as given.
+     */
     readonly verifyChain?: boolean;
 }
 /**

@@ -159,10 +159,13 @@ pub struct GetCertificateResult {
     pub certificates: Vec<GetCertificateCertificate>,
     /// Unique identifier: the SHA-1 of the chain's certificates.
     pub id: String,
+    /// The `content` argument, as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub content: Option<String>,
+    /// The `url` argument, as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// The `verifyChain` argument, as given.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verify_chain: Option<bool>,
 }

@@ -37,11 +37,14 @@ type GetCertificateResult struct {
 	// The certificates: for `url`, the peer's chain root first (as pulumi-tls); for `content`,
 	// in the order given.
 	Certificates []GetCertificateCertificate `pulumi:"certificates"`
-	Content      *string                     `pulumi:"content"`
+	// The `content` argument, as given.
+	Content *string `pulumi:"content"`
 	// Unique identifier: the SHA-1 of the chain's certificates.
-	Id          string  `pulumi:"id"`
-	Url         *string `pulumi:"url"`
-	VerifyChain *bool   `pulumi:"verifyChain"`
+	Id string `pulumi:"id"`
+	// The `url` argument, as given.
+	Url *string `pulumi:"url"`
+	// The `verifyChain` argument, as given.
+	VerifyChain *bool `pulumi:"verifyChain"`
 }
 
 func GetCertificateOutput(ctx *pulumi.Context, args GetCertificateOutputArgs, opts ...pulumi.InvokeOption) GetCertificateResultOutput {
@@ -84,6 +87,7 @@ func (o GetCertificateResultOutput) Certificates() GetCertificateCertificateArra
 	return o.ApplyT(func(v GetCertificateResult) []GetCertificateCertificate { return v.Certificates }).(GetCertificateCertificateArrayOutput)
 }
 
+// The `content` argument, as given.
 func (o GetCertificateResultOutput) Content() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v GetCertificateResult) *string { return v.Content }).(pulumi.StringPtrOutput)
 }
@@ -93,10 +97,12 @@ func (o GetCertificateResultOutput) Id() pulumi.StringOutput {
 	return o.ApplyT(func(v GetCertificateResult) string { return v.Id }).(pulumi.StringOutput)
 }
 
+// The `url` argument, as given.
 func (o GetCertificateResultOutput) Url() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v GetCertificateResult) *string { return v.Url }).(pulumi.StringPtrOutput)
 }
 
+// The `verifyChain` argument, as given.
 func (o GetCertificateResultOutput) VerifyChain() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v GetCertificateResult) *bool { return v.VerifyChain }).(pulumi.BoolPtrOutput)
 }

@@ -53,6 +53,9 @@ class GetCertificateResult:
     @_builtins.property
     @pulumi.getter
     def content(self) -> Optional[_builtins.str]:
+        """
+        The `content` argument, as given.
+        """
         return pulumi.get(self, "content")
 
     @_builtins.property
@@ -66,11 +69,17 @@ class GetCertificateResult:
     @_builtins.property
     @pulumi.getter
     def url(self) -> Optional[_builtins.str]:
+        """
+        The `url` argument, as given.
+        """
         return pulumi.get(self, "url")
 
     @_builtins.property
     @pulumi.getter(name="verifyChain")
     def verify_chain(self) -> Optional[_builtins.bool]:
+        """
+        The `verifyChain` argument, as given.
+        """
         return pulumi.get(self, "verify_chain")
 
 
