@@ -18,6 +18,8 @@ pub enum Defect {
     Unbindable,
     /// Configure fails.
     ConfigFails,
+    /// Check refuses valid inputs.
+    CheckRejectsValid,
     /// Check appends to the label every time it runs.
     CheckNotIdempotent,
     /// Check returns a secret input as plain text.
@@ -59,13 +61,14 @@ pub enum Defect {
 }
 
 impl Defect {
-    pub const ALL: [(Defect, &'static str); 25] = [
+    pub const ALL: [(Defect, &'static str); 26] = [
         (Defect::PortNoise, "port_noise"),
         (Defect::IgnoreSigint, "ignore_sigint"),
         (Defect::WrongVersion, "wrong_version"),
         (Defect::Undocumented, "undocumented"),
         (Defect::Unbindable, "unbindable"),
         (Defect::ConfigFails, "config_fails"),
+        (Defect::CheckRejectsValid, "check_rejects_valid"),
         (Defect::CheckNotIdempotent, "check_not_idempotent"),
         (Defect::CheckDropsSecret, "check_drops_secret"),
         (Defect::CheckDropsUnknown, "check_drops_unknown"),

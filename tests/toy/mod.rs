@@ -91,6 +91,9 @@ impl Resource<ToyConfig> for Word {
                 return inputs;
             }
         }
+        if on(Defect::CheckRejectsValid) {
+            failures.at("length", "no length is good enough");
+        }
         if on(Defect::CheckNotIdempotent)
             && let Some(Value::Known(label)) = &mut inputs.label
         {
@@ -229,6 +232,8 @@ struct ShoutArgs {
 struct ShoutResult {
     /// The text, in capitals.
     text: String,
+    /// The text as given, kept secret.
+    echo: Secret<String>,
 }
 
 impl Function<ToyConfig> for Shout {
@@ -244,6 +249,7 @@ impl Function<ToyConfig> for Shout {
     ) -> Result<ShoutResult, ResourceError> {
         Ok(ShoutResult {
             text: args.text.to_uppercase(),
+            echo: Secret::new(args.text),
         })
     }
 }

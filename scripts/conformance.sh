@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# The provider-protocol conformance suite (conformance/README.md).
+#
+#   bash scripts/conformance.sh                 run it against zerotrust with every fixture in
+#                                               conformance/fixtures/zerotrust-*.json
+#   bash scripts/conformance.sh --runner        only build the runner; print its path
+#   bash scripts/conformance.sh -- ARGS...      run the runner with ARGS (any provider)
+#
+# The runner is a Go program on the engine's own plugin client (pkg/v3 at the CLI's version),
+# built once into the tools cache and rebuilt when its sources or pins change.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+runner_dir="$ZT_TOOLS_CACHE/conformance"
+runner="$runner_dir/provider-conformance"
+
+build_runner() {
+  local module="$ZT_ROOT/tools/pulumi" stamp
+  stamp="$(cat "$module/go.mod" "$module/go.sum" "$module"/conformance/*.go | sha256sum | cut -d' ' -f1) $(go env GOVERSION)"
+  if [[ -x "$runner" && "$(cat "$runner.stamp" 2>/dev/null)" == "$stamp" ]]; then
+    return
+  fi
+  mkdir -p "$runner_dir"
+  log "building the conformance runner"
+  (cd "$module" && go build -trimpath -o "$runner.tmp" ./conformance)
+  mv -f "$runner.tmp" "$runner"
+  echo "$stamp" > "$runner.stamp"
+}
+
+build_runner
+case "${1:-}" in
+  --runner)
+    echo "$runner"
+    exit 0
+    ;;
+  --)
+    shift
+    exec "$runner" "$@"
+    ;;
+esac
+
+(cd "$ZT_ROOT" && cargo build --quiet --bin pulumi-resource-zerotrust)
+provider="$ZT_ROOT/target/debug/pulumi-resource-zerotrust"
+status=0
+for fixtures in "$ZT_ROOT"/conformance/fixtures/zerotrust-*.json; do
+  name="$(basename "$fixtures" .json)"
+  log "conformance: zerotrust with $name"
+  "$runner" --provider "$provider" --fixtures "$fixtures" --schema "$ZT_ROOT/schema.json" \
+    --json "$ZT_CACHE/conformance-$name.json" "$@" || status=1
+done
+exit "$status"

@@ -1,0 +1,104 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/pulumi/pulumi/pkg/v3/codegen/schema"
+	"github.com/pulumi/pulumi/sdk/v3/go/property"
+)
+
+func TestStrictPortAcceptsOnlyADecimalPort(t *testing.T) {
+	for line, ok := range map[string]bool{
+		"12345": true, "12345\r": true, "": false, " 123": false, "banner": false, "0": false, "70000": false,
+	} {
+		if _, err := strictPort(line); (err == nil) != ok {
+			t.Errorf("strictPort(%q): err %v, want ok=%v", line, err, ok)
+		}
+	}
+}
+
+func TestFixtureOrderAndDirectives(t *testing.T) {
+	f, problems, err := parseFixtures([]byte(`{
+	  "resources": {
+	    "p:m:B": {"inputs": {"x": {"$secret": "hidden value"}}},
+	    "p:m:A": {"inputs": {"y": {"$ref": "p:m:B.out.inner"}}, "invalid": [{"inputs": {"x": null}, "path": "x"}]}
+	  }}`))
+	if err != nil || len(problems) > 0 {
+		t.Fatal(err, problems)
+	}
+	if f.Resources[0].Type != "p:m:B" || f.Resources[1].Type != "p:m:A" {
+		t.Fatalf("order lost: %s, %s", f.Resources[0].Type, f.Resources[1].Type)
+	}
+	if got := f.Resources[1].Invalid[0].Paths; len(got) != 1 || got[0] != "x" {
+		t.Fatalf("paths %v", got)
+	}
+	r := &resolver{outputs: map[string]property.Map{}}
+	if _, err := r.object(f.Resources[1].Inputs); err == nil {
+		t.Fatal("a $ref to a resource not created resolved")
+	}
+	x, err := r.object(f.Resources[0].Inputs)
+	if err != nil || !x.Get("x").Secret() {
+		t.Fatal("$secret lost", err)
+	}
+	r.outputs["p:m:B"] = property.NewMap(map[string]property.Value{
+		"out": property.New(map[string]property.Value{"inner": property.New("v")}).WithSecret(true),
+	})
+	y, err := r.object(f.Resources[1].Inputs)
+	if err != nil || !y.Get("y").Secret() || y.Get("y").AsString() != "v" {
+		t.Fatalf("nested $ref into a secret output: %v %v", y.Get("y"), err)
+	}
+	if len(overlay(f.Resources[0].Inputs, map[string]any{"x": nil})) != 0 {
+		t.Fatal("null did not remove the key")
+	}
+	if _, _, err := parseFixtures([]byte(`{"resources": {"p:m:A": {"inputz": {}}}}`)); err != nil {
+		t.Fatal("a misspelt key should be a problem, not a fatal error")
+	}
+}
+
+func TestRootKey(t *testing.T) {
+	for path, want := range map[string]string{
+		"a": "a", "subject.commonName": "subject", "dnsNames[0]": "dnsNames", `["a.b"].c`: "a.b",
+	} {
+		if got := rootKey(path); got != want {
+			t.Errorf("rootKey(%q) = %q, want %q", path, got, want)
+		}
+	}
+}
+
+func TestNeedlesSplitPEMBodiesButNotArmour(t *testing.T) {
+	pem := "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIB0123456789abcdefghij\n-----END EC PRIVATE KEY-----\n"
+	got := needles(pem)
+	if len(got) != 2 || got[1] != "MHcCAQEEIB0123456789abcdefghij" {
+		t.Fatalf("needles: %q", got)
+	}
+}
+
+func TestTypeCheckerKinds(t *testing.T) {
+	spec := &schema.PackageSpec{Types: map[string]schema.ComplexTypeSpec{
+		"p:m:T": {ObjectTypeSpec: schema.ObjectTypeSpec{Type: "object", Properties: map[string]schema.PropertySpec{
+			"n": {TypeSpec: schema.TypeSpec{Type: "integer"}},
+		}}},
+	}}
+	props := map[string]schema.PropertySpec{
+		"s":   {TypeSpec: schema.TypeSpec{Type: "string"}},
+		"l":   {TypeSpec: schema.TypeSpec{Type: "array", Items: &schema.TypeSpec{Type: "boolean"}}},
+		"obj": {TypeSpec: schema.TypeSpec{Ref: "#/types/p:m:T"}},
+	}
+	var problems []string
+	typeChecker{spec}.props("", property.NewMap(map[string]property.Value{
+		"s":     property.New("x").WithSecret(true),
+		"l":     property.New([]property.Value{property.New(true), property.New("no")}),
+		"obj":   property.New(map[string]property.Value{"n": property.New(1.5)}),
+		"extra": property.New(1.0),
+	}), props, &problems)
+	joined := strings.Join(problems, "; ")
+	for _, want := range []string{"l[1] is string", "obj.n is 1.5", "extra is not declared"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("missing %q in %q", want, joined)
+		}
+	}
+	if len(problems) != 3 {
+		t.Errorf("problems: %q", problems)
+	}
+}
