@@ -42,10 +42,23 @@ esac
 (cd "$ZT_ROOT" && cargo build --quiet --bin pulumi-resource-zerotrust)
 provider="$ZT_ROOT/target/debug/pulumi-resource-zerotrust"
 status=0
+# A module's fixture runs against the same local server as its end-to-end tests, started (or
+# reused) here; the provider finds it through the environment, as a user's program would.
+backend_env() {
+  case "$1" in
+    zerotrust-kubernetes)
+      bash "$ZT_ROOT/scripts/kube-up.sh" >&2
+      source "$ZT_ROOT/tools/k8s/kube-env.sh"
+      source "$ZT_KUBE_DIR/env"
+      ;;
+  esac
+}
+
 for fixtures in "$ZT_ROOT"/conformance/fixtures/zerotrust-*.json; do
   name="$(basename "$fixtures" .json)"
   log "conformance: zerotrust with $name"
-  "$runner" --provider "$provider" --fixtures "$fixtures" --schema "$ZT_ROOT/schema.json" \
-    --json "$ZT_CACHE/conformance-$name.json" "$@" || status=1
+  ( backend_env "$name"
+    "$runner" --provider "$provider" --fixtures "$fixtures" --schema "$ZT_ROOT/schema.json" \
+      --json "$ZT_CACHE/conformance-$name.json" "$@" ) || status=1
 done
 exit "$status"
