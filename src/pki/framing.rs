@@ -70,6 +70,15 @@ pub fn single_block(pem_text: &str, label: &str, aliases: &[&str]) -> Result<Vec
     }
 }
 
+/// Whether two PEM texts hold the same blocks (framing, line length and text around them aside).
+/// Texts that do not parse are the same only when equal.
+pub fn same_blocks(a: &str, b: &str) -> bool {
+    match (normalize(a), normalize(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
 /// Re-encodes every PEM block in canonical form (64-column base64, LF line ends, one trailing
 /// newline, no text between blocks, headers dropped) so two spellings of the same PEM compare
 /// equal.
@@ -99,6 +108,17 @@ pub fn bundle(parts: &[&str]) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn same_blocks_ignores_framing_but_not_content() {
+        let one = encode("CERTIFICATE", &[1, 2, 3]);
+        let crlf = one.replace('\n', "\r\n");
+        assert!(same_blocks(&one, one.trim_end()));
+        assert!(same_blocks(&one, &format!("text before\n{crlf}")));
+        assert!(!same_blocks(&one, &encode("CERTIFICATE", &[1, 2, 4])));
+        assert!(!same_blocks("not pem", "not pem either"));
+        assert!(same_blocks("not pem", "not pem"));
+    }
+
     use super::*;
 
     #[test]

@@ -130,12 +130,14 @@ impl VaultError {
     }
 
     /// Whether the path (or the mount under it) does not exist. Vault answers a path under no
-    /// mount with 404 "no handler for route"; some versions answer a missing issuer with 400 or
-    /// 500 "unable to find".
+    /// mount with 404 "no handler for route", a mount's own path with 400 "No secret engine
+    /// mount at ...", and (some versions) a missing issuer with 400 or 500 "unable to find".
     pub fn is_gone(&self) -> bool {
+        let message = self.message.to_ascii_lowercase();
         self.is_not_found()
-            || self.message.contains("no handler")
-            || self.message.contains("unable to find")
+            || ["no handler", "unable to find", "no secret engine mount"]
+                .iter()
+                .any(|m| message.contains(m))
     }
 
     /// The cause as users see it.

@@ -287,7 +287,6 @@ impl Resource<ProviderConfig> for Mount {
         let vault = ctx.config().vault().await?;
         let namespace = inputs.as_ref().and_then(namespace_of).map(str::to_string);
         let path = clean_path(&id);
-        // Vault answers 400 (not 404) for a path with no mount.
         let live = match vault
             .send(
                 ctx,
@@ -297,12 +296,7 @@ impl Resource<ProviderConfig> for Mount {
         {
             Ok(Some(body)) => body.get("data").cloned().unwrap_or(body),
             Ok(None) => return Ok(ReadOutcome::Gone),
-            Err(e)
-                if e.is_not_found()
-                    || (e.status == Some(400) && e.message.contains("no secret engine mount")) =>
-            {
-                return Ok(ReadOutcome::Gone);
-            }
+            Err(e) if e.is_gone() => return Ok(ReadOutcome::Gone),
             Err(e) => return Err(e.into()),
         };
         let found = inputs_from_live(&path, &live, inputs.as_ref());

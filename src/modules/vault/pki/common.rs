@@ -67,8 +67,8 @@ pub async fn issue<O>(
     Ok((outputs(&data), made))
 }
 
-/// Whether the certificate at `path` (a `<mount>/cert/<serial>` id) is still known to Vault:
-/// it goes with its mount, or when tidied after expiry.
+/// Whether the certificate at `path` (a `<mount>/cert/<serial>` id) is still valid in Vault: it
+/// goes with its mount, when tidied after expiry, or when revoked (as `revoke` does on destroy).
 pub async fn certificate_known(
     ctx: &Ctx,
     path: &str,
@@ -78,9 +78,10 @@ pub async fn certificate_known(
     let live = vault
         .read(ctx, &VaultRequest::get(path).in_namespace(namespace))
         .await?;
-    Ok(live
-        .and_then(|l| text(&l, "certificate"))
-        .is_some_and(|c| !c.is_empty()))
+    Ok(live.is_some_and(|l| {
+        text(&l, "certificate").is_some_and(|c| !c.is_empty())
+            && l.get("revocation_time").and_then(Json::as_i64).unwrap_or(0) == 0
+    }))
 }
 
 /// The request that reads a mount's configuration.

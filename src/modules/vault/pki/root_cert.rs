@@ -280,7 +280,14 @@ impl Resource<ProviderConfig> for SecretBackendRootCert {
         let Some(live) = vault.read(ctx, &request).await? else {
             return Ok(ReadOutcome::Gone);
         };
-        if let Some(cert) = text(&live, "certificate") {
+        // Vault's issuer answer frames the same certificate its generate answer did, give or
+        // take a newline: only a different certificate is news.
+        if let Some(cert) = text(&live, "certificate")
+            && !outputs
+                .certificate
+                .known()
+                .is_some_and(|recorded| crate::pki::framing::same_blocks(recorded, &cert))
+        {
             outputs.certificate = Value::Known(cert);
         }
         Ok(ReadOutcome::Found {
