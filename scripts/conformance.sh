@@ -51,6 +51,14 @@ backend_env() {
       source "$ZT_ROOT/tools/k8s/kube-env.sh"
       source "$ZT_KUBE_DIR/env"
       ;;
+    zerotrust-vault)
+      bash "$ZT_ROOT/scripts/bao-up.sh" >&2
+      source "${ZT_BAO_DIR:-$ZT_CACHE/bao}/env"
+      ;;
+    zerotrust-aws)
+      bash "$ZT_ROOT/scripts/moto-up.sh" >&2
+      source "${ZT_MOTO_DIR:-$ZT_CACHE/moto}/env"
+      ;;
   esac
 }
 
