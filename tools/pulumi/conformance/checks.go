@@ -236,6 +236,16 @@ func (r *runner) diff(st *resourceState, news property.Map) (plugin.DiffResponse
 
 // checkedNews resolves fixture inputs and runs them through Check as an
 // update of the created resource would (olds, old outputs, no unknowns).
+// checkedDiff re-Checks raw inputs as an update would, then diffs them against st's state.
+func (r *runner) checkedDiff(st *resourceState, raw map[string]any) (property.Map, plugin.DiffResponse, error) {
+	news, err := r.checkedNews(st, raw)
+	if err != nil {
+		return news, plugin.DiffResponse{}, err
+	}
+	d, err := r.diff(st, news)
+	return news, d, err
+}
+
 func (r *runner) checkedNews(st *resourceState, raw map[string]any) (property.Map, error) {
 	news, err := r.res.object(raw)
 	if err != nil {
@@ -550,12 +560,7 @@ func engineSeesChange(d plugin.DiffResult, oldInputs, newInputs property.Map) (c
 func (r *runner) diffIdentical(st *resourceState) {
 	const check = "diff.identical"
 	subj := st.fx.Type
-	news, err := r.checkedNews(st, st.fx.Inputs)
-	if err != nil {
-		r.rep.fail(check, subj, err.Error())
-		return
-	}
-	d, err := r.diff(st, news)
+	news, d, err := r.checkedDiff(st, st.fx.Inputs)
 	if err != nil {
 		r.rep.fail(check, subj, err.Error())
 		return
@@ -639,12 +644,7 @@ func (r *runner) diffReplaces(st *resourceState, rs schema.ResourceSpec, hasSpec
 	tested := map[string]bool{}
 	for _, k := range sortedKeys(st.fx.Replace) {
 		tested[k] = true
-		news, err := r.checkedNews(st, overlay(st.fx.Inputs, map[string]any{k: st.fx.Replace[k]}))
-		if err != nil {
-			problems = append(problems, k+": "+err.Error())
-			continue
-		}
-		d, err := r.diff(st, news)
+		news, d, err := r.checkedDiff(st, overlay(st.fx.Inputs, map[string]any{k: st.fx.Replace[k]}))
 		if err != nil {
 			problems = append(problems, k+": "+err.Error())
 			continue
@@ -700,12 +700,7 @@ func (r *runner) diffUpdate(st *resourceState) {
 		r.rep.na(check, subj, "the fixture has no update")
 		return
 	}
-	news, err := r.checkedNews(st, overlay(st.fx.Inputs, st.fx.Update))
-	if err != nil {
-		r.rep.fail(check, subj, err.Error())
-		return
-	}
-	d, err := r.diff(st, news)
+	news, d, err := r.checkedDiff(st, overlay(st.fx.Inputs, st.fx.Update))
 	if err != nil {
 		r.rep.fail(check, subj, err.Error())
 		return
