@@ -22,6 +22,8 @@ DEFECT_CHECKS = {
     "unbindable": "schema.binds",
     "undocumented": "schema.documented",
     "config_fails": "config.check_configure",
+    "config_rejects_unknown": "config.unknowns_kept",
+    "diff_config_noise": "config.diff_identical",
     "check_rejects_valid": "check.valid",
     "check_not_idempotent": "check.idempotent",
     "check_drops_secret": "check.secrets_kept",

@@ -18,6 +18,10 @@ pub enum Defect {
     Unbindable,
     /// Configure fails.
     ConfigFails,
+    /// CheckConfig refuses unknown config values.
+    ConfigRejectsUnknown,
+    /// DiffConfig reports a change between identical configurations.
+    DiffConfigNoise,
     /// Check refuses valid inputs.
     CheckRejectsValid,
     /// Check appends to the label every time it runs.
@@ -61,13 +65,15 @@ pub enum Defect {
 }
 
 impl Defect {
-    pub const ALL: [(Defect, &'static str); 26] = [
+    pub const ALL: [(Defect, &'static str); 28] = [
         (Defect::PortNoise, "port_noise"),
         (Defect::IgnoreSigint, "ignore_sigint"),
         (Defect::WrongVersion, "wrong_version"),
         (Defect::Undocumented, "undocumented"),
         (Defect::Unbindable, "unbindable"),
         (Defect::ConfigFails, "config_fails"),
+        (Defect::ConfigRejectsUnknown, "config_rejects_unknown"),
+        (Defect::DiffConfigNoise, "diff_config_noise"),
         (Defect::CheckRejectsValid, "check_rejects_valid"),
         (Defect::CheckNotIdempotent, "check_not_idempotent"),
         (Defect::CheckDropsSecret, "check_drops_secret"),

@@ -90,6 +90,21 @@ impl ResourceProvider for Defective {
         &self,
         r: Request<pb::CheckRequest>,
     ) -> Result<Response<pb::CheckResponse>, Status> {
+        if on(Defect::ConfigRejectsUnknown) {
+            let news = codec::decode_struct(r.get_ref().news.as_ref()).unwrap_or_default();
+            if let Some(key) = news
+                .iter()
+                .find_map(|(k, v)| matches!(v, PropertyValue::Unknown(_)).then(|| k.clone()))
+            {
+                return Ok(Response::new(pb::CheckResponse {
+                    inputs: r.into_inner().news,
+                    failures: vec![pb::CheckFailure {
+                        property: key,
+                        reason: "must be known".into(),
+                    }],
+                }));
+            }
+        }
         self.0.check_config(r).await
     }
 
@@ -97,7 +112,13 @@ impl ResourceProvider for Defective {
         &self,
         r: Request<pb::DiffRequest>,
     ) -> Result<Response<pb::DiffResponse>, Status> {
-        self.0.diff_config(r).await
+        let mut answer = self.0.diff_config(r).await?;
+        if on(Defect::DiffConfigNoise) {
+            let diff = answer.get_mut();
+            diff.changes = pb::diff_response::DiffChanges::DiffSome as i32;
+            diff.diffs = vec!["prefix".into()];
+        }
+        Ok(answer)
     }
 
     async fn configure(

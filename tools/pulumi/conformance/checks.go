@@ -170,6 +170,8 @@ func (r *runner) runConfig(subject string, cfg map[string]any) {
 	default:
 		inputs = resp.Properties
 	}
+	r.configUnknownsKept(subject, urn, inputs)
+	r.configDiffIdentical(subject, urn, inputs)
 	// Configure runs whatever CheckConfig said: the plugin layer holds every
 	// later call until Configure has settled the provider's configuration.
 	name := urn.Name()
@@ -184,6 +186,63 @@ func (r *runner) runConfig(subject string, cfg map[string]any) {
 		problems = append(problems, err.Error())
 	}
 	r.rep.verdict(check, subject, problems, fmt.Sprintf("%d config value(s) accepted", inputs.Len()))
+}
+
+// configUnknownsKept is config.unknowns_kept: in a preview, config values that
+// come from resources not yet created are unknown; CheckConfig must accept them
+// and keep them unknown.
+func (r *runner) configUnknownsKept(subject string, urn resource.URN, checked property.Map) {
+	const check = "config.unknowns_kept"
+	if checked.Len() == 0 {
+		r.rep.na(check, subject, "the fixture sets no config value")
+		return
+	}
+	unknown := property.Map{}
+	var keys []string
+	for k := range checked.All {
+		unknown = unknown.Set(k, property.New(property.Computed))
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	resp, err := call(r, "CheckConfig", func(ctx context.Context) (plugin.CheckConfigResponse, error) {
+		return r.prov.CheckConfig(ctx, plugin.CheckConfigRequest{
+			URN: urn, Olds: property.Map{}, News: unknown, AllowUnknowns: true,
+		})
+	})
+	switch {
+	case err != nil:
+		r.rep.fail(check, subject, err.Error())
+	case len(resp.Failures) > 0:
+		r.rep.fail(check, subject, "CheckConfig failed on unknown values: "+failureText(resp.Failures))
+	default:
+		var problems []string
+		for _, k := range keys {
+			if v, ok := resp.Properties.GetOk(k); !ok || !v.IsComputed() {
+				problems = append(problems, k+" is no longer unknown")
+			}
+		}
+		r.rep.verdict(check, subject, problems, "still unknown: "+strings.Join(keys, ", "))
+	}
+}
+
+// configDiffIdentical is config.diff_identical: DiffConfig of an unchanged
+// configuration reports no change, or the engine would replace the provider
+// and with it every resource it manages.
+func (r *runner) configDiffIdentical(subject string, urn resource.URN, checked property.Map) {
+	const check = "config.diff_identical"
+	d, err := call(r, "DiffConfig", func(ctx context.Context) (plugin.DiffConfigResponse, error) {
+		return r.prov.DiffConfig(ctx, plugin.DiffConfigRequest{
+			URN: urn, OldInputs: checked, OldOutputs: checked, NewInputs: checked,
+		})
+	})
+	switch {
+	case err != nil:
+		r.rep.fail(check, subject, err.Error())
+	case d.Changes == plugin.DiffSome || d.Replace():
+		r.rep.fail(check, subject, "unchanged config: "+describeDiff(d))
+	default:
+		r.rep.pass(check, subject, "no change")
+	}
 }
 
 // ---------------------------------------------------------------------------

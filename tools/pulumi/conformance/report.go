@@ -39,6 +39,10 @@ var reasons = map[string]string{
 	"schema.matches_checked_in": "SDKs are generated from the checked-in schema while the engine " +
 		"uses the served one; any difference makes the two drift",
 
+	"config.unknowns_kept": "in a preview, config set from resources not yet created is unknown; " +
+		"CheckConfig must accept it and keep it unknown",
+	"config.diff_identical": "a DiffConfig change on unchanged config makes the engine replace the " +
+		"provider and diff every resource it manages",
 	"config.check_configure": "the engine calls CheckConfig then Configure on every provider before " +
 		"any resource call and aborts on failures",
 
