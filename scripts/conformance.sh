@@ -59,7 +59,30 @@ backend_env() {
       bash "$ZT_ROOT/scripts/moto-up.sh" >&2
       source "${ZT_MOTO_DIR:-$ZT_CACHE/moto}/env"
       ;;
+    zerotrust-azure)
+      start_arm_server
+      ;;
   esac
+}
+
+# The ARM test server (tools/arm/server.py), which checks every request against Microsoft's API
+# definitions, for this run only; the fixture reads its address and token from ZT_ARM_*.
+start_arm_server() {
+  local dir="$ZT_CACHE/conformance-arm" python="$ZT_VENV/bin/python"
+  [[ -x "$python" ]] || python=python3
+  rm -rf "$dir" && mkdir -p "$dir"
+  "$python" "$ZT_ROOT/tools/arm/server.py" 0 --token zerotrust-arm-test-token \
+    --port-file "$dir/port" --state "$dir/state.json" > "$dir/server.log" 2>&1 &
+  arm_pid=$!
+  trap 'kill "$arm_pid" 2>/dev/null || true' EXIT
+  for _ in $(seq 300); do
+    [[ -s "$dir/port" ]] && break
+    kill -0 "$arm_pid" 2>/dev/null || { cat "$dir/server.log" >&2; return 1; }
+    sleep 0.1
+  done
+  export ZT_ARM_ENDPOINT="http://127.0.0.1:$(cat "$dir/port")"
+  export ZT_ARM_TOKEN=zerotrust-arm-test-token
+  export ZT_ARM_SUBSCRIPTION_ID=4a6b3c1d-2e5f-4a7b-8c9d-0e1f2a3b4c5d
 }
 
 for fixtures in "$ZT_ROOT"/conformance/fixtures/zerotrust-*.json; do

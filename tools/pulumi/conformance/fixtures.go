@@ -54,6 +54,8 @@ package main
 // Values are plain JSON with two directives, each an object with one key:
 //
 //   - {"$secret": X}: X, marked secret.
+//   - {"$env": "NAME"}: the value of environment variable NAME, for what differs
+//     per run (a local server's address); unset is a fixture.valid failure.
 //   - {"$ref": "pkg:mod:Type.output"}: that output of the resource created from
 //     this fixture's entry for pkg:mod:Type, secret if the provider returned it
 //     secret. The part after the first dot is a property path, so
@@ -65,6 +67,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 	"strings"
 
@@ -269,6 +272,19 @@ func overlay(base, changes map[string]any) map[string]any {
 	return out
 }
 
+// envValue is the value of the environment variable an "$env" directive names.
+func envValue(name any) (string, error) {
+	s, ok := name.(string)
+	if !ok || s == "" {
+		return "", errors.New("$env must name an environment variable")
+	}
+	v, set := os.LookupEnv(s)
+	if !set {
+		return "", fmt.Errorf("$env %q is not set", s)
+	}
+	return v, nil
+}
+
 // refTarget splits a "$ref" string into the resource type and the output path.
 func refTarget(ref string) (typ, path string, err error) {
 	dot := strings.IndexByte(ref, '.')
@@ -346,6 +362,13 @@ func (r *resolver) value(v any) (property.Value, error) {
 				}
 				return r.lookup(s)
 			}
+			if name, ok := v["$env"]; ok {
+				s, err := envValue(name)
+				if err != nil {
+					return property.Value{}, err
+				}
+				return property.New(s), nil
+			}
 		}
 		m, err := r.object(v)
 		if err != nil {
@@ -361,8 +384,8 @@ func (r *resolver) object(v map[string]any) (property.Map, error) {
 	out := make(map[string]property.Value, len(v))
 	for _, k := range sortedKeys(v) {
 		if strings.HasPrefix(k, "$") {
-			return property.Map{}, fmt.Errorf("unknown directive %q (only $secret and $ref, each alone in "+
-				"its object)", k)
+			return property.Map{}, fmt.Errorf("unknown directive %q (only $secret, $ref and $env, each "+
+				"alone in its object)", k)
 		}
 		pv, err := r.value(v[k])
 		if err != nil {

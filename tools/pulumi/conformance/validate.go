@@ -129,7 +129,8 @@ func hasProp(ps map[string]schema.PropertySpec, k string) bool {
 	return ok
 }
 
-// findBadDirectives reports "$" keys that are not a lone $secret or $ref.
+// findBadDirectives reports "$" keys that are not a lone $secret, $ref or
+// $env, and $env names that are not set.
 func findBadDirectives(v any, out *[]string) {
 	switch v := v.(type) {
 	case map[string]any:
@@ -144,11 +145,17 @@ func findBadDirectives(v any, out *[]string) {
 				}
 				return
 			}
+			if name, ok := v["$env"]; ok {
+				if _, err := envValue(name); err != nil {
+					*out = append(*out, err.Error())
+				}
+				return
+			}
 		}
 		for _, k := range sortedKeys(v) {
 			if strings.HasPrefix(k, "$") {
-				*out = append(*out, fmt.Sprintf("unknown directive %q (only $secret and $ref, each alone in its "+
-					"object)", k))
+				*out = append(*out, fmt.Sprintf("unknown directive %q (only $secret, $ref and $env, each alone "+
+					"in its object)", k))
 				continue
 			}
 			findBadDirectives(v[k], out)
