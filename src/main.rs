@@ -3,26 +3,10 @@
 use std::io::Write;
 use std::sync::Arc;
 use zerotrust::modules;
+use zerotrust::server::service::engine_address;
 
 /// How long in-flight calls may finish after SIGINT.
 const DRAIN: std::time::Duration = std::time::Duration::from_secs(3);
-
-/// The engine passes `[--logtostderr] [-v=N] [--tracing X] [--logflow] <engine-address>`.
-/// Zero positionals means attach mode: the engine connects to us later and sends Attach.
-fn engine_address(args: &[String]) -> Option<String> {
-    let mut positionals = Vec::new();
-    let mut iter = args.iter();
-    while let Some(arg) = iter.next() {
-        if arg == "--tracing" {
-            iter.next();
-        } else if arg.starts_with('-') {
-            continue;
-        } else {
-            positionals.push(arg.clone());
-        }
-    }
-    positionals.pop()
-}
 
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
@@ -90,29 +74,4 @@ async fn run() -> Result<(), Box<dyn std::error::Error>> {
         () = drain_deadline => tracing::warn!("connections still open {DRAIN:?} after SIGINT; exiting"),
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::engine_address;
-
-    fn args(a: &[&str]) -> Vec<String> {
-        a.iter().map(|s| s.to_string()).collect()
-    }
-
-    #[test]
-    fn finds_the_engine_address_among_flags() {
-        assert_eq!(
-            engine_address(&args(&[
-                "--logtostderr",
-                "-v=9",
-                "--tracing",
-                "x:1",
-                "127.0.0.1:5"
-            ])),
-            Some("127.0.0.1:5".into())
-        );
-        assert_eq!(engine_address(&args(&["--logflow"])), None);
-        assert_eq!(engine_address(&[]), None);
-    }
 }

@@ -669,6 +669,23 @@ impl<C: Config> ResourceProvider for Arc<Provider<C>> {
     }
 }
 
+/// The engine passes `[--logtostderr] [-v=N] [--tracing X] [--logflow] <engine-address>`.
+/// Zero positionals means attach mode: the engine connects to us later and sends Attach.
+pub fn engine_address(args: &[String]) -> Option<String> {
+    let mut positionals = Vec::new();
+    let mut iter = args.iter();
+    while let Some(arg) = iter.next() {
+        if arg == "--tracing" {
+            iter.next();
+        } else if arg.starts_with('-') {
+            continue;
+        } else {
+            positionals.push(arg.clone());
+        }
+    }
+    positionals.pop()
+}
+
 /// Serve the provider on an already bound listener until `shutdown` resolves.
 pub async fn serve<C: Config>(
     provider: Arc<Provider<C>>,
@@ -695,6 +712,26 @@ pub fn incoming(listener: tokio::net::TcpListener) -> tonic::transport::server::
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn plugin_args(a: &[&str]) -> Vec<String> {
+        a.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn finds_the_engine_address_among_flags() {
+        assert_eq!(
+            engine_address(&plugin_args(&[
+                "--logtostderr",
+                "-v=9",
+                "--tracing",
+                "x:1",
+                "127.0.0.1:5"
+            ])),
+            Some("127.0.0.1:5".into())
+        );
+        assert_eq!(engine_address(&plugin_args(&["--logflow"])), None);
+        assert_eq!(engine_address(&[]), None);
+    }
 
     #[derive(Default, serde::Deserialize)]
     struct NoSettings {}

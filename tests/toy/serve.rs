@@ -16,7 +16,7 @@ use zerotrust::protocol::pulumirpc as pb;
 use zerotrust::protocol::pulumirpc::resource_provider_server::{
     ResourceProvider, ResourceProviderServer,
 };
-use zerotrust::server::service::{Provider, incoming};
+use zerotrust::server::service::{Provider, engine_address, incoming};
 
 type Core = Arc<Provider<ToyConfig>>;
 
@@ -275,8 +275,9 @@ impl ResourceProvider for Defective {
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let core: Core = Arc::new(toy::toy_provider());
-    // The engine's address is the last argument when it starts us; none in attach mode.
-    if let Some(address) = std::env::args().skip(1).rfind(|a| !a.starts_with('-')) {
+    // The engine's address comes with the plugin arguments; none in attach mode.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if let Some(address) = engine_address(&args) {
         core.connect_engine(&address);
     }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
