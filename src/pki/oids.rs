@@ -21,6 +21,15 @@ pub(crate) const ECDSA_WITH_SHA_1: Oid = Oid::new_unwrap("1.2.840.10045.4.1");
 /// OIW `sha1WithRSASignature`, an old alias of PKCS#1's that Go still reads.
 pub(crate) const OIW_SHA_1_WITH_RSA: Oid = Oid::new_unwrap("1.3.14.3.2.29");
 
+/// Extended key usages Go knows that const-oid's registry leaves out.
+pub(crate) const ID_KP_IPSEC_END_SYSTEM: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.5");
+pub(crate) const ID_KP_IPSEC_TUNNEL: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.6");
+pub(crate) const ID_KP_IPSEC_USER: Oid = Oid::new_unwrap("1.3.6.1.5.5.7.3.7");
+pub(crate) const MS_SERVER_GATED_CRYPTO: Oid = Oid::new_unwrap("1.3.6.1.4.1.311.10.3.3");
+pub(crate) const NETSCAPE_SERVER_GATED_CRYPTO: Oid = Oid::new_unwrap("2.16.840.1.113730.4.1");
+pub(crate) const MS_COMMERCIAL_CODE_SIGNING: Oid = Oid::new_unwrap("1.3.6.1.4.1.311.2.1.22");
+pub(crate) const MS_KERNEL_CODE_SIGNING: Oid = Oid::new_unwrap("1.3.6.1.4.1.311.61.1.1");
+
 /// The OID x509-parser parsed, as a const-oid value; `None` for encodings const-oid refuses
 /// (they then match no known OID).
 pub(crate) fn from_parsed(parsed: &x509_parser::oid_registry::Oid<'_>) -> Option<Oid> {
@@ -42,8 +51,10 @@ mod tests {
         assert!(is(&parsed, &ID_EC_PUBLIC_KEY));
         assert!(!is(&parsed, &RSA_ENCRYPTION));
         assert_eq!(from_parsed(&parsed), Some(ID_EC_PUBLIC_KEY));
-        // Two OIDs that share a prefix are different OIDs.
-        assert_ne!(SECP_256_R_1.as_bytes(), ID_EC_PUBLIC_KEY.as_bytes());
+        // P-256 and id-ecPublicKey share their first arcs; only the whole encoding matches.
+        let p256 = x509_parser::oid_registry::OID_EC_P256;
+        assert!(is(&p256, &SECP_256_R_1));
+        assert!(!is(&p256, &ID_EC_PUBLIC_KEY));
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::fmt;
 use std::str::FromStr;
 
 use super::error::PkiError;
-use super::oids::Oid;
+use super::oids::{self, Oid};
 
 /// One entry of `allowedUses`: 9 key usages (bits of the KeyUsage extension) and 14 extended key
 /// usages (OIDs of the ExtendedKeyUsage extension), named as in terraform-provider-tls.
@@ -119,15 +119,15 @@ impl AllowedUse {
             AllowedUse::ClientAuth => kp::ID_KP_CLIENT_AUTH,
             AllowedUse::CodeSigning => kp::ID_KP_CODE_SIGNING,
             AllowedUse::EmailProtection => kp::ID_KP_EMAIL_PROTECTION,
-            AllowedUse::IpsecEndSystem => Oid::new_unwrap("1.3.6.1.5.5.7.3.5"),
-            AllowedUse::IpsecTunnel => Oid::new_unwrap("1.3.6.1.5.5.7.3.6"),
-            AllowedUse::IpsecUser => Oid::new_unwrap("1.3.6.1.5.5.7.3.7"),
+            AllowedUse::IpsecEndSystem => oids::ID_KP_IPSEC_END_SYSTEM,
+            AllowedUse::IpsecTunnel => oids::ID_KP_IPSEC_TUNNEL,
+            AllowedUse::IpsecUser => oids::ID_KP_IPSEC_USER,
             AllowedUse::Timestamping => kp::ID_KP_TIME_STAMPING,
             AllowedUse::OcspSigning => kp::ID_KP_OCSP_SIGNING,
-            AllowedUse::MicrosoftServerGatedCrypto => Oid::new_unwrap("1.3.6.1.4.1.311.10.3.3"),
-            AllowedUse::NetscapeServerGatedCrypto => Oid::new_unwrap("2.16.840.1.113730.4.1"),
-            AllowedUse::MicrosoftCommercialCodeSigning => Oid::new_unwrap("1.3.6.1.4.1.311.2.1.22"),
-            AllowedUse::MicrosoftKernelCodeSigning => Oid::new_unwrap("1.3.6.1.4.1.311.61.1.1"),
+            AllowedUse::MicrosoftServerGatedCrypto => oids::MS_SERVER_GATED_CRYPTO,
+            AllowedUse::NetscapeServerGatedCrypto => oids::NETSCAPE_SERVER_GATED_CRYPTO,
+            AllowedUse::MicrosoftCommercialCodeSigning => oids::MS_COMMERCIAL_CODE_SIGNING,
+            AllowedUse::MicrosoftKernelCodeSigning => oids::MS_KERNEL_CODE_SIGNING,
             _ => return None,
         };
         Some(oid)
