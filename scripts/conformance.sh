@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The provider-protocol conformance suite (conformance/README.md).
 #
-#   bash scripts/conformance.sh                 run it against zerotrust with every fixture in
-#                                               conformance/fixtures/zerotrust-*.json
+#   bash scripts/conformance.sh [FIXTURE.json...] [RUNNER ARGS...]
+#                                               run it against zerotrust with the given fixtures,
+#                                               by default every conformance/fixtures/zerotrust-*.json
 #   bash scripts/conformance.sh --runner        only build the runner; print its path
 #   bash scripts/conformance.sh -- ARGS...      run the runner with ARGS (any provider)
 #
@@ -16,14 +17,20 @@ runner="$runner_dir/provider-conformance"
 
 build_runner() {
   local module="$ZT_ROOT/tools/pulumi" stamp
+  # A runner given from outside (a frozen copy, while its sources are being edited) is used as is.
+  if [[ -n "${ZT_CONFORMANCE_RUNNER:-}" ]]; then
+    runner="$ZT_CONFORMANCE_RUNNER"
+    return
+  fi
   stamp="$(cat "$module/go.mod" "$module/go.sum" "$module"/conformance/*.go | sha256sum | cut -d' ' -f1) $(go env GOVERSION)"
   if [[ -x "$runner" && "$(cat "$runner.stamp" 2>/dev/null)" == "$stamp" ]]; then
     return
   fi
   mkdir -p "$runner_dir"
   log "building the conformance runner"
-  (cd "$module" && go build -trimpath -o "$runner.tmp" ./conformance)
-  mv -f "$runner.tmp" "$runner"
+  # A private temporary name, so two builds at once cannot interleave their writes.
+  (cd "$module" && go build -trimpath -o "$runner.$$.tmp" ./conformance)
+  mv -f "$runner.$$.tmp" "$runner"
   echo "$stamp" > "$runner.stamp"
 }
 
@@ -44,22 +51,23 @@ provider="$ZT_ROOT/target/debug/pulumi-resource-zerotrust"
 status=0
 # A module's fixture runs against the same local server as its end-to-end tests, started (or
 # reused) here; the provider finds it through the environment, as a user's program would.
+# A fixture's backend is named by its file name's prefix, so a module may have several files.
 backend_env() {
   case "$1" in
-    zerotrust-kubernetes)
+    zerotrust-kubernetes*)
       bash "$ZT_ROOT/scripts/kube-up.sh" >&2
       source "$ZT_ROOT/tools/k8s/kube-env.sh"
       source "$ZT_KUBE_DIR/env"
       ;;
-    zerotrust-vault)
+    zerotrust-vault*)
       bash "$ZT_ROOT/scripts/bao-up.sh" >&2
       source "${ZT_BAO_DIR:-$ZT_CACHE/bao}/env"
       ;;
-    zerotrust-aws)
+    zerotrust-aws*)
       bash "$ZT_ROOT/scripts/moto-up.sh" >&2
       source "${ZT_MOTO_DIR:-$ZT_CACHE/moto}/env"
       ;;
-    zerotrust-azure)
+    zerotrust-azure*)
       start_arm_server
       ;;
   esac
@@ -85,11 +93,22 @@ start_arm_server() {
   export ZT_ARM_SUBSCRIPTION_ID=4a6b3c1d-2e5f-4a7b-8c9d-0e1f2a3b4c5d
 }
 
-for fixtures in "$ZT_ROOT"/conformance/fixtures/zerotrust-*.json; do
+# Fixture files come first; from the first option on, the arguments are the runner's.
+fixture_files=()
+while [[ $# -gt 0 && "$1" != -* ]]; do
+  fixture_files+=("$(realpath "$1")")
+  shift
+done
+runner_args=("$@")
+if [[ ${#fixture_files[@]} -eq 0 ]]; then
+  fixture_files=("$ZT_ROOT"/conformance/fixtures/zerotrust-*.json)
+fi
+
+for fixtures in "${fixture_files[@]}"; do
   name="$(basename "$fixtures" .json)"
   log "conformance: zerotrust with $name"
   ( backend_env "$name"
     "$runner" --provider "$provider" --fixtures "$fixtures" --schema "$ZT_ROOT/schema.json" \
-      --json "$ZT_CACHE/conformance-$name.json" "$@" ) || status=1
+      --json "$ZT_CACHE/conformance-$name.json" "${runner_args[@]}" ) || status=1
 done
 exit "$status"

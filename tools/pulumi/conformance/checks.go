@@ -258,7 +258,7 @@ func (r *runner) resourceSpec(typ string) (schema.ResourceSpec, bool) {
 
 // blockedCheck records a check that cannot run because an earlier one failed.
 func (r *runner) blockedCheck(check string, st *resourceState) {
-	r.rep.fail(check, st.fx.Type, "not run: "+st.blocked)
+	r.rep.fail(check, st.fx.Key, "not run: "+st.blocked)
 }
 
 func (r *runner) check(st *resourceState, olds, news, oldOutputs property.Map, allowUnknowns bool,
@@ -321,11 +321,13 @@ func (r *runner) checkedNews(st *resourceState, raw map[string]any) (property.Ma
 }
 
 func (r *runner) runResource(fx *resourceFixture) {
-	subj := fx.Type
-	name := fx.Type
+	subj := fx.Key
+	name := fx.Key
 	if i := strings.LastIndexByte(name, ':'); i >= 0 {
 		name = name[i+1:]
 	}
+	// A label becomes part of the resource name, so two entries of one type get two URNs.
+	name = strings.ReplaceAll(name, "#", "-")
 	st := &resourceState{
 		fx:  fx,
 		urn: resource.NewURN(stackName, projectName, "", tokens.Type(fx.Type), "conformance-"+strings.ToLower(name)),
@@ -479,7 +481,7 @@ func (r *runner) runResource(fx *resourceFixture) {
 		default:
 			st.id, st.inputs, st.outputs, st.created = out.ID, checked, out.Properties, true
 			r.noteSecretMap(out.Properties)
-			r.res.outputs[fx.Type] = out.Properties
+			r.res.outputs[fx.Key] = out.Properties
 			r.rep.pass("lifecycle.create", subj, fmt.Sprintf("id %s, %d output(s)", clip(string(out.ID), 40),
 				out.Properties.Len()))
 		}
@@ -515,7 +517,7 @@ func (r *runner) runResource(fx *resourceFixture) {
 
 func (r *runner) runInvalid(st *resourceState) {
 	const check = "check.invalid"
-	subj := st.fx.Type
+	subj := st.fx.Key
 	if len(st.fx.Invalid) == 0 {
 		r.rep.na(check, subj, "the fixture lists no invalid case")
 		return
@@ -574,14 +576,14 @@ func (r *runner) outputsSecret(st *resourceState, rs schema.ResourceSpec) {
 		}
 	}
 	if len(declared) == 0 {
-		r.rep.na(check, st.fx.Type, "the schema declares no secret output")
+		r.rep.na(check, st.fx.Key, "the schema declares no secret output")
 		return
 	}
 	detail := "secret: " + strings.Join(subtract(declared, absent), ", ")
 	if len(absent) > 0 {
 		detail += "; not returned: " + strings.Join(absent, ", ")
 	}
-	r.rep.verdict(check, st.fx.Type, problems, detail)
+	r.rep.verdict(check, st.fx.Key, problems, detail)
 }
 
 func subtract(all, drop []string) []string {
@@ -618,7 +620,7 @@ func engineSeesChange(d plugin.DiffResult, oldInputs, newInputs property.Map) (c
 
 func (r *runner) diffIdentical(st *resourceState) {
 	const check = "diff.identical"
-	subj := st.fx.Type
+	subj := st.fx.Key
 	news, d, err := r.checkedDiff(st, st.fx.Inputs)
 	if err != nil {
 		r.rep.fail(check, subj, err.Error())
@@ -683,7 +685,7 @@ func describeDiff(d plugin.DiffResult) string {
 
 func (r *runner) diffReplaces(st *resourceState, rs schema.ResourceSpec, hasSpec bool) {
 	const check = "diff.replaces_exactly"
-	subj := st.fx.Type
+	subj := st.fx.Key
 	var marked []string
 	for _, k := range sortedKeys(rs.InputProperties) {
 		if replaceMarked(rs, k) {
@@ -754,7 +756,7 @@ func listOrNone(l []string) string {
 
 func (r *runner) diffUpdate(st *resourceState) {
 	const check = "diff.update_in_place"
-	subj := st.fx.Type
+	subj := st.fx.Key
 	if st.fx.Update == nil {
 		r.rep.na(check, subj, "the fixture has no update")
 		return
@@ -784,14 +786,14 @@ func (r *runner) diffUpdate(st *resourceState) {
 	}
 	r.noteSecretMap(out.Properties)
 	st.inputs, st.outputs = news, out.Properties
-	r.res.outputs[st.fx.Type] = out.Properties
+	r.res.outputs[st.fx.Key] = out.Properties
 	r.rep.pass(check, subj, fmt.Sprintf("%s, %s; Update returned %d output(s)", how, describeDiff(d),
 		out.Properties.Len()))
 }
 
 func (r *runner) read(st *resourceState) {
 	const check = "lifecycle.read"
-	subj := st.fx.Type
+	subj := st.fx.Key
 	out, err := call(r, "Read", func(ctx context.Context) (plugin.ReadResponse, error) {
 		return r.prov.Read(ctx, plugin.ReadRequest{URN: st.urn, ID: st.id, Inputs: st.inputs, State: st.outputs})
 	})
@@ -864,7 +866,7 @@ func mapDiff(a, b property.Map) []string {
 func (r *runner) deleteAll() {
 	for i := len(r.states) - 1; i >= 0; i-- {
 		st := r.states[i]
-		subj := st.fx.Type
+		subj := st.fx.Key
 		if !st.created {
 			if st.blocked == "" {
 				st.blocked = "not created"

@@ -41,6 +41,10 @@ package main
 //     is tested.
 //   - replace: property -> new value; each is changed alone, and Diff must
 //     replace exactly when the schema marks the property replaceOnChanges.
+// An entry's key is the type token, optionally followed by "#label" when a file
+// needs two resources of one type ("pkg:mod:Mount#intermediate"); the whole key
+// names the entry in the report and in "$ref"s.
+//
 //   - stateOnly: true when the resource lives only in Pulumi state (a
 //     generated key, a local certificate): its provider cannot observe a
 //     deletion, so lifecycle.read_after_delete does not apply.
@@ -81,6 +85,7 @@ type fixtureFile struct {
 }
 
 type resourceFixture struct {
+	Key       string // the entry's key: Type, or Type#label
 	Type      string
 	Inputs    map[string]any
 	Unknown   []string
@@ -204,8 +209,14 @@ func parseFixtures(data []byte) (f *fixtureFile, problems []string, err error) {
 			problems = append(problems, fmt.Sprintf("resource %s: %v", tok, err))
 			continue
 		}
+		typ, label, labelled := strings.Cut(tok, "#")
+		if labelled && label == "" {
+			problems = append(problems, fmt.Sprintf("resource %s: empty label after #", tok))
+			continue
+		}
 		rf := &resourceFixture{
-			Type:      tok,
+			Key:       tok,
+			Type:      typ,
 			Inputs:    r.Inputs,
 			Unknown:   r.Unknown,
 			Update:    r.Update,
@@ -285,7 +296,8 @@ func envValue(name any) (string, error) {
 	return v, nil
 }
 
-// refTarget splits a "$ref" string into the resource type and the output path.
+// refTarget splits a "$ref" string into the resource entry (Type or
+// Type#label) and the output path.
 func refTarget(ref string) (typ, path string, err error) {
 	dot := strings.IndexByte(ref, '.')
 	if dot <= 0 || dot == len(ref)-1 {
@@ -317,7 +329,7 @@ func collectRefs(v any, out *[]string) {
 // resolver turns fixture values into property values, looking up "$ref"s in
 // the outputs of the resources created so far.
 type resolver struct {
-	outputs map[string]property.Map // type token -> outputs of its created resource
+	outputs map[string]property.Map // entry key -> outputs of its created resource
 }
 
 func (r *resolver) value(v any) (property.Value, error) {

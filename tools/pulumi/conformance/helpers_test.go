@@ -102,3 +102,32 @@ func TestTypeCheckerKinds(t *testing.T) {
 		t.Errorf("problems: %q", problems)
 	}
 }
+
+func TestLabelledEntriesShareATypeButNotAName(t *testing.T) {
+	f, problems, err := parseFixtures([]byte(`{
+	  "resources": {
+	    "p:m:Mount": {"inputs": {"path": "a"}},
+	    "p:m:Mount#second": {"inputs": {"path": "b"}},
+	    "p:m:Use": {"inputs": {"from": {"$ref": "p:m:Mount#second.path"}}},
+	    "p:m:Mount#": {"inputs": {}}
+	  }}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(problems) != 1 || !strings.Contains(problems[0], "empty label") {
+		t.Fatalf("problems %v, want one about the empty label", problems)
+	}
+	if len(f.Resources) != 3 || f.Resources[1].Type != "p:m:Mount" || f.Resources[1].Key != "p:m:Mount#second" {
+		t.Fatalf("entries %+v", f.Resources)
+	}
+	spec := &schema.PackageSpec{Resources: map[string]schema.ResourceSpec{
+		"p:m:Mount": {
+			ObjectTypeSpec:  schema.ObjectTypeSpec{Properties: map[string]schema.PropertySpec{"path": {}}},
+			InputProperties: map[string]schema.PropertySpec{"path": {}},
+		},
+		"p:m:Use": {InputProperties: map[string]schema.PropertySpec{"from": {}}},
+	}}
+	if problems, _ := validateFixtures(f, spec); len(problems) != 0 {
+		t.Fatalf("a $ref to a labelled entry: %v", problems)
+	}
+}

@@ -276,7 +276,7 @@ func runAll(o options, fixtureData []byte, rep *report) {
 		rep.fail("config.check_configure", subject, "not run: no provider")
 		for _, rf := range fixtures.Resources {
 			for _, c := range resourceChecks {
-				rep.fail(c, rf.Type, "not run: no provider")
+				rep.fail(c, rf.Key, "not run: no provider")
 			}
 		}
 		for _, fn := range fixtures.Functions {
@@ -287,7 +287,7 @@ func runAll(o options, fixtureData []byte, rep *report) {
 	} else {
 		r.runConfig(subject, fixtures.Config)
 		for _, rf := range fixtures.Resources {
-			if !skip[rf.Type] {
+			if !skip[rf.Key] {
 				r.runResource(rf)
 			}
 		}

@@ -16,8 +16,10 @@ func validateFixtures(f *fixtureFile, spec *schema.PackageSpec) (problems []stri
 	skip = map[string]bool{}
 	earlier := map[string]bool{}
 	all := map[string]bool{}
+	typeOf := map[string]string{}
 	for _, rf := range f.Resources {
-		all[rf.Type] = true
+		all[rf.Key] = true
+		typeOf[rf.Key] = rf.Type
 	}
 
 	refsOK := func(where string, v any, allowed map[string]bool) {
@@ -34,7 +36,7 @@ func validateFixtures(f *fixtureFile, spec *schema.PackageSpec) (problems []stri
 				continue
 			}
 			if spec != nil {
-				if rs, ok := spec.Resources[typ]; ok {
+				if rs, ok := spec.Resources[typeOf[typ]]; ok {
 					if _, ok := rs.Properties[rootKey(path)]; !ok {
 						problems = append(problems, fmt.Sprintf("%s: $ref %q: %s has no output %s", where, ref, typ,
 							rootKey(path)))
@@ -50,14 +52,14 @@ func validateFixtures(f *fixtureFile, spec *schema.PackageSpec) (problems []stri
 	}
 
 	for _, rf := range f.Resources {
-		where := rf.Type
+		where := rf.Key
 		var rs schema.ResourceSpec
 		known := false
 		if spec != nil {
 			rs, known = spec.Resources[rf.Type]
 			if !known {
-				problems = append(problems, rf.Type+": not a resource of the served schema (skipped)")
-				skip[rf.Type] = true
+				problems = append(problems, rf.Key+": not a resource of the served schema (skipped)")
+				skip[rf.Key] = true
 			}
 		}
 		declared := func(what string, keys []string) {
@@ -92,7 +94,7 @@ func validateFixtures(f *fixtureFile, spec *schema.PackageSpec) (problems []stri
 		}
 		declared("replace", sortedKeys(rf.Replace))
 		refsOK(where+" replace", rf.Replace, earlier)
-		earlier[rf.Type] = true
+		earlier[rf.Key] = true
 	}
 
 	for _, fn := range f.Functions {
