@@ -3,6 +3,7 @@
 //! 0 and driven through gRPC as the engine drives it. Nothing here comes from zerotrust's
 //! modules.
 
+use prost::Message;
 use prost_types::Struct;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -18,7 +19,7 @@ use zerotrust::server::service::serve;
 use zerotrust::typed::{Created, Ctx, Resource, ResourceError, Value, replace_on_changes};
 
 mod toy;
-use toy::{ToyConfig, Word, make_word, toy_provider};
+use toy::{HALF_MADE_REASON, ToyConfig, Word, make_word, toy_provider};
 
 type Client = ResourceProviderClient<Channel>;
 
@@ -73,6 +74,10 @@ async fn the_schema_and_plugin_info_are_the_toy_package() {
         serde_json::json!(["text"])
     );
     assert_eq!(schema["config"]["variables"]["prefix"]["type"], "string");
+    assert_eq!(
+        schema["config"]["variables"]["uppercase"]["type"],
+        "boolean"
+    );
     let text = schema.to_string().to_lowercase();
     assert!(!text.contains("zerotrust"), "{text}");
 }
@@ -294,4 +299,154 @@ fn misplaced_replace_marks_are_reported_at_registration() {
         problems.iter().any(|p| p.contains("output computed")),
         "{problems:?}"
     );
+}
+
+fn create_request(name: &str, inputs: Option<Struct>) -> pb::CreateRequest {
+    pb::CreateRequest {
+        urn: format!("urn:pulumi:dev::proj::toy:index:Word::{name}"),
+        r#type: "toy:index:Word".into(),
+        properties: inputs,
+        ..Default::default()
+    }
+}
+
+/// Stack config arrives as text: `"true"` for a boolean setting is the boolean, in CheckConfig
+/// and in Configure alike.
+#[tokio::test]
+async fn boolean_config_given_as_text_is_accepted() {
+    let mut c = start().await;
+    let args = props(&[
+        ("prefix", PropertyValue::string("x-")),
+        ("uppercase", PropertyValue::string("true")),
+    ]);
+    let checked = c
+        .check_config(pb::CheckRequest {
+            urn: "urn:pulumi:dev::proj::pulumi:providers:toy::default".into(),
+            news: args.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(checked.failures.is_empty(), "{:?}", checked.failures);
+    assert_eq!(
+        decode(&checked.inputs)["uppercase"],
+        PropertyValue::Bool(true)
+    );
+    c.configure(pb::ConfigureRequest {
+        args,
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let created = c
+        .create(create_request(
+            "greeting",
+            props(&[("length", PropertyValue::Number(5.0))]),
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    let word = format!("x-{}", make_word(URN, 5)).to_uppercase();
+    assert_eq!(
+        decode(&created.properties)["word"],
+        PropertyValue::string(word)
+    );
+}
+
+/// A panic in Check is an Internal error, and the provider goes on serving.
+#[tokio::test]
+async fn a_panicking_check_is_an_internal_error() {
+    let mut c = start().await;
+    let err = c
+        .check(pb::CheckRequest {
+            urn: URN.into(),
+            r#type: "toy:index:Word".into(),
+            news: props(&[
+                ("length", PropertyValue::Number(5.0)),
+                ("label", PropertyValue::string("panic")),
+            ]),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), Code::Internal, "{err:?}");
+    c.get_plugin_info(()).await.unwrap();
+}
+
+/// A word made but not finished comes back as an init failure with its id and outputs; it can
+/// be read and deleted as any other.
+#[tokio::test]
+async fn a_half_made_word_keeps_its_state() {
+    let mut c = start().await;
+    let inputs = props(&[
+        ("length", PropertyValue::Number(4.0)),
+        ("label", PropertyValue::string("half-made")),
+    ]);
+    let err = c
+        .create(create_request("half", inputs.clone()))
+        .await
+        .unwrap_err();
+    let details = zerotrust::protocol::google::rpc::Status::decode(err.details()).unwrap();
+    let any = details
+        .details
+        .iter()
+        .find(|a| a.type_url == "type.googleapis.com/pulumirpc.ErrorResourceInitFailed")
+        .expect("an init-failed detail");
+    let detail = pb::ErrorResourceInitFailed::decode(any.value.as_slice()).unwrap();
+    assert_eq!(detail.id, "word-half");
+    assert_eq!(detail.reasons, vec![HALF_MADE_REASON.to_string()]);
+    let outputs = decode(&detail.properties);
+    let urn = "urn:pulumi:dev::proj::toy:index:Word::half";
+    assert_eq!(outputs["word"], PropertyValue::string(make_word(urn, 4)));
+    assert!(matches!(outputs["password"], PropertyValue::Secret(_)));
+
+    let read = c
+        .read(pb::ReadRequest {
+            id: detail.id.clone(),
+            urn: urn.into(),
+            r#type: "toy:index:Word".into(),
+            properties: detail.properties.clone(),
+            inputs: inputs.clone(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(read.id, "word-half");
+    assert_eq!(decode(&read.properties)["word"], outputs["word"]);
+    c.delete(pb::DeleteRequest {
+        id: detail.id.clone(),
+        urn: urn.into(),
+        r#type: "toy:index:Word".into(),
+        properties: detail.properties.clone(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+}
+
+/// A slow Create ends with an error soon after the engine's Cancel.
+#[tokio::test]
+async fn cancel_ends_a_slow_create() {
+    let mut c = start().await;
+    let mut slow = c.clone();
+    let create = tokio::spawn(async move {
+        slow.create(create_request(
+            "slow",
+            props(&[
+                ("length", PropertyValue::Number(3.0)),
+                ("label", PropertyValue::string("slow")),
+            ]),
+        ))
+        .await
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!create.is_finished(), "the slow create waits");
+    c.cancel(()).await.unwrap();
+    let result = tokio::time::timeout(std::time::Duration::from_secs(10), create)
+        .await
+        .expect("Create ends promptly after Cancel")
+        .unwrap();
+    assert_eq!(result.unwrap_err().code(), Code::Cancelled);
 }

@@ -62,10 +62,26 @@ pub enum Defect {
     DeleteFails,
     /// Invoke fails.
     InvokeFails,
+    /// Keeps running after SIGINT once a Cancel has arrived.
+    CancelBlocksExit,
+    /// A second Configure in the same process fails.
+    ConfigureOnce,
+    /// CheckConfig refuses a non-string config value given as JSON text, as stack config is.
+    ConfigRejectsJsonStrings,
+    /// Configure answers that secrets are not accepted.
+    NoAcceptSecrets,
+    /// Configure answers that previews are not supported.
+    NoSupportsPreview,
+    /// Check panics outside the core's guard for the label `panic`.
+    PanicUnguarded,
+    /// Create's init failure reaches the engine as a plain error, its id and outputs lost.
+    InitFailureLosesState,
+    /// Create waits for the label `slow` without watching for Cancel.
+    CancelIgnored,
 }
 
 impl Defect {
-    pub const ALL: [(Defect, &'static str); 28] = [
+    pub const ALL: [(Defect, &'static str); 36] = [
         (Defect::PortNoise, "port_noise"),
         (Defect::IgnoreSigint, "ignore_sigint"),
         (Defect::WrongVersion, "wrong_version"),
@@ -94,6 +110,17 @@ impl Defect {
         (Defect::UpdateFails, "update_fails"),
         (Defect::DeleteFails, "delete_fails"),
         (Defect::InvokeFails, "invoke_fails"),
+        (Defect::CancelBlocksExit, "cancel_blocks_exit"),
+        (Defect::ConfigureOnce, "configure_once"),
+        (
+            Defect::ConfigRejectsJsonStrings,
+            "config_rejects_json_strings",
+        ),
+        (Defect::NoAcceptSecrets, "no_accept_secrets"),
+        (Defect::NoSupportsPreview, "no_supports_preview"),
+        (Defect::PanicUnguarded, "panic_unguarded"),
+        (Defect::InitFailureLosesState, "init_failure_loses_state"),
+        (Defect::CancelIgnored, "cancel_ignored"),
     ];
 }
 

@@ -28,10 +28,36 @@ pub struct ToyConfig {
     /// Put in front of every word.
     #[serde(default)]
     prefix: Option<Value<String>>,
+    /// Make every word in capitals, prefix included.
+    #[serde(default)]
+    uppercase: Option<Value<bool>>,
 }
 
 /// `toy:index:Word`: a word of `length` letters derived from the resource's URN.
+///
+/// Some labels provoke situations the engine must cope with: `panic` makes Check panic (inside
+/// the core's guard), `half-made` makes Create fail after making the word (an init failure that
+/// carries the id and outputs), and `slow` makes Create wait two minutes first, watching for the
+/// engine's Cancel.
 pub struct Word;
+
+/// The label that makes Check panic.
+pub const PANIC_LABEL: &str = "panic";
+/// The label that makes Create fail after making the word.
+pub const HALF_MADE_LABEL: &str = "half-made";
+/// The label that makes Create wait before making the word.
+pub const SLOW_LABEL: &str = "slow";
+/// How long a `slow` word takes to make.
+pub const SLOW_CREATE: std::time::Duration = std::time::Duration::from_secs(120);
+/// Why a `half-made` word is not finished.
+pub const HALF_MADE_REASON: &str = "the toy made the word but could not finish it";
+
+impl WordInputs {
+    /// Whether the label is known and is `label`.
+    fn labelled(&self, label: &str) -> bool {
+        matches!(&self.label, Some(Value::Known(l)) if l == label)
+    }
+}
 
 #[derive(Debug, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -83,6 +109,9 @@ impl Resource<ToyConfig> for Word {
         mut inputs: WordInputs,
         failures: &mut Failures,
     ) -> WordInputs {
+        if inputs.labelled(PANIC_LABEL) {
+            panic!("the toy's Check was asked to panic");
+        }
         if let Value::Known(n) = inputs.length
             && !(1..=32).contains(&n)
         {
@@ -134,23 +163,42 @@ impl Resource<ToyConfig> for Word {
                 "length unknown outside preview".into(),
             ));
         };
-        let prefix = match &ctx.config().prefix {
+        // With `cancel_ignored` the wrapper has already waited, deaf to Cancel.
+        if inputs.labelled(SLOW_LABEL) && !on(Defect::CancelIgnored) {
+            tokio::select! {
+                () = tokio::time::sleep(SLOW_CREATE) => {}
+                () = ctx.cancelled() => return Err(ResourceError::Cancelled),
+            }
+        }
+        let config = ctx.config();
+        let prefix = match &config.prefix {
             Some(Value::Known(p)) => p.clone(),
             _ => String::new(),
         };
-        let word = format!("{prefix}{}", make_word(ctx.urn(), length));
+        let mut word = format!("{prefix}{}", make_word(ctx.urn(), length));
+        if matches!(config.uppercase, Some(Value::Known(true))) {
+            word = word.to_uppercase();
+        }
         if on(Defect::LeakSecretLog) {
             ctx.info(format!("made the password {word}-{length}!"));
         }
-        Ok(Created {
-            id: format!("word-{}", ctx.name()),
-            outputs: WordOutputs {
-                length: inputs.length,
-                label: inputs.label,
-                password: Value::Known(Secret::new(format!("{word}-{length}!"))),
-                word: Value::Known(word),
-            },
-        })
+        let half_made = inputs.labelled(HALF_MADE_LABEL);
+        let id = format!("word-{}", ctx.name());
+        let outputs = WordOutputs {
+            length: inputs.length,
+            label: inputs.label,
+            password: Value::Known(Secret::new(format!("{word}-{length}!"))),
+            word: Value::Known(word),
+        };
+        if half_made {
+            return Err(ResourceError::InitFailed {
+                outputs: serde_json::to_value(&outputs)
+                    .map_err(|e| ResourceError::Internal(format!("outputs: {e}")))?,
+                id,
+                reasons: vec![HALF_MADE_REASON.into()],
+            });
+        }
+        Ok(Created { id, outputs })
     }
 
     /// Gone once deleted (the process remembers what it deleted: the toy keeps no backend).

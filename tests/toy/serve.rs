@@ -8,9 +8,10 @@ mod toy;
 
 use std::io::Write;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tonic::{Request, Response, Status};
-use toy::ToyConfig;
 use toy::defects::{Defect, on};
+use toy::{PANIC_LABEL, SLOW_CREATE, SLOW_LABEL, ToyConfig};
 use zerotrust::codec::{self, PropertyMap, PropertyValue};
 use zerotrust::protocol::pulumirpc as pb;
 use zerotrust::protocol::pulumirpc::resource_provider_server::{
@@ -21,7 +22,48 @@ use zerotrust::server::service::{Provider, engine_address, incoming};
 type Core = Arc<Provider<ToyConfig>>;
 
 /// The core's service with the switched-on wire defects.
-struct Defective(Core);
+struct Defective {
+    core: Core,
+    /// Set once a Cancel has arrived (shared with the SIGINT handling in `main`).
+    cancelled: Arc<AtomicBool>,
+    /// Set by the first Configure.
+    configured: AtomicBool,
+    /// The config variables the schema does not declare as strings.
+    non_string_config: Vec<String>,
+}
+
+impl Defective {
+    fn new(core: Core, cancelled: Arc<AtomicBool>) -> Self {
+        let schema: serde_json::Value =
+            serde_json::from_str(core.schema_text()).unwrap_or_default();
+        let non_string_config = schema["config"]["variables"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter(|(_, spec)| spec["type"].as_str() != Some("string"))
+            .map(|(name, _)| name.clone())
+            .collect();
+        Defective {
+            core,
+            cancelled,
+            configured: AtomicBool::new(false),
+            non_string_config,
+        }
+    }
+}
+
+/// The label in a property struct, if it is known text (secret or not).
+fn label_of(s: Option<&prost_types::Struct>) -> Option<String> {
+    let map = codec::decode_struct(s).ok()?;
+    match map.get("label")? {
+        PropertyValue::String(label) => Some(label.clone()),
+        PropertyValue::Secret(inner) => match inner.as_ref() {
+            PropertyValue::String(label) => Some(label.clone()),
+            _ => None,
+        },
+        _ => None,
+    }
+}
 
 /// Decode, change and re-encode a property struct.
 fn edit(s: &mut Option<prost_types::Struct>, change: impl FnOnce(&mut PropertyMap)) {
@@ -51,21 +93,21 @@ impl ResourceProvider for Defective {
         if on(Defect::HandshakeFails) {
             return Err(Status::internal("the toy provider refuses to shake hands"));
         }
-        self.0.handshake(r).await
+        self.core.handshake(r).await
     }
 
     async fn parameterize(
         &self,
         r: Request<pb::ParameterizeRequest>,
     ) -> Result<Response<pb::ParameterizeResponse>, Status> {
-        self.0.parameterize(r).await
+        self.core.parameterize(r).await
     }
 
     async fn get_schema(
         &self,
         r: Request<pb::GetSchemaRequest>,
     ) -> Result<Response<pb::GetSchemaResponse>, Status> {
-        let mut answer = self.0.get_schema(r).await?;
+        let mut answer = self.core.get_schema(r).await?;
         if on(Defect::Undocumented) || on(Defect::Unbindable) {
             let text = &mut answer.get_mut().schema;
             let mut schema: serde_json::Value =
@@ -90,6 +132,27 @@ impl ResourceProvider for Defective {
         &self,
         r: Request<pb::CheckRequest>,
     ) -> Result<Response<pb::CheckResponse>, Status> {
+        if on(Defect::ConfigRejectsJsonStrings) {
+            let news = codec::decode_struct(r.get_ref().news.as_ref()).unwrap_or_default();
+            let failures: Vec<pb::CheckFailure> = news
+                .iter()
+                .filter(|(key, _)| self.non_string_config.contains(key))
+                .filter(|(_, value)| match value {
+                    PropertyValue::Secret(inner) => matches!(**inner, PropertyValue::String(_)),
+                    other => matches!(other, PropertyValue::String(_)),
+                })
+                .map(|(key, _)| pb::CheckFailure {
+                    property: key.clone(),
+                    reason: "expected a value, not text".into(),
+                })
+                .collect();
+            if !failures.is_empty() {
+                return Ok(Response::new(pb::CheckResponse {
+                    inputs: r.into_inner().news,
+                    failures,
+                }));
+            }
+        }
         if on(Defect::ConfigRejectsUnknown) {
             let news = codec::decode_struct(r.get_ref().news.as_ref()).unwrap_or_default();
             if let Some(key) = news
@@ -105,14 +168,14 @@ impl ResourceProvider for Defective {
                 }));
             }
         }
-        self.0.check_config(r).await
+        self.core.check_config(r).await
     }
 
     async fn diff_config(
         &self,
         r: Request<pb::DiffRequest>,
     ) -> Result<Response<pb::DiffResponse>, Status> {
-        let mut answer = self.0.diff_config(r).await?;
+        let mut answer = self.core.diff_config(r).await?;
         if on(Defect::DiffConfigNoise) {
             let diff = answer.get_mut();
             diff.changes = pb::diff_response::DiffChanges::DiffSome as i32;
@@ -128,7 +191,19 @@ impl ResourceProvider for Defective {
         if on(Defect::ConfigFails) {
             return Err(Status::internal("the toy provider cannot be configured"));
         }
-        self.0.configure(r).await
+        if on(Defect::ConfigureOnce) && self.configured.swap(true, Ordering::SeqCst) {
+            return Err(Status::failed_precondition(
+                "the toy provider is already configured",
+            ));
+        }
+        let mut answer = self.core.configure(r).await?;
+        if on(Defect::NoAcceptSecrets) {
+            answer.get_mut().accept_secrets = false;
+        }
+        if on(Defect::NoSupportsPreview) {
+            answer.get_mut().supports_preview = false;
+        }
+        Ok(answer)
     }
 
     async fn invoke(
@@ -138,7 +213,7 @@ impl ResourceProvider for Defective {
         if on(Defect::InvokeFails) {
             return Err(Status::internal("the toy provider cannot invoke"));
         }
-        let mut answer = self.0.invoke(r).await?;
+        let mut answer = self.core.invoke(r).await?;
         if on(Defect::InvokeDropsSecret) {
             edit(&mut answer.get_mut().r#return, unwrap_secrets);
         }
@@ -149,14 +224,19 @@ impl ResourceProvider for Defective {
         &self,
         r: Request<pb::CallRequest>,
     ) -> Result<Response<pb::CallResponse>, Status> {
-        self.0.call(r).await
+        self.core.call(r).await
     }
 
     async fn check(
         &self,
         r: Request<pb::CheckRequest>,
     ) -> Result<Response<pb::CheckResponse>, Status> {
-        let mut answer = self.0.check(r).await?;
+        if on(Defect::PanicUnguarded)
+            && label_of(r.get_ref().news.as_ref()).as_deref() == Some(PANIC_LABEL)
+        {
+            panic!("the toy's wrapper was asked to panic");
+        }
+        let mut answer = self.core.check(r).await?;
         if on(Defect::CheckGrpcError) && !answer.get_ref().failures.is_empty() {
             return Err(Status::invalid_argument("the inputs are invalid"));
         }
@@ -170,7 +250,7 @@ impl ResourceProvider for Defective {
         &self,
         r: Request<pb::DiffRequest>,
     ) -> Result<Response<pb::DiffResponse>, Status> {
-        let mut answer = self.0.diff(r).await?;
+        let mut answer = self.core.diff(r).await?;
         let diff = answer.get_mut();
         if on(Defect::DiffNoise) && diff.diffs.is_empty() {
             diff.changes = pb::diff_response::DiffChanges::DiffSome as i32;
@@ -189,7 +269,19 @@ impl ResourceProvider for Defective {
         if on(Defect::CreateFails) {
             return Err(Status::internal("the toy provider cannot create"));
         }
-        let mut answer = self.0.create(r).await?;
+        if on(Defect::CancelIgnored)
+            && !r.get_ref().preview
+            && label_of(r.get_ref().properties.as_ref()).as_deref() == Some(SLOW_LABEL)
+        {
+            // Waits here, out of the core's reach: a Cancel changes nothing.
+            tokio::time::sleep(SLOW_CREATE).await;
+        }
+        let mut answer = match self.core.create(r).await {
+            Err(status) if on(Defect::InitFailureLosesState) && !status.details().is_empty() => {
+                return Err(Status::internal(status.message().to_string()));
+            }
+            other => other?,
+        };
         if on(Defect::DropSecretOutput) {
             edit(&mut answer.get_mut().properties, unwrap_secrets);
         }
@@ -207,14 +299,14 @@ impl ResourceProvider for Defective {
         &self,
         r: Request<pb::ReadRequest>,
     ) -> Result<Response<pb::ReadResponse>, Status> {
-        self.0.read(r).await
+        self.core.read(r).await
     }
 
     async fn list(
         &self,
         r: Request<pb::ListRequest>,
     ) -> Result<Response<Self::ListStream>, Status> {
-        self.0.list(r).await
+        self.core.list(r).await
     }
 
     async fn update(
@@ -224,29 +316,30 @@ impl ResourceProvider for Defective {
         if on(Defect::UpdateFails) {
             return Err(Status::internal("the toy provider cannot update"));
         }
-        self.0.update(r).await
+        self.core.update(r).await
     }
 
     async fn delete(&self, r: Request<pb::DeleteRequest>) -> Result<Response<()>, Status> {
         if on(Defect::DeleteFails) {
             return Err(Status::internal("the toy provider cannot delete"));
         }
-        self.0.delete(r).await
+        self.core.delete(r).await
     }
 
     async fn construct(
         &self,
         r: Request<pb::ConstructRequest>,
     ) -> Result<Response<pb::ConstructResponse>, Status> {
-        self.0.construct(r).await
+        self.core.construct(r).await
     }
 
     async fn cancel(&self, r: Request<()>) -> Result<Response<()>, Status> {
-        self.0.cancel(r).await
+        self.cancelled.store(true, Ordering::SeqCst);
+        self.core.cancel(r).await
     }
 
     async fn get_plugin_info(&self, r: Request<()>) -> Result<Response<pb::PluginInfo>, Status> {
-        let mut answer = self.0.get_plugin_info(r).await?;
+        let mut answer = self.core.get_plugin_info(r).await?;
         if on(Defect::WrongVersion) {
             answer.get_mut().version = "9.9.9".into();
         }
@@ -254,21 +347,21 @@ impl ResourceProvider for Defective {
     }
 
     async fn attach(&self, r: Request<pb::PluginAttach>) -> Result<Response<()>, Status> {
-        self.0.attach(r).await
+        self.core.attach(r).await
     }
 
     async fn get_mapping(
         &self,
         r: Request<pb::GetMappingRequest>,
     ) -> Result<Response<pb::GetMappingResponse>, Status> {
-        self.0.get_mapping(r).await
+        self.core.get_mapping(r).await
     }
 
     async fn get_mappings(
         &self,
         r: Request<pb::GetMappingsRequest>,
     ) -> Result<Response<pb::GetMappingsResponse>, Status> {
-        self.0.get_mappings(r).await
+        self.core.get_mappings(r).await
     }
 }
 
@@ -290,17 +383,27 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         writeln!(out, "{port}")?;
         out.flush()?;
     }
-    let shutdown = async {
-        if on(Defect::IgnoreSigint) {
-            // Swallow SIGINT (the default would end the process) and keep serving.
+    let cancelled = Arc::new(AtomicBool::new(false));
+    let shutdown = {
+        let cancelled = Arc::clone(&cancelled);
+        async move {
+            if on(Defect::IgnoreSigint) {
+                // Swallow SIGINT (the default would end the process) and keep serving.
+                loop {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
+            }
             loop {
                 let _ = tokio::signal::ctrl_c().await;
+                // Swallow SIGINT only once the engine has sent Cancel.
+                if !(on(Defect::CancelBlocksExit) && cancelled.load(Ordering::SeqCst)) {
+                    break;
+                }
             }
         }
-        let _ = tokio::signal::ctrl_c().await;
     };
     tonic::transport::Server::builder()
-        .add_service(ResourceProviderServer::new(Defective(core)))
+        .add_service(ResourceProviderServer::new(Defective::new(core, cancelled)))
         .serve_with_incoming_shutdown(incoming(listener), shutdown)
         .await?;
     Ok(())
