@@ -268,8 +268,8 @@ class ArmServer:
                 continue
             if not re.search(rule["path"], path):
                 continue
-            if rule.get("lro_error"):
-                continue  # applies when the operation runs, see semantics()
+            if rule.get("lro_error") or rule.get("lro_polls"):
+                continue  # applies when the operation runs, see start_operation()
             rule["count"] -= 1
             body = rule.get("body")
             if body is None:
@@ -281,15 +281,23 @@ class ArmServer:
             return Reply(int(rule.get("status", 500)), body, headers)
         return None
 
-    def take_lro_error(self, method: str, path: str) -> dict | None:
+    def take_lro_rule(self, method: str, path: str) -> dict | None:
+        """The first rule that shapes the operation this request starts: `lro_error` makes it
+        fail, `lro_polls` keeps it in progress for that many polls (a slow operation)."""
         for rule in self.state.fail_rules:
-            if rule["count"] > 0 and rule.get("lro_error") and (not rule.get("method") or
-                                                               rule["method"].upper() == method) \
-                    and re.search(rule["path"], path):
+            if rule["count"] > 0 and (rule.get("lro_error") or rule.get("lro_polls")) and \
+                    (not rule.get("method") or rule["method"].upper() == method) and re.search(rule["path"], path):
                 rule["count"] -= 1
                 self.state.fail_rules = [r for r in self.state.fail_rules if r["count"] > 0]
-                return rule["lro_error"]
+                return rule
         return None
+
+    def start_operation(self, kind: str, method: str, record: dict, path: str, base_url: str) -> dict:
+        rule = self.take_lro_rule(method, path) or {}
+        op_id, headers = self.new_operation(kind, record, base_url, rule.get("lro_error"))
+        if rule.get("lro_polls"):
+            self.state.operations[op_id]["polls_left"] = int(rule["lro_polls"])
+        return headers
 
     # ---- admin API ------------------------------------------------------------------------
 
@@ -685,8 +693,7 @@ class ArmServer:
                 sub["extra"]["etag"] = str(uuid.uuid4())
         self.set_state(record, ("Creating" if creating else "Updating")
                        if rtype in (V.WORKSPACES, V.ONLINE_ENDPOINTS) else "Updating")
-        lro_error = self.take_lro_error("PUT", urllib.parse.urlsplit(rid).path)
-        _, headers = self.new_operation("put", record, base_url, lro_error)
+        headers = self.start_operation("put", "PUT", record, urllib.parse.urlsplit(rid).path, base_url)
         if rtype == V.ONLINE_ENDPOINTS:
             headers.pop("Location", None)  # OnlineEndpoints_CreateOrUpdate documents Azure-AsyncOperation only
             headers["x-ms-async-operation-timeout"] = "PT1H"
@@ -945,8 +952,7 @@ class ArmServer:
                 return Reply(202, None, {"Location": f"{base_url}{o['result_path']}?api-version={o['api']}",
                                          "Retry-After": "1"} if o else {})
             self.set_state(record, "Deleting")
-            lro_error = self.take_lro_error("DELETE", rid)
-            _, headers = self.new_operation("delete", record, base_url, lro_error)
+            headers = self.start_operation("delete", "DELETE", record, rid, base_url)
             return Reply(202, None, headers)
         self.require_rg(p)
         if PARENT_TYPE.get(rtype) and self.get(self.rid(PARENT_TYPE[rtype], p)) is None:
@@ -958,9 +964,8 @@ class ArmServer:
         if blocker:
             raise ArmError(400, blocker["code"], blocker["message"])
         self.set_state(record, "Deleting")
-        lro_error = self.take_lro_error("DELETE", rid)
         # Location (what the SDKs read) plus Azure-AsyncOperation, as these services send both.
-        _, headers = self.new_operation("delete", record, base_url, lro_error)
+        headers = self.start_operation("delete", "DELETE", record, rid, base_url)
         return Reply(202, None, headers)
 
     def endpoint_secret(self, op: V.Operation, p: dict) -> Reply:
