@@ -89,6 +89,8 @@ start_arm_server() {
     sleep 0.1
   done
   export ZT_ARM_ENDPOINT="http://127.0.0.1:$(cat "$dir/port")"
+  # The server's control API, where a fixture arranges failures and slow operations.
+  export ZT_ARM_FAIL_URL="$ZT_ARM_ENDPOINT/_zt/fail"
   export ZT_ARM_TOKEN=zerotrust-arm-test-token
   export ZT_ARM_SUBSCRIPTION_ID=4a6b3c1d-2e5f-4a7b-8c9d-0e1f2a3b4c5d
 }
@@ -107,7 +109,9 @@ fi
 for fixtures in "${fixture_files[@]}"; do
   name="$(basename "$fixtures" .json)"
   log "conformance: zerotrust with $name"
-  ( backend_env "$name"
+  # A backend that cannot start leaves the variables its fixture requires unset, and the runner
+  # reports that fixture's checks n/a ("backend absent") instead of passing them.
+  ( backend_env "$name" || log "the backend of $name did not start: its checks will be n/a"
     "$runner" --provider "$provider" --fixtures "$fixtures" --schema "$ZT_ROOT/schema.json" \
       --json "$ZT_CACHE/conformance-$name.json" "${runner_args[@]}" ) || status=1
 done

@@ -43,6 +43,14 @@ DEFECT_CHECKS = {
     "invoke_fails": "invoke.known",
     "invoke_drops_secret": "invoke.secret_results",
     "leak_secret_log": "hygiene.no_secret_leak",
+    "cancel_blocks_exit": "startup.cancel_exit",
+    "configure_once": "startup.attach_twice",
+    "config_rejects_json_strings": "config.json_strings",
+    "no_accept_secrets": "config.flags",
+    "no_supports_preview": "config.flags",
+    "panic_unguarded": "failure.panic_contained",
+    "init_failure_loses_state": "failure.init_failed",
+    "cancel_ignored": "failure.cancel_prompt",
 }
 # Checks failed by something other than a toy defect, with the test that shows it.
 OTHER_FAILURES = {
@@ -89,6 +97,21 @@ def test_zerotrust_passes_the_suite():
     assert done.returncode == 0, done.stdout[-6000:] + done.stderr[-3000:]
     counts = re.findall(r"^(\d+) passed, (\d+) failed", done.stdout, re.M)
     assert counts and all(failed == "0" and int(passed) > 0 for passed, failed in counts), counts
+    # Every backend ran: none of its checks was put aside as n/a for want of a server.
+    assert "backend absent" not in done.stdout, done.stdout[-6000:]
+
+
+def test_a_fixture_whose_backend_is_absent_is_not_applicable(runner, toy, tmp_path):
+    fixture = json.loads(TOY_FIXTURES.read_text())
+    fixture["requires"] = ["ZT_CONFORMANCE_NO_SUCH_BACKEND"]
+    fixture["config"]["prefix"] = {"$env": "ZT_CONFORMANCE_NO_SUCH_BACKEND"}
+    absent = tmp_path / "absent.json"
+    absent.write_text(json.dumps(fixture))
+    done, rows = run_suite(runner, toy, tmp_path, fixtures=absent)
+    assert done.returncode == 0, done.stdout[-4000:]
+    word = [r for r in rows if r["subject"] == "toy:index:Word"]
+    assert word and all(r["result"] == "n/a" and "backend absent" in r["detail"] for r in word), word
+    assert not results(rows, "pass") & {"config.check_configure", "failure.cancel_prompt"}
 
 
 def test_the_toy_provider_without_defects_passes(runner, toy, tmp_path):

@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"sort"
 	"strings"
 	"time"
@@ -29,6 +31,12 @@ var resourceChecks = []string{
 	"create.preview", "lifecycle.create", "lifecycle.outputs_secret", "lifecycle.outputs_typed",
 	"diff.identical", "diff.replaces_exactly", "diff.update_in_place", "lifecycle.read",
 	"lifecycle.delete", "lifecycle.read_after_delete",
+}
+
+// The provider-level config checks, in order.
+var configChecks = []string{
+	"config.check_configure", "config.unknowns_kept", "config.diff_identical", "config.json_strings",
+	"config.flags",
 }
 
 // The checks run for each function of the fixture.
@@ -139,8 +147,24 @@ func seedFor(urn resource.URN) []byte {
 	return sum[:]
 }
 
-func (r *runner) providerURN() resource.URN {
-	return resource.NewURN(stackName, projectName, "", tokens.Type("pulumi:providers:"+r.pkg), "default")
+func (r *runner) providerURN() resource.URN { return providerURN(r.pkg) }
+
+// providerURN is the URN of pkg's default provider in the runner's stack.
+func providerURN(pkg string) resource.URN {
+	return resource.NewURN(stackName, projectName, "", tokens.Type("pulumi:providers:"+pkg), "default")
+}
+
+// configure runs the fixture's config through CheckConfig and Configure on
+// r.prov, as a fresh engine session would.
+func (r *runner) configure(cfg map[string]any) error {
+	inputs, err := r.res.object(cfg)
+	if err != nil {
+		return fmt.Errorf("fixture config: %w", err)
+	}
+	_, err = call(r, "Configure", func(ctx context.Context) (struct{}, error) {
+		return struct{}{}, configureProvider(ctx, r.prov, r.pkg, inputs)
+	})
+	return err
 }
 
 // ---------------------------------------------------------------------------
@@ -186,6 +210,118 @@ func (r *runner) runConfig(subject string, cfg map[string]any) {
 		problems = append(problems, err.Error())
 	}
 	r.rep.verdict(check, subject, problems, fmt.Sprintf("%d config value(s) accepted", inputs.Len()))
+	r.configJSONStrings(subject, urn, inputs)
+}
+
+// configJSONStrings is config.json_strings: stack config reaches a default
+// provider as text, so a boolean, number or object arrives as its JSON
+// encoding in a string. CheckConfig must accept that and give back the typed
+// value it would have given for the typed input.
+func (r *runner) configJSONStrings(subject string, urn resource.URN, checked property.Map) {
+	const check = "config.json_strings"
+	asText := property.Map{}
+	var keys []string
+	for k, v := range checked.All {
+		plain, ok := plainValue(v)
+		if ok && !v.IsString() && !v.IsNull() {
+			text, err := json.Marshal(plain)
+			if err == nil {
+				v = property.New(string(text)).WithSecret(v.Secret())
+				keys = append(keys, k)
+			}
+		}
+		asText = asText.Set(k, v)
+	}
+	if len(keys) == 0 {
+		r.rep.na(check, subject, "the fixture sets no boolean, number or object config value")
+		return
+	}
+	sort.Strings(keys)
+	resp, err := call(r, "CheckConfig", func(ctx context.Context) (plugin.CheckConfigResponse, error) {
+		return r.prov.CheckConfig(ctx, plugin.CheckConfigRequest{URN: urn, Olds: property.Map{}, News: asText})
+	})
+	switch {
+	case err != nil:
+		r.rep.fail(check, subject, err.Error())
+	case len(resp.Failures) > 0:
+		r.noteFailures(resp.Failures)
+		r.rep.fail(check, subject, "CheckConfig failed on JSON-string values: "+failureText(resp.Failures))
+	default:
+		var problems []string
+		for _, k := range keys {
+			// More secret than the typed value is fine (a settings object whose
+			// secret fields cannot be told apart in the text may be kept whole as
+			// a secret); less secret is not.
+			got, want := resp.Properties.Get(k), checked.Get(k)
+			gotPlain, _ := plainValue(unsecret(got))
+			wantPlain, _ := plainValue(unsecret(want))
+			switch {
+			case got.IsComputed() || !reflect.DeepEqual(gotPlain, wantPlain):
+				problems = append(problems, fmt.Sprintf("%s came back as %s, not as the typed value", k, kindOf(got)))
+			case want.Secret() && !got.Secret():
+				problems = append(problems, k+" lost its secret mark")
+			}
+		}
+		r.rep.verdict(check, subject, problems, "typed again: "+strings.Join(keys, ", "))
+	}
+}
+
+// unsecret is v without any secret mark, at any depth.
+func unsecret(v property.Value) property.Value {
+	v = v.WithSecret(false)
+	switch {
+	case v.IsArray():
+		items := []property.Value{}
+		for _, e := range v.AsArray().AsSlice() {
+			items = append(items, unsecret(e))
+		}
+		return property.New(items)
+	case v.IsMap():
+		m := map[string]property.Value{}
+		for k, e := range v.AsMap().All {
+			m[k] = unsecret(e)
+		}
+		return property.New(m)
+	}
+	return v
+}
+
+// plainValue is v as plain JSON data, if it is fully known.
+func plainValue(v property.Value) (any, bool) {
+	switch {
+	case v.IsComputed():
+		return nil, false
+	case v.IsNull():
+		return nil, true
+	case v.IsBool():
+		return v.AsBool(), true
+	case v.IsNumber():
+		return v.AsNumber(), true
+	case v.IsString():
+		return v.AsString(), true
+	case v.IsArray():
+		var out []any
+		for _, e := range v.AsArray().AsSlice() {
+			pe, ok := plainValue(e)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, pe)
+		}
+		return out, true
+	case v.IsMap():
+		out := map[string]any{}
+		for k, e := range v.AsMap().All {
+			pe, ok := plainValue(e)
+			if !ok {
+				return nil, false
+			}
+			out[k] = pe
+		}
+		return out, true
+	default:
+		return nil, false
+	}
 }
 
 // configUnknownsKept is config.unknowns_kept: in a preview, config values that

@@ -49,6 +49,19 @@ package main
 //     generated key, a local certificate): its provider cannot observe a
 //     deletion, so lifecycle.read_after_delete does not apply.
 //
+//   - panic, initFailure, slow: the failure contract, each an object
+//     {"inputs": {...}, "arrange": [{"method": "POST", "url": U, "body": B}]}.
+//     The inputs are laid over the valid inputs; the arrange requests (to a
+//     test backend's control API, say) are made first and must answer 2xx.
+//     panic: inputs that make the provider panic inside Check (only providers
+//     that expose a way to); initFailure: inputs with which Create makes the
+//     resource and then fails; slow: inputs with which Create takes long
+//     enough to be cancelled.
+//
+// requires: environment variables that locate the fixture's backend; when one
+// is unset every check of the file's resources and functions is reported n/a
+// ("backend absent"), never passed.
+//
 // functions: one entry per function token, invoked after every resource was
 // created, in file order.
 //
@@ -79,6 +92,7 @@ import (
 )
 
 type fixtureFile struct {
+	Requires  []string // environment variables naming the backend; unset: everything is n/a
 	Config    map[string]any
 	Resources []*resourceFixture
 	Functions []*functionFixture
@@ -93,6 +107,25 @@ type resourceFixture struct {
 	Update    map[string]any // nil: no in-place update to test
 	Replace   map[string]any
 	StateOnly bool
+
+	// The failure contract: inputs (laid over the valid ones) that provoke a
+	// situation, after the arranging requests are made. Nil: not provoked.
+	Panic       *provocation
+	InitFailure *provocation
+	Slow        *provocation
+}
+
+// provocation is how a fixture makes a provider meet a failure: the inputs,
+// and HTTP requests to a test backend that arrange it first.
+type provocation struct {
+	Inputs  map[string]any
+	Arrange []arrangeRequest
+}
+
+type arrangeRequest struct {
+	Method string
+	URL    any // a string or an $env directive
+	Body   any // JSON; $env directives in it are resolved
 }
 
 type invalidCase struct {
@@ -108,6 +141,7 @@ type functionFixture struct {
 
 // Raw forms, decoded strictly so that misspelt keys are reported.
 type rawFixtureFile struct {
+	Requires  []string        `json:"requires"`
 	Config    map[string]any  `json:"config"`
 	Resources json.RawMessage `json:"resources"`
 	Functions json.RawMessage `json:"functions"`
@@ -120,6 +154,21 @@ type rawResource struct {
 	Update    map[string]any `json:"update"`
 	Replace   map[string]any `json:"replace"`
 	StateOnly bool           `json:"stateOnly"`
+
+	Panic       *rawProvocation `json:"panic"`
+	InitFailure *rawProvocation `json:"initFailure"`
+	Slow        *rawProvocation `json:"slow"`
+}
+
+type rawProvocation struct {
+	Inputs  map[string]any `json:"inputs"`
+	Arrange []rawRequest   `json:"arrange"`
+}
+
+type rawRequest struct {
+	Method string `json:"method"`
+	URL    any    `json:"url"`
+	Body   any    `json:"body"`
 }
 
 type rawInvalid struct {
@@ -191,7 +240,7 @@ func parseFixtures(data []byte) (f *fixtureFile, problems []string, err error) {
 	if err := strictDecode(data, &raw); err != nil {
 		return nil, nil, fmt.Errorf("fixture file: %w", err)
 	}
-	f = &fixtureFile{Config: raw.Config}
+	f = &fixtureFile{Requires: raw.Requires, Config: raw.Config}
 
 	resourceKeys, err := objectKeys(raw.Resources)
 	if err != nil {
@@ -226,6 +275,9 @@ func parseFixtures(data []byte) (f *fixtureFile, problems []string, err error) {
 		if rf.Inputs == nil {
 			rf.Inputs = map[string]any{}
 		}
+		rf.Panic = r.Panic.parsed()
+		rf.InitFailure = r.InitFailure.parsed()
+		rf.Slow = r.Slow.parsed()
 		for i, c := range r.Invalid {
 			paths := append([]string(nil), c.Paths...)
 			if c.Path != "" {
@@ -265,6 +317,64 @@ func parseFixtures(data []byte) (f *fixtureFile, problems []string, err error) {
 		})
 	}
 	return f, problems, nil
+}
+
+func (p *rawProvocation) parsed() *provocation {
+	if p == nil {
+		return nil
+	}
+	out := &provocation{Inputs: p.Inputs}
+	for _, r := range p.Arrange {
+		method := r.Method
+		if method == "" {
+			method = "POST"
+		}
+		out.Arrange = append(out.Arrange, arrangeRequest{Method: method, URL: r.URL, Body: r.Body})
+	}
+	return out
+}
+
+// missingRequirements lists the required environment variables that are unset.
+func (f *fixtureFile) missingRequirements() []string {
+	var missing []string
+	for _, name := range f.Requires {
+		if _, set := os.LookupEnv(name); !set {
+			missing = append(missing, name)
+		}
+	}
+	return missing
+}
+
+// plainJSON resolves the $env directives inside a JSON value (for arranging
+// requests, which go to a backend, not to the provider).
+func plainJSON(v any) (any, error) {
+	switch v := v.(type) {
+	case map[string]any:
+		if name, ok := v["$env"]; ok && len(v) == 1 {
+			return envValue(name)
+		}
+		out := make(map[string]any, len(v))
+		for k, e := range v {
+			pe, err := plainJSON(e)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+			out[k] = pe
+		}
+		return out, nil
+	case []any:
+		out := make([]any, len(v))
+		for i, e := range v {
+			pe, err := plainJSON(e)
+			if err != nil {
+				return nil, fmt.Errorf("[%d]: %w", i, err)
+			}
+			out[i] = pe
+		}
+		return out, nil
+	default:
+		return v, nil
+	}
 }
 
 // overlay lays changes over base: a nil value removes the key.

@@ -131,3 +131,57 @@ func TestLabelledEntriesShareATypeButNotAName(t *testing.T) {
 		t.Fatalf("a $ref to a labelled entry: %v", problems)
 	}
 }
+
+func TestProvocationsAndRequirementsParse(t *testing.T) {
+	t.Setenv("ZT_TEST_PRESENT", "http://127.0.0.1:1")
+	f, problems, err := parseFixtures([]byte(`{
+	  "requires": ["ZT_TEST_PRESENT", "ZT_TEST_SURELY_UNSET"],
+	  "resources": {
+	    "p:m:A": {"inputs": {"x": 1},
+	      "slow": {"inputs": {"x": 2}, "arrange": [{"url": {"$env": "ZT_TEST_PRESENT"}, "body": {"n": 1}}]},
+	      "panic": {"inputs": {"x": 3}}}
+	  }}`))
+	if err != nil || len(problems) > 0 {
+		t.Fatal(err, problems)
+	}
+	a := f.Resources[0]
+	if a.Slow == nil || a.Panic == nil || a.InitFailure != nil {
+		t.Fatalf("provocations %+v %+v %+v", a.Slow, a.Panic, a.InitFailure)
+	}
+	if a.Slow.Arrange[0].Method != "POST" {
+		t.Fatalf("default method %q", a.Slow.Arrange[0].Method)
+	}
+	url, err := plainJSON(a.Slow.Arrange[0].URL)
+	if err != nil || url != "http://127.0.0.1:1" {
+		t.Fatalf("url %v %v", url, err)
+	}
+	if got := f.missingRequirements(); len(got) != 1 || got[0] != "ZT_TEST_SURELY_UNSET" {
+		t.Fatalf("missing %v", got)
+	}
+	// An unset variable the fixture requires is an absent backend, not a broken fixture.
+	var bad []string
+	findBadDirectives(map[string]any{"u": map[string]any{"$env": "ZT_TEST_SURELY_UNSET"}}, &bad,
+		map[string]bool{"ZT_TEST_SURELY_UNSET": true})
+	if len(bad) != 0 {
+		t.Fatalf("required and unset: %v", bad)
+	}
+	findBadDirectives(map[string]any{"u": map[string]any{"$env": "ZT_TEST_SURELY_UNSET"}}, &bad, nil)
+	if len(bad) != 1 {
+		t.Fatalf("unset and not required: %v", bad)
+	}
+}
+
+func TestPlainValueRefusesUnknowns(t *testing.T) {
+	m := property.New(map[string]property.Value{"a": property.New(true), "b": property.New([]property.Value{
+		property.New(1.5)})})
+	plain, ok := plainValue(m)
+	if !ok {
+		t.Fatal("a known map is plain")
+	}
+	if got := plain.(map[string]any)["b"].([]any)[0]; got != 1.5 {
+		t.Fatalf("nested number %v", got)
+	}
+	if _, ok := plainValue(property.New(map[string]property.Value{"a": property.New(property.Computed)})); ok {
+		t.Fatal("an unknown inside must not be plain")
+	}
+}

@@ -187,9 +187,11 @@ func runAll(o options, fixtureData []byte, rep *report) {
 	if o.provider != "" {
 		checkPortLine(rep, subject, o.provider, h.ServerAddr(), pwd, ownStderr)
 		checkSigint(rep, subject, o.provider, h.ServerAddr(), pwd, ownStderr)
+		checkCancelExit(rep, subject, o.provider, h.ServerAddr(), pwd, ownStderr)
 	} else {
-		rep.na("startup.port_line", subject, "attached to a running provider and no --provider binary to start")
-		rep.na("startup.sigint", subject, "attached to a running provider and no --provider binary to start")
+		for _, c := range []string{"startup.port_line", "startup.sigint", "startup.cancel_exit"} {
+			rep.na(c, subject, "attached to a running provider and no --provider binary to start")
+		}
 	}
 
 	// The provider under test, booted or attached as the engine does.
@@ -272,8 +274,35 @@ func runAll(o options, fixtureData []byte, rep *report) {
 		rep.verdict("fixture.valid", fixtureSubject, problems, detail)
 	}
 
-	if prov == nil {
-		rep.fail("config.check_configure", subject, "not run: no provider")
+	missing := fixtures.missingRequirements()
+	switch {
+	case len(missing) > 0:
+		// A fixture whose backend is absent is reported, never passed.
+		why := "backend absent: " + strings.Join(missing, ", ") + " unset"
+		for _, c := range append(append([]string{}, configChecks...), "startup.attach_twice") {
+			rep.na(c, subject, why)
+		}
+		for _, rf := range fixtures.Resources {
+			for _, c := range resourceChecks {
+				rep.na(c, rf.Key, why)
+			}
+		}
+		for _, fn := range fixtures.Functions {
+			for _, c := range functionChecks {
+				rep.na(c, fn.Token, why)
+			}
+		}
+		for _, c := range failureChecks {
+			rep.na(c, subject, why)
+		}
+		if prov != nil {
+			r.close()
+		}
+	case prov == nil:
+		for _, c := range configChecks {
+			rep.fail(c, subject, "not run: no provider")
+		}
+		rep.fail("startup.attach_twice", subject, "not run: no provider")
 		for _, rf := range fixtures.Resources {
 			for _, c := range resourceChecks {
 				rep.fail(c, rf.Key, "not run: no provider")
@@ -284,8 +313,34 @@ func runAll(o options, fixtureData []byte, rep *report) {
 				rep.fail(c, fn.Token, "not run: no provider")
 			}
 		}
-	} else {
+		for _, c := range failureChecks {
+			rep.fail(c, subject, "not run: no provider")
+		}
+	default:
 		r.runConfig(subject, fixtures.Config)
+		cfg, cfgErr := r.res.object(fixtures.Config)
+		if o.provider != "" {
+			if cfgErr != nil {
+				rep.fail("config.flags", subject, "fixture config: "+cfgErr.Error())
+			} else {
+				checkFlags(rep, subject, o.provider, h.ServerAddr(), pwd, ownStderr, cfg)
+			}
+		} else {
+			rep.na("config.flags", subject, "attached to a running provider: Configure's answer is "+
+				"only seen on a process of the runner's own")
+		}
+		// With a binary, the attach check uses a process of its own, now; with
+		// --attach, the same port once the main session is over.
+		attachTwice := func() {
+			if cfgErr != nil {
+				rep.fail("startup.attach_twice", subject, "fixture config: "+cfgErr.Error())
+				return
+			}
+			checkAttachTwice(rep, subject, r.pkg, o.provider, o.attach, pwd, ownStderr, sink, cfg)
+		}
+		if o.attach == 0 {
+			attachTwice()
+		}
 		for _, rf := range fixtures.Resources {
 			if !skip[rf.Key] {
 				r.runResource(rf)
@@ -294,15 +349,18 @@ func runAll(o options, fixtureData []byte, rep *report) {
 		for _, fn := range fixtures.Functions {
 			r.runFunction(fn)
 		}
+		var bootAnother func() (plugin.Provider, error)
+		if o.attach == 0 {
+			bootAnother = func() (plugin.Provider, error) {
+				p, _, err := boot(o, h, pctx, subject)
+				return p, err
+			}
+		}
+		r.runFailures(subject, fixtures.Config, bootAnother)
 		r.deleteAll()
-
-		// Close as the engine does (Cancel, then kill and drain), so that
-		// everything the plugin wrote has reached the sink before the scan.
-		_, err := call(r, "Close", func(context.Context) (struct{}, error) {
-			return struct{}{}, prov.Close()
-		})
-		if err != nil {
-			r.errTexts = append(r.errTexts, err.Error())
+		r.close()
+		if o.attach != 0 {
+			attachTwice()
 		}
 	}
 
@@ -412,4 +470,16 @@ func checkPluginInfo(r *runner, subject string) {
 		return
 	}
 	r.rep.pass(check, subject, "version "+want.String())
+}
+
+// close closes the provider as the engine does (Cancel, then SIGINT, then
+// SIGKILL, and draining its output), so that everything the plugin wrote has
+// reached the sink before the hygiene scan.
+func (r *runner) close() {
+	_, err := call(r, "Close", func(context.Context) (struct{}, error) {
+		return struct{}{}, r.prov.Close()
+	})
+	if err != nil {
+		r.errTexts = append(r.errTexts, err.Error())
+	}
 }

@@ -32,6 +32,10 @@ var reasons = map[string]string{
 		"is not the one the package (schema) promised",
 	"startup.sigint": "on shutdown the engine SIGINTs the plugin's process group and SIGKILLs it " +
 		"5 s later",
+	"startup.cancel_exit": "the engine sends Cancel before closing a plugin and takes an unacknowledged " +
+		"Cancel or a plugin still alive 5 s after SIGINT for a crash",
+	"startup.attach_twice": "with PULUMI_DEBUG_PROVIDERS every pulumi command attaches to the same " +
+		"process, handshakes and configures it again",
 
 	"schema.binds": "SDK generation binds the served schema and stops on any error diagnostic",
 	"schema.documented": "generated SDKs and registry docs show these descriptions; an empty one " +
@@ -45,6 +49,10 @@ var reasons = map[string]string{
 		"provider and diff every resource it manages",
 	"config.check_configure": "the engine calls CheckConfig then Configure on every provider before " +
 		"any resource call and aborts on failures",
+	"config.json_strings": "stack config reaches a default provider as strings, booleans, numbers and " +
+		"objects as their JSON text, and must come back typed",
+	"config.flags": "without acceptSecrets in Configure's answer the engine strips secrets before every " +
+		"call; without supportsPreview it never sends a preview Create",
 
 	"check.valid": "the engine calls Check on every registration and stops the deployment on any " +
 		"failure",
@@ -79,6 +87,13 @@ var reasons = map[string]string{
 		"errors fail it",
 	"invoke.secret_results": "the engine keeps function results secret only when the provider " +
 		"marks them so",
+
+	"failure.panic_contained": "a panic must come back as that call's error; a plugin that dies or " +
+		"resets the stream fails every later call of the deployment without a reason",
+	"failure.init_failed": "only ErrorResourceInitFailed with the id and state makes the engine keep a " +
+		"half-made resource in state instead of losing it",
+	"failure.cancel_prompt": "on Ctrl-C the engine sends Cancel and waits for operations in flight; one " +
+		"that ignores Cancel holds the whole deployment",
 
 	"hygiene.no_secret_leak": "whatever a provider logs, puts in errors or writes to stderr reaches " +
 		"terminals and CI logs unencrypted",

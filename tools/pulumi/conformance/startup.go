@@ -47,7 +47,13 @@ type ownProcess struct {
 }
 
 func startOwn(binary, engineAddr, dir string, stderr io.Writer) (*ownProcess, error) {
-	cmd := exec.Command(binary, engineAddr)
+	return startOwnArgs(binary, []string{engineAddr}, dir, stderr)
+}
+
+// startOwnArgs starts binary with args (none: as a user starts a provider to
+// attach to).
+func startOwnArgs(binary string, args []string, dir string, stderr io.Writer) (*ownProcess, error) {
+	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
 	cmd.Env = os.Environ()
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}

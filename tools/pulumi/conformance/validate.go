@@ -15,6 +15,10 @@ import (
 func validateFixtures(f *fixtureFile, spec *schema.PackageSpec) (problems []string, skip map[string]bool) {
 	skip = map[string]bool{}
 	earlier := map[string]bool{}
+	required := map[string]bool{}
+	for _, name := range f.Requires {
+		required[name] = true
+	}
 	all := map[string]bool{}
 	typeOf := map[string]string{}
 	for _, rf := range f.Resources {
@@ -45,7 +49,7 @@ func validateFixtures(f *fixtureFile, spec *schema.PackageSpec) (problems []stri
 			}
 		}
 		var bad []string
-		findBadDirectives(v, &bad)
+		findBadDirectives(v, &bad, required)
 		for _, b := range bad {
 			problems = append(problems, where+": "+b)
 		}
@@ -94,6 +98,20 @@ func validateFixtures(f *fixtureFile, spec *schema.PackageSpec) (problems []stri
 		}
 		declared("replace", sortedKeys(rf.Replace))
 		refsOK(where+" replace", rf.Replace, earlier)
+		for _, pv := range []struct {
+			name string
+			p    *provocation
+		}{{"panic", rf.Panic}, {"initFailure", rf.InitFailure}, {"slow", rf.Slow}} {
+			if pv.p == nil {
+				continue
+			}
+			declared(pv.name+" input", sortedKeys(pv.p.Inputs))
+			refsOK(where+" "+pv.name, pv.p.Inputs, all)
+			for i, a := range pv.p.Arrange {
+				refsOK(fmt.Sprintf("%s %s arrange %d", where, pv.name, i+1), a.URL, map[string]bool{})
+				refsOK(fmt.Sprintf("%s %s arrange %d", where, pv.name, i+1), a.Body, map[string]bool{})
+			}
+		}
 		earlier[rf.Key] = true
 	}
 
@@ -132,13 +150,14 @@ func hasProp(ps map[string]schema.PropertySpec, k string) bool {
 }
 
 // findBadDirectives reports "$" keys that are not a lone $secret, $ref or
-// $env, and $env names that are not set.
-func findBadDirectives(v any, out *[]string) {
+// $env, and $env names that are not set (unless the fixture requires them:
+// then the backend is absent, which the run reports as n/a).
+func findBadDirectives(v any, out *[]string, required map[string]bool) {
 	switch v := v.(type) {
 	case map[string]any:
 		if len(v) == 1 {
 			if inner, ok := v["$secret"]; ok {
-				findBadDirectives(inner, out)
+				findBadDirectives(inner, out, required)
 				return
 			}
 			if ref, ok := v["$ref"]; ok {
@@ -149,7 +168,9 @@ func findBadDirectives(v any, out *[]string) {
 			}
 			if name, ok := v["$env"]; ok {
 				if _, err := envValue(name); err != nil {
-					*out = append(*out, err.Error())
+					if s, ok := name.(string); !ok || !required[s] {
+						*out = append(*out, err.Error())
+					}
 				}
 				return
 			}
@@ -160,11 +181,11 @@ func findBadDirectives(v any, out *[]string) {
 					"in its object)", k))
 				continue
 			}
-			findBadDirectives(v[k], out)
+			findBadDirectives(v[k], out, required)
 		}
 	case []any:
 		for _, e := range v {
-			findBadDirectives(e, out)
+			findBadDirectives(e, out, required)
 		}
 	}
 }
