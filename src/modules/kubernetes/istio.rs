@@ -94,8 +94,14 @@ impl KubeKind for PeerAuthentication {
             );
         }
         if let Some(ports) = &spec.port_level_mtls {
-            if spec.selector.is_none() && !ports.is_empty() {
-                failures.add(at.key("portLevelMtls"), "per-port modes need a selector (Istio ignores them on namespace-wide policies)");
+            // An empty selector selects the whole namespace, just like no selector.
+            let selects_workloads = spec
+                .selector
+                .as_ref()
+                .and_then(|s| s.match_labels.as_ref())
+                .is_some_and(|labels| !labels.is_empty());
+            if !selects_workloads && !ports.is_empty() {
+                failures.add(at.key("portLevelMtls"), "per-port modes need a selector with matchLabels (Istio ignores them on namespace-wide policies)");
             }
             for (port, mtls) in ports {
                 let here = at.key("portLevelMtls").key(port.as_str());
@@ -281,6 +287,36 @@ mod tests {
                 "spec.portLevelMtls.http"
             ]
         );
+
+        // A selector without labels is namespace-wide too: per-port modes are still refused.
+        for selector in [
+            WorkloadSelector::default(),
+            WorkloadSelector {
+                match_labels: Some(BTreeMap::new()),
+            },
+        ] {
+            let mut pa = SpecObject {
+                spec: Some(Value::Known(PeerAuthenticationSpec {
+                    selector: Some(selector),
+                    port_level_mtls: Some(BTreeMap::from([(
+                        "8080".into(),
+                        PeerAuthenticationMutualTls {
+                            mode: Some("DISABLE".into()),
+                        },
+                    )])),
+                    ..Default::default()
+                })),
+                ..Default::default()
+            };
+            let mut f = Failures::default();
+            PeerAuthentication::check_object(&mut pa, &mut f);
+            let paths: Vec<String> = f
+                .into_vec()
+                .iter()
+                .map(|x| x.property.to_string())
+                .collect();
+            assert_eq!(paths, vec!["spec.portLevelMtls"]);
+        }
 
         let mut dr = SpecObject {
             spec: Some(Value::Known(DestinationRuleSpec {
