@@ -1,8 +1,10 @@
 """The AWS test backend itself (scripts/moto-up.sh, tools/moto/launcher.py): the behaviour the
 provider's AWS tests rely on. Restarting after SIGKILL keeps resources and their ids; a
 subordinate CA issued by a moto root chains with openssl (our correction of moto's
-SubordinateCACertificate templates); reset empties everything, the saved state too."""
+SubordinateCACertificate templates); ACM PCA permissions (our addition) are kept per principal;
+reset empties everything, the saved state too."""
 
+import json
 import subprocess
 
 import pytest
@@ -165,6 +167,41 @@ def test_other_subordinate_templates_set_their_path_length(aws, path_len):
     _, pem, _ = issue(pca, root_arn, csr.encode(), template)
     bc = x509.load_pem_x509_certificate(pem.encode()).extensions.get_extension_for_class(x509.BasicConstraints)
     assert bc.critical and bc.value.ca and bc.value.path_length == path_len
+
+
+def test_ca_permissions_are_kept_per_principal_and_survive_a_restart(aws):
+    from botocore.exceptions import ClientError
+
+    pca = acmpca(aws)
+    ca_arn, _ = activate_root(pca, "permission-root")
+    assert pca.list_permissions(CertificateAuthorityArn=ca_arn)["Permissions"] == []
+    pca.create_permission(
+        CertificateAuthorityArn=ca_arn, Principal="acm.amazonaws.com", SourceAccount="123456789012",
+        Actions=["IssueCertificate", "GetCertificate", "ListPermissions"],
+    )
+    with pytest.raises(ClientError, match="PermissionAlreadyExistsException"):
+        pca.create_permission(CertificateAuthorityArn=ca_arn, Principal="acm.amazonaws.com", Actions=["GetCertificate"])
+
+    after_env = kill_and_restart(during=lambda: assert_down(aws))
+    pca = acmpca(after_env)
+    [permission] = pca.list_permissions(CertificateAuthorityArn=ca_arn)["Permissions"]
+    assert permission["Principal"] == "acm.amazonaws.com" and permission["SourceAccount"] == "123456789012"
+    assert permission["CertificateAuthorityArn"] == ca_arn
+    assert sorted(permission["Actions"]) == ["GetCertificate", "IssueCertificate", "ListPermissions"]
+    statement = json.loads(permission["Policy"])["Statement"][0]
+    assert statement["Principal"] == {"Service": "acm.amazonaws.com"} and statement["Resource"] == ca_arn
+
+    pca.delete_permission(CertificateAuthorityArn=ca_arn, Principal="acm.amazonaws.com", SourceAccount="123456789012")
+    assert pca.list_permissions(CertificateAuthorityArn=ca_arn)["Permissions"] == []
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        pca.delete_permission(CertificateAuthorityArn=ca_arn, Principal="acm.amazonaws.com")
+    missing = ca_arn.rsplit("/", 1)[0] + "/00000000-0000-4000-8000-000000000000"
+    with pytest.raises(ClientError, match="ResourceNotFoundException"):
+        pca.list_permissions(CertificateAuthorityArn=missing)
+    pca.update_certificate_authority(CertificateAuthorityArn=ca_arn, Status="DISABLED")
+    pca.delete_certificate_authority(CertificateAuthorityArn=ca_arn, PermanentDeletionTimeInDays=7)
+    with pytest.raises(ClientError, match="InvalidStateException"):
+        pca.create_permission(CertificateAuthorityArn=ca_arn, Principal="acm.amazonaws.com", Actions=["GetCertificate"])
 
 
 def test_reset_clears_everything_including_the_saved_state(aws):

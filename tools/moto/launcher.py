@@ -1,11 +1,11 @@
-"""moto's server, as zerotrust's tests run it: moto 5.2.5 plus two test-only additions.
+"""moto's server, as zerotrust's tests run it: moto 5.2.5 plus three test-only additions.
 
 Started by scripts/moto-up.sh with the test venv's python:
 
     python tools/moto/launcher.py --host 127.0.0.1 --port PORT --state DIR/state.pickle
 
 It serves exactly the WSGI app that `moto_server` serves (moto's DomainDispatcherApplication
-and request handler), with these additions. Neither is part of the zerotrust provider; they
+and request handler), with these additions. None of them is part of the zerotrust provider; they
 only make the test backend behave more like AWS.
 
 1. State that survives SIGKILL. moto keeps everything in memory. A real cloud keeps a resource
@@ -39,6 +39,14 @@ only make the test backend behave more like AWS.
    (critical); the issuing CA's key identifier as AKI; an SKI derived from the CSR's key.
    The CSR's SAN is still passed through as moto does. Other templates are left as moto
    has them.
+
+3. ACM PCA permissions. moto 5.2.5 answers CreatePermission, ListPermissions and
+   DeletePermission with HTTP 500 (not implemented). This launcher keeps, per CA, the
+   permissions AWS would: one per principal, with the actions and source account asked for,
+   the time it was made and a resource policy derived from it. As AWS does, a CA that does not
+   exist is ResourceNotFoundException, a DELETED CA InvalidStateException, a second
+   permission for one principal PermissionAlreadyExistsException, and deleting a permission
+   that is not there ResourceNotFoundException. Pagination is one page.
 """
 
 import argparse
@@ -120,6 +128,88 @@ def patch_acmpca_subordinate_templates() -> None:
 
     _x509_extensions.zerotrust_patched = True
     CertificateAuthority._x509_extensions = _x509_extensions
+
+
+# ---- 3. ACM PCA permissions ------------------------------------------------------------------
+
+
+def patch_acmpca_permissions() -> None:
+    """Answer the ACM PCA permission calls moto lacks (see the module docstring, point 3)."""
+    import json
+    import time
+
+    from moto.acmpca.exceptions import InvalidStateException
+    from moto.acmpca.responses import ACMPCAResponse
+    from moto.core.exceptions import JsonRESTError
+
+    if getattr(ACMPCAResponse, "zerotrust_permissions", False):
+        return
+
+    def live_ca(response, arn):
+        # describe_certificate_authority raises ResourceNotFoundException for an unknown ARN.
+        ca = response.acmpca_backend.describe_certificate_authority(arn)
+        if ca.status == "DELETED":
+            raise InvalidStateException(arn)
+        # Kept on the CA object, so the snapshot (point 1) carries them.
+        if not hasattr(ca, "zerotrust_permissions"):
+            ca.zerotrust_permissions = {}
+        return ca
+
+    def derived_policy(ca, principal, actions, source_account):
+        statement = {
+            "Sid": "acm-pca-permission",
+            "Effect": "Allow",
+            "Principal": {"Service": principal},
+            "Action": [f"acm-pca:{a}" for a in actions],
+            "Resource": ca.arn,
+        }
+        if source_account:
+            statement["Condition"] = {"StringEquals": {"aws:SourceAccount": source_account}}
+        return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+    def create_permission(self):
+        params = json.loads(self.body)
+        ca = live_ca(self, params.get("CertificateAuthorityArn"))
+        principal = params.get("Principal")
+        if principal in ca.zerotrust_permissions:
+            raise JsonRESTError(
+                "PermissionAlreadyExistsException",
+                f"The principal {principal} already has a permission on {ca.arn}",
+            )
+        actions = list(params.get("Actions") or [])
+        source_account = params.get("SourceAccount")
+        record = {
+            "CertificateAuthorityArn": ca.arn,
+            "CreatedAt": time.time(),
+            "Principal": principal,
+            "Actions": actions,
+            "Policy": derived_policy(ca, principal, actions, source_account),
+        }
+        if source_account:
+            record["SourceAccount"] = source_account
+        ca.zerotrust_permissions[principal] = record
+        return "{}"
+
+    def list_permissions(self):
+        params = json.loads(self.body)
+        ca = live_ca(self, params.get("CertificateAuthorityArn"))
+        return json.dumps({"Permissions": list(ca.zerotrust_permissions.values())})
+
+    def delete_permission(self):
+        params = json.loads(self.body)
+        ca = live_ca(self, params.get("CertificateAuthorityArn"))
+        principal = params.get("Principal")
+        if ca.zerotrust_permissions.pop(principal, None) is None:
+            raise JsonRESTError(
+                "ResourceNotFoundException",
+                f"No permission for {principal} on {ca.arn}",
+            )
+        return "{}"
+
+    ACMPCAResponse.create_permission = create_permission
+    ACMPCAResponse.list_permissions = list_permissions
+    ACMPCAResponse.delete_permission = delete_permission
+    ACMPCAResponse.zerotrust_permissions = True
 
 
 # ---- 1. persistence --------------------------------------------------------------------------
@@ -296,6 +386,7 @@ def main(argv=None) -> None:
     )
 
     patch_acmpca_subordinate_templates()
+    patch_acmpca_permissions()
     snapshots = Snapshots(args.state)
     restored = snapshots.load()
     log.info(

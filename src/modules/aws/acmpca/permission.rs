@@ -1,7 +1,8 @@
 //! `aws/acmpca:Permission`: lets an AWS service principal use a certificate authority.
 //!
-//! moto has no ACM PCA permission API, so this resource is tested against a scripted fake of
-//! AWS's API (tests/aws_fake.rs), not against moto.
+//! moto 5.2.5 has no ACM PCA permission API; this resource is tested against a scripted fake of
+//! AWS's API (tests/aws_fake.rs) and, through the conformance suite, against the permission
+//! calls the test launcher adds to moto (tools/moto/launcher.py).
 
 use super::check_ca_arn;
 use crate::codec::PropertyPath;
