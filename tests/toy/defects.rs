@@ -78,10 +78,15 @@ pub enum Defect {
     InitFailureLosesState,
     /// Create waits for the label `slow` without watching for Cancel.
     CancelIgnored,
+    /// Once a Cancel has arrived, every later Create fails as cancelled, so an attached provider
+    /// is useless in the session after the one whose end sent Cancel.
+    CancelSticks,
+    /// Serves a schema that does not mark the password output secret (it still comes back secret).
+    SecretUnmarked,
 }
 
 impl Defect {
-    pub const ALL: [(Defect, &'static str); 36] = [
+    pub const ALL: [(Defect, &'static str); 38] = [
         (Defect::PortNoise, "port_noise"),
         (Defect::IgnoreSigint, "ignore_sigint"),
         (Defect::WrongVersion, "wrong_version"),
@@ -111,6 +116,8 @@ impl Defect {
         (Defect::DeleteFails, "delete_fails"),
         (Defect::InvokeFails, "invoke_fails"),
         (Defect::CancelBlocksExit, "cancel_blocks_exit"),
+        (Defect::CancelSticks, "cancel_sticks"),
+        (Defect::SecretUnmarked, "secret_unmarked"),
         (Defect::ConfigureOnce, "configure_once"),
         (
             Defect::ConfigRejectsJsonStrings,

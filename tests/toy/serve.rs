@@ -108,7 +108,7 @@ impl ResourceProvider for Defective {
         r: Request<pb::GetSchemaRequest>,
     ) -> Result<Response<pb::GetSchemaResponse>, Status> {
         let mut answer = self.core.get_schema(r).await?;
-        if on(Defect::Undocumented) || on(Defect::Unbindable) {
+        if on(Defect::Undocumented) || on(Defect::Unbindable) || on(Defect::SecretUnmarked) {
             let text = &mut answer.get_mut().schema;
             let mut schema: serde_json::Value =
                 serde_json::from_str(text).map_err(|e| Status::internal(format!("schema: {e}")))?;
@@ -116,6 +116,11 @@ impl ResourceProvider for Defective {
             if on(Defect::Undocumented) {
                 word["inputProperties"]["label"]["description"] = serde_json::json!("");
                 word["properties"]["label"]["description"] = serde_json::json!("");
+            }
+            if on(Defect::SecretUnmarked)
+                && let Some(password) = word["properties"]["password"].as_object_mut()
+            {
+                password.remove("secret");
             }
             if on(Defect::Unbindable) {
                 word["properties"]["word"] = serde_json::json!({
@@ -268,6 +273,9 @@ impl ResourceProvider for Defective {
     ) -> Result<Response<pb::CreateResponse>, Status> {
         if on(Defect::CreateFails) {
             return Err(Status::internal("the toy provider cannot create"));
+        }
+        if on(Defect::CancelSticks) && self.cancelled.load(Ordering::SeqCst) {
+            return Err(Status::cancelled("the toy provider was cancelled earlier"));
         }
         if on(Defect::CancelIgnored)
             && !r.get_ref().preview
