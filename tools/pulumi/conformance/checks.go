@@ -711,7 +711,16 @@ func (r *runner) outputsSecret(st *resourceState, rs schema.ResourceSpec) {
 			problems = append(problems, k+" is not secret")
 		}
 	}
-	if len(declared) == 0 {
+	// The other way round: an output that comes back secret on its own (not
+	// because the program made its input secret) must be marked in the schema,
+	// or SDKs and docs present it as plain.
+	for _, k := range sortedKeys(st.outputs.AsMap()) {
+		if spec, known := rs.Properties[k]; known && !spec.Secret && st.outputs.Get(k).Secret() &&
+			!st.inputs.Get(k).Secret() {
+			problems = append(problems, k+" comes back secret but the schema does not mark it secret")
+		}
+	}
+	if len(declared) == 0 && len(problems) == 0 {
 		r.rep.na(check, st.fx.Key, "the schema declares no secret output")
 		return
 	}

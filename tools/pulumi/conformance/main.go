@@ -336,7 +336,8 @@ func runAll(o options, fixtureData []byte, rep *report) {
 				rep.fail("startup.attach_twice", subject, "fixture config: "+cfgErr.Error())
 				return
 			}
-			checkAttachTwice(rep, subject, r.pkg, o.provider, o.attach, pwd, ownStderr, sink, cfg)
+			checkAttachTwice(rep, subject, r.pkg, o.provider, o.attach, pwd, ownStderr, sink, cfg,
+				r.attachProbe(fixtures, skip))
 		}
 		if o.attach == 0 {
 			attachTwice()
@@ -470,6 +471,25 @@ func checkPluginInfo(r *runner, subject string) {
 		return
 	}
 	r.rep.pass(check, subject, "version "+want.String())
+}
+
+// attachProbe is the first fixture resource whose inputs name no other
+// resource, resolved, for the attach sessions to create; nil if there is none.
+func (r *runner) attachProbe(f *fixtureFile, skip map[string]bool) *attachProbe {
+	for _, rf := range f.Resources {
+		var refs []string
+		collectRefs(rf.Inputs, &refs)
+		if len(refs) > 0 || skip[rf.Key] {
+			continue
+		}
+		inputs, err := r.res.object(rf.Inputs)
+		if err != nil {
+			continue
+		}
+		r.noteSecretMap(inputs)
+		return &attachProbe{typ: rf.Type, inputs: inputs}
+	}
+	return nil
 }
 
 // close closes the provider as the engine does (Cancel, then SIGINT, then

@@ -69,7 +69,7 @@ var reasons = map[string]string{
 	"lifecycle.create": "the engine records the id and outputs that Create returns; an empty id is " +
 		"an error",
 	"lifecycle.outputs_secret": "the engine encrypts only outputs the provider returns as secrets, " +
-		"and the schema promises these are",
+		"and the schema, which SDKs and docs show, must mark exactly those",
 	"lifecycle.outputs_typed": "SDKs decode outputs by their schema types; a value of another kind " +
 		"breaks programs at run time",
 	"diff.identical": "a second pulumi up with unchanged inputs must plan no change",

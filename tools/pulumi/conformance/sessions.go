@@ -20,6 +20,7 @@ import (
 	"github.com/pulumi/pulumi/sdk/v3/go/common/diag"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/env"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/resource"
+	"github.com/pulumi/pulumi/sdk/v3/go/common/tokens"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/workspace"
 	"github.com/pulumi/pulumi/sdk/v3/go/property"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
@@ -176,8 +177,12 @@ func checkFlags(rep *report, subject, binary, engineAddr, dir string, stderr io.
 // `pulumi up` attaches, handshakes, configures and disconnects). With a
 // binary, the runner starts one without the engine's address, as a user
 // would; with --attach, it reuses the given port after the main session.
+//
+// Each session also creates and deletes probe (a fixture resource that needs
+// no other), so a provider that stays cancelled after the previous session's
+// closing Cancel fails here.
 func checkAttachTwice(rep *report, subject, name, binary string, attachPort int, dir string,
-	stderr io.Writer, sink diag.Sink, cfg property.Map,
+	stderr io.Writer, sink diag.Sink, cfg property.Map, probe *attachProbe,
 ) {
 	const check = "startup.attach_twice"
 	port := attachPort
@@ -203,17 +208,27 @@ func checkAttachTwice(rep *report, subject, name, binary string, attachPort int,
 		return
 	}
 	for session := 1; session <= 2; session++ {
-		if err := attachSession(name, sink, cfg); err != nil {
+		if err := attachSession(name, sink, cfg, probe, session); err != nil {
 			rep.fail(check, subject, fmt.Sprintf("session %d: %v", session, err))
 			return
 		}
 	}
-	rep.pass(check, subject, fmt.Sprintf("two sessions on 127.0.0.1:%d, each configured", port))
+	did := "configured"
+	if probe != nil {
+		did += ", " + probe.typ + " created and deleted"
+	}
+	rep.pass(check, subject, fmt.Sprintf("two sessions on 127.0.0.1:%d, each %s", port, did))
+}
+
+// attachProbe is the resource each attach session creates and deletes.
+type attachProbe struct {
+	typ    string
+	inputs property.Map
 }
 
 // attachSession is one engine session against an attached provider: a host
 // of its own, the engine's boot, CheckConfig, Configure, GetPluginInfo, close.
-func attachSession(name string, sink diag.Sink, cfg property.Map) error {
+func attachSession(name string, sink diag.Sink, cfg property.Map, probe *attachProbe, session int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	h, err := host.New(ctx, sink, sink, nil, nil, nil, nil, nil)
@@ -237,6 +252,25 @@ func attachSession(name string, sink diag.Sink, cfg property.Map) error {
 	}
 	if _, err := prov.GetPluginInfo(ctx); err != nil {
 		return fmt.Errorf("GetPluginInfo: %w", err)
+	}
+	if probe == nil {
+		return nil
+	}
+	urn := resource.NewURN(stackName, projectName, "", tokens.Type(probe.typ), fmt.Sprintf("attach-%d", session))
+	checked, err := prov.Check(ctx, plugin.CheckRequest{URN: urn, NewInputs: probe.inputs, RandomSeed: seedFor(urn)})
+	if err != nil {
+		return fmt.Errorf("Check: %w", err)
+	}
+	if len(checked.Failures) > 0 {
+		return fmt.Errorf("Check failures: %s", failureText(checked.Failures))
+	}
+	made, err := prov.Create(ctx, plugin.CreateRequest{URN: urn, Properties: checked.Properties})
+	if err != nil {
+		return fmt.Errorf("Create: %w", err)
+	}
+	if _, err := prov.Delete(ctx, plugin.DeleteRequest{URN: urn, ID: made.ID, Inputs: checked.Properties,
+		Outputs: made.Properties}); err != nil {
+		return fmt.Errorf("Delete: %w", err)
 	}
 	return nil
 }
