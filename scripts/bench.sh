@@ -5,8 +5,9 @@
 #   startup  provider launch to port line
 #   keygen   key generation rates in process, next to openssl's
 #   tls      `pulumi up`/`destroy` of N tls resources (N = 200, 1000), engine checkpoints off and
-#            on, against the engine's floor in the same run (the program with N = 0, and N of the
-#            cheapest resource zerotrust has): wall time, provider CPU and peak RSS from /proc
+#            on, against the engine's floor in the same run (the program with N = 0, and the same
+#            program with ED25519 keys, the cheapest key work zerotrust has; also ED25519 keys
+#            alone): wall time, provider CPU and peak RSS from /proc
 #   rsa      RSA-3072 keys and certificates at --parallel 16: provider CPU above wall time means
 #            key work runs on both cores
 #   kube     100 Kubernetes objects (Namespace + Secret + ConfigMap) on the local kube-apiserver
@@ -93,7 +94,7 @@ fi
 
 if wants tls; then
   log "tls: up/destroy of N resources (N/2 ECDSA P256 keys + N/2 self-signed certs) against the floor"
-  "${e2e[@]}" --label tls --kinds empty,floor,ecdsa --sizes "$tls_sizes" --checkpoints "$checkpoints"
+  "${e2e[@]}" --label tls --kinds empty,keys,floor,ecdsa --sizes "$tls_sizes" --checkpoints "$checkpoints"
 fi
 
 if wants rsa; then
@@ -114,7 +115,7 @@ if wants kube; then
   fi
   bash scripts/kube-up.sh >&2
   log "kube: $kube_n objects (Namespace + Secret + ConfigMap) on the local kube-apiserver"
-  "${e2e[@]}" --label kube --kinds floor,kube --sizes "$kube_n" --checkpoints off \
+  "${e2e[@]}" --label kube --kinds keys,kube --sizes "$kube_n" --checkpoints off \
     --config "zerotrust:kubeconfig=$ZT_KUBE_DIR/kubeconfig" \
     --backend-pid-files "$ZT_KUBE_DIR/kube-apiserver.pid,$ZT_KUBE_DIR/etcd.pid,$ZT_KUBE_DIR/kube-controller-manager.pid"
 fi
@@ -128,6 +129,6 @@ if wants vault; then
   # shellcheck disable=SC1091
   source "$bao_dir/env"
   log "vault: a PKI mount, root and role, then certificates up to $vault_n resources, on OpenBao"
-  "${e2e[@]}" --label vault --kinds floor,vault --sizes "$vault_n" --checkpoints off \
+  "${e2e[@]}" --label vault --kinds keys,vault --sizes "$vault_n" --checkpoints off \
     --backend-pid-files "$bao_dir/bao.pid"
 fi

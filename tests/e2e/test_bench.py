@@ -22,10 +22,10 @@ def test_bench_script_runs_every_part(tmp_path):
 
     rows = [json.loads(line) for line in rows_file.read_text().splitlines()]
     cases = {(r["suite"], r["kind"], r["checkpoints"], r["phase"]) for r in rows}
-    expected = {("tls", k, c, p) for k in ("empty", "floor", "ecdsa") for c in ("off", "on")
-                for p in ("up", "destroy")}
+    expected = {("tls", k, c, p) for k in ("empty", "keys", "floor", "ecdsa")
+                for c in ("off", "on") for p in ("up", "destroy")}
     expected |= {("rsa", "rsa", "off", p) for p in ("up", "destroy")}
-    expected |= {(s, k, "off", p) for s in ("kube", "vault") for k in ("floor", s)
+    expected |= {(s, k, "off", p) for s in ("kube", "vault") for k in ("keys", s)
                  for p in ("up", "destroy")}
     assert cases == expected
 
@@ -41,5 +41,8 @@ def test_bench_script_runs_every_part(tmp_path):
             assert r["program_cpu_s"] > 0, r
     rsa = next(r for r in rows if r["suite"] == "rsa" and r["phase"] == "up")
     assert rsa["parallel"] == 16
-    # The summary compares each program with the floor of the same run.
-    assert "tls up N=4 checkpoints off: ecdsa" in out and "floor" in out
+    # The summary compares each program with the floors of the same run.
+    line = next(x for x in out.splitlines() if x.startswith("tls up N=4 checkpoints off: ecdsa"))
+    assert "; floor " in line and "; keys " in line and "; empty program " in line, line
+    kube = next(x for x in out.splitlines() if x.startswith("kube up N=3 checkpoints off: kube"))
+    assert "; keys " in kube and "backend CPU" in kube, kube

@@ -5,8 +5,9 @@ tools/bench/program with a given kind and count, on a fresh stack. While it runs
 process (a child of the CLI) is sampled from /proc for CPU time and peak RSS (VmHWM), and the
 local backend servers (kube-apiserver + etcd, or OpenBao) for CPU time, so every figure is read,
 not estimated. The engine's floor is measured in the same run: the same program with count 0,
-and with the cheapest resource zerotrust has (kind `floor`). Figures, not a test: the exit status
-only says whether the runs themselves worked.
+and with the cheapest key work zerotrust has (kind `floor`: the same resources, inputs and
+outputs with ED25519 keys), so engine and SDK work are the same on both sides of the comparison.
+Figures, not a test: the exit status only says whether the runs themselves worked.
 """
 
 import argparse
@@ -263,21 +264,29 @@ def print_row(row, header):
     print(" ".join(fmt.format(row[k]) for k, fmt in COLUMNS), flush=True)
 
 
+# The reference programs a summary line compares with, when the run has them: the empty program
+# is reported as a plain figure, the floors as a difference.
+FLOORS = ("empty", "floor", "keys")
+
+
 def summarize(rows):
     """Per size and checkpoint mode: each program's wall time against the floor, and per-resource
     provider CPU; the provider's and the backend's share of the wall time."""
     print()
     by = {(r["size"], r["checkpoints"], r["phase"], r["kind"]): r for r in rows}
     for (size, ckpt, phase, kind), r in sorted(by.items(), key=lambda kv: kv[0][:3]):
-        if kind in ("empty", "floor") or r["count"] == 0:
+        if kind in FLOORS or r["count"] == 0:
             continue
         parts = [f"{r['suite']} {phase} N={r['count']} checkpoints {ckpt}: {kind} {r['wall_s']:.2f} s"]
-        floor = by.get((size, ckpt, phase, "floor"))
-        if floor:
-            parts.append(f"floor {floor['wall_s']:.2f} s ({(r['wall_s'] / floor['wall_s'] - 1) * 100:+.0f}%)")
+        for name in FLOORS[1:]:
+            floor = by.get((size, ckpt, phase, name))
+            if floor:
+                parts.append(f"{name} {floor['wall_s']:.2f} s "
+                             f"({(r['wall_s'] / floor['wall_s'] - 1) * 100:+.0f}%)")
         empty = by.get((size, ckpt, phase, "empty"))
         if empty:
             parts.append(f"empty program {empty['wall_s']:.2f} s")
+        parts.append(f"program CPU {r['program_cpu_s']:.2f} s")
         parts.append(f"provider {r['provider_cpu_s'] / r['count'] * 1000:.2f} ms CPU/resource")
         parts.append(f"provider CPU {r['provider_cpu_s'] / r['wall_s'] * 100:.0f}% of wall")
         if r["backend_cpu_s"] > 0:
