@@ -354,3 +354,58 @@ def test_cancel_ends_a_delete_held_by_a_finalizer_within_a_second(cluster):
         if cluster.exists(f"/api/v1/namespaces/default/configmaps/{name}"):
             cluster.patch_merge(f"/api/v1/namespaces/default/configmaps/{name}",
                                 {"metadata": {"finalizers": None}})
+
+
+def test_secret_keys_dropped_from_string_data_or_data_leave_the_cluster(stack_factory, cluster):
+    """A key the program drops is gone from the API server after `up`, whether it was written
+    as stringData or data, and when the Secret moves from one to the other; a key added out of
+    band shows in refresh; no value reaches state in plaintext."""
+    stack = stack_factory("../tests/e2e/programs/kube-secret-data")
+    ns = unique_namespace("creds")
+    stack.pulumi("config", "set", "namespace", ns)
+    path = f"/api/v1/namespaces/{ns}/secrets/creds"
+    values = {"a": "alpha-7f3c", "b": "bravo-91ad", "c": "charlie-5e0b", "d": "delta-c24f",
+              "e": "echo-0a6d", "oob": "intruder-b7e1"}
+
+    def set_keys(field: str, keys: str) -> None:
+        other = "data" if field == "stringData" else "stringData"
+        stack.pulumi("config", "rm", other)
+        stack.pulumi("config", "set", "--secret", field, json.dumps({k: values[k] for k in keys}))
+
+    def live_data() -> dict:
+        live = cluster.get(path)
+        return {k: base64.b64decode(v).decode() for k, v in (live.get("data") or {}).items()}
+
+    def no_values_in_state() -> None:
+        text = json.dumps(stack.export())
+        for value in values.values():
+            assert value not in text, "a Secret value in plaintext in state"
+            assert base64.b64encode(value.encode()).decode() not in text, "base64 value in state"
+
+    steps = [("stringData", "ab"), ("stringData", "a"), ("data", "cd"), ("data", "d"),
+             ("stringData", "e")]
+    for i, (field, keys) in enumerate(steps):
+        set_keys(field, keys)
+        stack.up()
+        want = {k: values[k] for k in keys}
+        if i >= 2:  # added out of band below, by another field manager: not ours to remove
+            want["oob"] = values["oob"]
+        assert live_data() == want, (field, keys)
+        no_values_in_state()
+        stack.pulumi("preview", "--expect-no-changes")
+        if i == 1:
+            cluster.patch_merge(path, {"data": {"oob": base64.b64encode(b"intruder-b7e1").decode()}})
+            refresh = stack.pulumi("refresh", "--yes", "--diff")
+            assert "data" in refresh.stdout, refresh.stdout
+            exported = json.loads(stack.pulumi("stack", "export", "--show-secrets").stdout)
+            creds = next(r for r in exported["deployment"]["resources"]
+                         if r["urn"].endswith("::creds"))
+            data = creds["outputs"]["data"]
+            assert "plaintext" in data, "Secret data is a secret in state"
+            assert "oob" in json.loads(data["plaintext"]), data
+            no_values_in_state()
+            stack.pulumi("preview", "--expect-no-changes")
+    # Every key the program wrote is owned by our field manager under data, none under stringData.
+    owned = [f for f in cluster.get(path)["metadata"]["managedFields"] if f["manager"] == "zerotrust"]
+    fields = json.dumps([f["fieldsV1"] for f in owned])
+    assert '"f:e"' in fields and "f:stringData" not in fields, fields

@@ -7,6 +7,7 @@ use crate::typed::{Failures, Secret, Value};
 use base64::Engine as _;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use serde_json::Value as Json;
 use std::collections::BTreeMap;
 
 macro_rules! has_meta {
@@ -182,6 +183,31 @@ impl KubeKind for SecretKind {
         }
     }
 
+    /// `stringData` is folded into `data` here, as pulumi-kubernetes does, rather than sent:
+    /// the API server merges `stringData` into `data` itself, so our field manager would own
+    /// `stringData` only, and a key the program drops would stay in `data` for good. Sent as
+    /// `data`, every key is ours, and a dropped one is removed by the next apply. A key in both
+    /// takes the `stringData` value, as the server would.
+    fn shape_apply_body(body: &mut serde_json::Map<String, Json>) {
+        let Some(Json::Object(strings)) = body.remove("stringData") else {
+            return;
+        };
+        let data = body
+            .entry("data")
+            .or_insert_with(|| Json::Object(Default::default()));
+        if !data.is_object() {
+            *data = Json::Object(Default::default());
+        }
+        if let Json::Object(data) = data {
+            for (key, value) in strings {
+                if let Json::String(text) = value {
+                    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+                    data.insert(key, Json::String(encoded));
+                }
+            }
+        }
+    }
+
     fn replace_paths(old: &SecretObject, new: &SecretObject) -> Vec<PropertyPath> {
         let mut paths = Vec::new();
         if let (Some(Value::Known(a)), Some(Value::Known(b))) = (&old.secret_type, &new.secret_type)
@@ -344,5 +370,38 @@ mod tests {
             .map(|p| p.to_string())
             .collect();
         assert_eq!(paths, vec!["type", "data"]);
+    }
+
+    #[test]
+    fn string_data_is_sent_as_data_and_wins_over_it() {
+        let mut body = serde_json::json!({
+            "metadata": {"name": "creds"},
+            "data": {"kept": "a2VwdA==", "both": "b2xk"},
+            "stringData": {"both": "new", "plain": "p@ss word"},
+        });
+        let Json::Object(map) = &mut body else {
+            unreachable!("the literal above is an object")
+        };
+        SecretKind::shape_apply_body(map);
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "metadata": {"name": "creds"},
+                "data": {"kept": "a2VwdA==", "both": "bmV3", "plain": "cEBzcyB3b3Jk"},
+            })
+        );
+
+        // stringData alone makes data; a body without either is left alone.
+        let mut only_strings = serde_json::Map::new();
+        only_strings.insert("stringData".into(), serde_json::json!({"k": "v"}));
+        SecretKind::shape_apply_body(&mut only_strings);
+        assert_eq!(
+            Json::Object(only_strings),
+            serde_json::json!({"data": {"k": "dg=="}})
+        );
+        let mut neither = serde_json::Map::new();
+        neither.insert("type".into(), Json::String("Opaque".into()));
+        SecretKind::shape_apply_body(&mut neither);
+        assert_eq!(Json::Object(neither), serde_json::json!({"type": "Opaque"}));
     }
 }

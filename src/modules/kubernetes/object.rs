@@ -79,6 +79,12 @@ pub trait KubeKind: Send + Sync + 'static {
         let _ = (object, failures);
     }
 
+    /// Rewrites of the apply body (plain JSON, secrets exposed) before it is sent, for fields
+    /// the server would otherwise own in a shape the program did not write.
+    fn shape_apply_body(body: &mut serde_json::Map<String, Json>) {
+        let _ = body;
+    }
+
     /// Paths whose change replaces the object (immutable fields), besides name and namespace.
     fn replace_paths(old: &Self::Object, new: &Self::Object) -> Vec<PropertyPath> {
         let _ = (old, new);
@@ -185,6 +191,7 @@ fn apply_body<K: KubeKind>(
     let obj = body
         .as_object_mut()
         .ok_or_else(|| ResourceError::Internal("object did not encode as a map".into()))?;
+    K::shape_apply_body(obj);
     obj.insert("apiVersion".into(), Json::String(K::API_VERSION.into()));
     obj.insert("kind".into(), Json::String(K::KIND.into()));
     let meta = obj
