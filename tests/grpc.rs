@@ -1249,3 +1249,110 @@ async fn kubernetes_same_name_replacement_deletes_first_and_compares_inputs() {
     assert_eq!(rename.replaces, vec!["metadata"]);
     assert!(!rename.delete_before_replace);
 }
+
+/// Where upstream reads an empty optional input as unset (aws and vault), Check drops it, and
+/// an old state that still holds it diffs as no change; upstream's exceptions keep theirs; tls
+/// keeps "" as the value it is.
+#[tokio::test]
+async fn empty_optional_inputs_read_as_upstream_reads_them() {
+    let mut c = start().await;
+    let empty_list = || PropertyValue::Array(vec![]);
+    let secret_empty = || PropertyValue::Secret(Box::new(s("")));
+
+    let mount = "zerotrust:vault:Mount";
+    let checked = check(
+        &mut c,
+        mount,
+        props(vec![
+            ("path", s("pki")),
+            ("type", s("pki")),
+            ("description", s("")),
+            ("namespace", secret_empty()),
+            ("options", PropertyValue::Object(PropertyMap::new())),
+        ]),
+    )
+    .await;
+    assert!(checked.failures.is_empty(), "{:?}", checked.failures);
+    let inputs = decode(&checked.inputs);
+    let names: Vec<&str> = inputs.keys().map(String::as_str).collect();
+    assert_eq!(names, ["path", "type"]);
+
+    // State from before still holds description "": against the checked inputs, no change.
+    let mut old = inputs.clone();
+    old.insert("description".into(), s(""));
+    let diff = c
+        .diff(pb::DiffRequest {
+            id: "pki".into(),
+            urn: urn(mount, "r"),
+            olds: Some(codec::encode_map(&old)),
+            old_inputs: Some(codec::encode_map(&old)),
+            news: checked.inputs.clone(),
+            r#type: mount.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        diff.changes,
+        pb::diff_response::DiffChanges::DiffNone as i32,
+        "{diff:?}"
+    );
+
+    // Upstream's exceptions: an empty zone comment and an empty key usage list are values.
+    let zone = check(
+        &mut c,
+        "zerotrust:aws/route53:Zone",
+        props(vec![
+            ("name", s("example.com")),
+            ("comment", s("")),
+            ("delegationSetId", s("")),
+        ]),
+    )
+    .await;
+    assert!(zone.failures.is_empty(), "{:?}", zone.failures);
+    let zone = decode(&zone.inputs);
+    assert_eq!(zone.get("comment"), Some(&s("")));
+    assert!(!zone.contains_key("delegationSetId"));
+    let role = check(
+        &mut c,
+        "zerotrust:vault/pkiSecret:SecretBackendRole",
+        props(vec![
+            ("backend", s("pki")),
+            ("name", s("svc")),
+            ("keyUsages", empty_list()),
+            ("allowedDomains", empty_list()),
+        ]),
+    )
+    .await;
+    assert!(role.failures.is_empty(), "{:?}", role.failures);
+    let role = decode(&role.inputs);
+    assert_eq!(role.get("keyUsages"), Some(&empty_list()));
+    assert!(!role.contains_key("allowedDomains"));
+
+    // A required input is not dropped: its own checks judge it.
+    let bad = check(
+        &mut c,
+        mount,
+        props(vec![("path", s("")), ("type", s("pki"))]),
+    )
+    .await;
+    assert!(
+        bad.failures.iter().any(|f| f.property == "path"),
+        "{:?}",
+        bad.failures
+    );
+
+    // tls keeps "" as a value.
+    let key = check(
+        &mut c,
+        KEY,
+        props(vec![("algorithm", s("ECDSA")), ("ecdsaCurve", s(""))]),
+    )
+    .await;
+    assert!(
+        key.failures.iter().any(|f| f.property == "ecdsaCurve"),
+        "{:?}",
+        key.failures
+    );
+}

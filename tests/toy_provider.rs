@@ -16,7 +16,9 @@ use zerotrust::protocol::pulumirpc::resource_provider_client::ResourceProviderCl
 use zerotrust::server::Registry;
 use zerotrust::server::service::serve;
 
-use zerotrust::typed::{Created, Ctx, Resource, ResourceError, Value, replace_on_changes};
+use zerotrust::typed::{
+    Created, Ctx, EmptyInputs, Resource, ResourceError, Value, replace_on_changes,
+};
 
 mod toy;
 use toy::{HALF_MADE_REASON, ToyConfig, Word, make_word, toy_provider};
@@ -257,7 +259,8 @@ async fn configure_create_diff_update_and_invoke() {
     );
 }
 
-/// A replace mark the diff would never see is a declaration error the registry reports.
+/// A replace mark the diff would never see, or an empty-value exception for a name that is not
+/// an optional input, is a declaration error the registry reports.
 #[test]
 fn misplaced_replace_marks_are_reported_at_registration() {
     #[derive(Serialize, Deserialize, JsonSchema)]
@@ -280,6 +283,8 @@ fn misplaced_replace_marks_are_reported_at_registration() {
         type Outputs = BadOutputs;
         const TOKEN: &'static str = "toy:index:Bad";
         const DESCRIPTION: &'static str = "Misdeclared.";
+        // `inner` is required and `nothing` no input at all: neither exception can apply.
+        const EMPTY_INPUTS: EmptyInputs = EmptyInputs::AbsentExcept(&["inner", "nothing"]);
         async fn create(
             &self,
             _ctx: &Ctx<ToyConfig>,
@@ -290,7 +295,10 @@ fn misplaced_replace_marks_are_reported_at_registration() {
     }
     let registry: Registry<ToyConfig> = Registry::default().resource(Word).resource(Bad);
     let problems = registry.problems();
-    assert_eq!(problems.len(), 2, "{problems:?}");
+    assert_eq!(problems.len(), 4, "{problems:?}");
+    for name in ["empty inner is kept", "empty nothing is kept"] {
+        assert!(problems.iter().any(|p| p.contains(name)), "{problems:?}");
+    }
     assert!(
         problems.iter().any(|p| p.contains("toy:index:Inner.name")),
         "{problems:?}"

@@ -4,6 +4,7 @@
 
 pub mod config;
 pub mod diff;
+pub mod empty;
 mod failure;
 pub mod schema;
 pub mod validate;

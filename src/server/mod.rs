@@ -44,6 +44,20 @@ fn misplaced_replace_marks(token: &str, specs: &Specs, is_resource: bool) -> Vec
     found
 }
 
+/// Names a resource keeps empty values for that are not optional top-level inputs: the
+/// exception would never apply.
+fn misplaced_empty_exceptions(token: &str, specs: &Specs, kept: &[&str]) -> Vec<String> {
+    kept.iter()
+        .filter(|name| {
+            !specs.inputs.properties.contains_key(**name)
+                || specs.inputs.required.iter().any(|r| r == *name)
+        })
+        .map(|name| {
+            format!("{token}: empty {name} is kept as a value, but {name} is not an optional input")
+        })
+        .collect()
+}
+
 /// What the schema and the engine are told about the package, beside its resources.
 #[derive(Clone, Debug)]
 pub struct Package {
@@ -97,6 +111,9 @@ impl<C: Send + Sync + 'static> Registry<C> {
         let typed = TypedResource::new(r);
         self.problems
             .extend(misplaced_replace_marks(R::TOKEN, typed.specs(), true));
+        let kept = R::EMPTY_INPUTS.kept().unwrap_or_default();
+        self.problems
+            .extend(misplaced_empty_exceptions(R::TOKEN, typed.specs(), kept));
         self.resources.insert(R::TOKEN, Arc::new(typed));
         self
     }
@@ -110,7 +127,8 @@ impl<C: Send + Sync + 'static> Registry<C> {
     }
 
     /// Declarations the schema shows to be wrong, found at registration: a replace-on-change
-    /// mark anywhere but on a resource's top-level input would be silently ignored.
+    /// mark anywhere but on a resource's top-level input, or an empty-value exception for a
+    /// name that is not an optional input, would be silently ignored.
     pub fn problems(&self) -> &[String] {
         &self.problems
     }

@@ -10,6 +10,7 @@ use super::{
 use crate::codec::typed_json::{SecretPaths, json_to_map, map_to_json, mark_secret_paths};
 use crate::codec::{PropertyMap, PropertyPath, PropertyValue, contains_unknowns};
 use crate::model::diff::{ChangeKind, DiffResult, diff_inputs};
+use crate::model::empty::drop_empty_optionals;
 use crate::model::schema::{
     ObjectSpec, Types, json_schema_of, module_of, object_spec, package_of, replacing_properties,
     resource_json,
@@ -145,6 +146,15 @@ impl<C: Send + Sync + 'static, R: Resource<C>> TypedResource<R, C> {
             replace_keys,
         }
     }
+
+    /// The inputs with empty optional values dropped, where the resource reads them as unset.
+    fn without_empty_inputs(&self, inputs: &PropertyMap) -> PropertyMap {
+        let mut inputs = inputs.clone();
+        if let Some(kept) = R::EMPTY_INPUTS.kept() {
+            drop_empty_optionals(&mut inputs, &self.specs.inputs, &self.specs.types, kept);
+        }
+        inputs
+    }
 }
 
 fn serde_path(path: &serde_path_to_error::Path) -> PropertyPath {
@@ -237,7 +247,7 @@ impl<C: Send + Sync + 'static, R: Resource<C>> DynResource<C> for TypedResource<
     }
 
     fn check(&self, args: CheckArgs<'_>) -> (PropertyMap, Vec<CheckFailure>) {
-        let news = args.news;
+        let news = &self.without_empty_inputs(args.news);
         let failures = validate_object(news, &self.specs.inputs, &self.specs.types);
         if !failures.is_empty() {
             return (news.clone(), failures);
@@ -300,6 +310,8 @@ impl<C: Send + Sync + 'static, R: Resource<C>> DynResource<C> for TypedResource<
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
         };
+        // State written before a resource read empty inputs as unset may still hold them.
+        let base = self.without_empty_inputs(&base);
         // The engine has already reset ignored paths in `news`; only output-derived entries
         // (such as readyForRenewal) need filtering here.
         let mut result = diff_inputs(&base, args.news, &self.replace_keys, &BTreeSet::new());

@@ -42,6 +42,29 @@ pub fn home_module(module: &'static str) -> impl FnMut(&mut schemars::Schema) {
     }
 }
 
+/// How a resource reads an optional input given as "", [] or an empty map.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EmptyInputs {
+    /// As the value it is (upstream built on Terraform's plugin framework, or not bridged).
+    Values,
+    /// As unset, as upstreams built on Terraform's SDKv2 do: Check drops it, so it is never
+    /// sent, never in state, and a change between it and unset is no change.
+    Absent,
+    /// As unset, except these top-level inputs, where upstream sends the empty value on.
+    AbsentExcept(&'static [&'static str]),
+}
+
+impl EmptyInputs {
+    /// The top-level inputs that keep an empty value, or None when every input does.
+    pub fn kept(self) -> Option<&'static [&'static str]> {
+        match self {
+            EmptyInputs::Values => None,
+            EmptyInputs::Absent => Some(&[]),
+            EmptyInputs::AbsentExcept(names) => Some(names),
+        }
+    }
+}
+
 /// The budget for an operation whose resource sets no custom timeout.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 
@@ -317,6 +340,8 @@ pub trait Resource<C: Send + Sync + 'static>: Send + Sync + 'static {
     const DESCRIPTION: &'static str;
     /// Whether `update` is implemented.
     const UPDATABLE: bool = false;
+    /// How an optional input given as "", [] or an empty map reads: follow upstream.
+    const EMPTY_INPUTS: EmptyInputs = EmptyInputs::Values;
 
     /// Validate the inputs (which may hold unknowns) and return them normalised. Report every
     /// problem through `failures`; wire-type errors were already reported by the core.

@@ -18,6 +18,7 @@ import aws
 
 EXAMPLE = "seed-000-acmpca"
 BAD_INPUT = "../tests/e2e/programs/acmpca-bad-input"
+ROOT_DOCS = "../tests/e2e/programs/acmpca-root-docs"
 CA_TOKEN = "zerotrust:aws/acmpca:CertificateAuthority"
 
 
@@ -166,6 +167,25 @@ def test_seed_000_acmpca_lifecycle(stack_factory, pca, tmp_path):
     assert cas[root_arn] == "DELETED" and cas[new_root] == "ACTIVE"
 
     # Destroy leaves no active CA.
+    stack.pulumi("destroy", "--yes", "--skip-preview")
+    assert set(live_cas(pca).values()) <= {"DELETED"}
+
+
+def test_root_ca_as_the_aws_docs_write_it(stack_factory, pca):
+    """The chain of a root certificate is "": passed on to the activation, as the AWS docs do,
+    it reads as unset (as upstream), and switching between the output, "" and leaving it out
+    is no change."""
+    stack = stack_factory(ROOT_DOCS)
+    stack.up()
+    outputs = stack.outputs()
+    assert live_cas(pca) == {outputs["root_arn"]: "ACTIVE"}
+    activation = [r for r in stack.export()["deployment"]["resources"]
+                  if r["urn"].endswith("::root-activation")][0]
+    assert "certificateChain" not in activation["inputs"], activation["inputs"]
+    stack.pulumi("preview", "--expect-no-changes")
+    for chain in ("empty", "absent", "output"):
+        stack.pulumi("config", "set", "chain", chain)
+        stack.pulumi("preview", "--expect-no-changes")
     stack.pulumi("destroy", "--yes", "--skip-preview")
     assert set(live_cas(pca).values()) <= {"DELETED"}
 

@@ -3,6 +3,7 @@
 use super::client::VaultRequest;
 use super::{check_backend_path, clean_path};
 use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::EmptyInputs;
 use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use schemars::JsonSchema;
@@ -183,6 +184,7 @@ impl Resource<ProviderConfig> for Mount {
     type Inputs = MountInputs;
     type Outputs = MountOutputs;
     const TOKEN: &'static str = "zerotrust:vault:Mount";
+    const EMPTY_INPUTS: EmptyInputs = EmptyInputs::Absent;
     const DESCRIPTION: &'static str = include_str!("docs/mount.md");
     const UPDATABLE: bool = true;
 

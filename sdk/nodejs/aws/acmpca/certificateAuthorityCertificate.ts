@@ -60,7 +60,8 @@ export class CertificateAuthorityCertificate extends pulumi.CustomResource {
     declare public readonly certificateAuthorityArn: pulumi.Output<string>;
     /**
      * The chain above the certificate, PEM: the parent CA first, up to the root. Required for
-     * a subordinate CA; leave it out for a root CA.
+     * a subordinate CA; leave it out for a root CA (an empty string, which is what a root
+     * certificate's `certificateChain` holds, reads as left out).
      */
     declare public readonly certificateChain: pulumi.Output<string | undefined>;
 
@@ -108,7 +109,8 @@ export interface CertificateAuthorityCertificateArgs {
     certificateAuthorityArn: pulumi.Input<string>;
     /**
      * The chain above the certificate, PEM: the parent CA first, up to the root. Required for
-     * a subordinate CA; leave it out for a root CA.
+     * a subordinate CA; leave it out for a root CA (an empty string, which is what a root
+     * certificate's `certificateChain` holds, reads as left out).
      */
     certificateChain?: pulumi.Input<string | undefined>;
 }

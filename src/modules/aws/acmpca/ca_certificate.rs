@@ -6,6 +6,7 @@ use crate::modules::aws::client::call;
 use crate::modules::tls::common::check_pem;
 use crate::modules::{Ctx, ProviderConfig};
 use crate::pki;
+use crate::typed::EmptyInputs;
 use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use schemars::JsonSchema;
@@ -23,7 +24,8 @@ pub struct CaCertificateInputs {
     #[schemars(transform = replace_on_changes)]
     pub certificate: Value<String>,
     /// The chain above the certificate, PEM: the parent CA first, up to the root. Required for
-    /// a subordinate CA; leave it out for a root CA.
+    /// a subordinate CA; leave it out for a root CA (an empty string, which is what a root
+    /// certificate's `certificateChain` holds, reads as left out).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(transform = replace_on_changes)]
     pub certificate_chain: Option<Value<String>>,
@@ -33,6 +35,7 @@ impl Resource<ProviderConfig> for CertificateAuthorityCertificate {
     type Inputs = CaCertificateInputs;
     type Outputs = CaCertificateInputs;
     const TOKEN: &'static str = "zerotrust:aws/acmpca:CertificateAuthorityCertificate";
+    const EMPTY_INPUTS: EmptyInputs = EmptyInputs::Absent;
     const DESCRIPTION: &'static str = include_str!("docs/ca_certificate.md");
 
     fn check(

@@ -7,6 +7,7 @@ use crate::modules::aws::client::{AwsClients, AwsError, call};
 use crate::modules::tls::common::check_pem;
 use crate::modules::{Ctx, ProviderConfig};
 use crate::pki;
+use crate::typed::EmptyInputs;
 use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use aws_sdk_acmpca::types as pca;
@@ -167,6 +168,7 @@ impl Resource<ProviderConfig> for Certificate {
     type Inputs = CertificateInputs;
     type Outputs = CertificateOutputs;
     const TOKEN: &'static str = "zerotrust:aws/acmpca:Certificate";
+    const EMPTY_INPUTS: EmptyInputs = EmptyInputs::Absent;
     const DESCRIPTION: &'static str = include_str!("docs/certificate.md");
 
     fn check(

@@ -9,6 +9,7 @@ use crate::modules::aws::client::{AwsClients, AwsError, call};
 use crate::modules::aws::{check_tags, tag_diff};
 use crate::modules::backend::known_or;
 use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::EmptyInputs;
 use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use aws_sdk_acmpca::types as pca;
@@ -683,6 +684,7 @@ impl Resource<ProviderConfig> for CertificateAuthority {
     type Inputs = CertificateAuthorityInputs;
     type Outputs = CertificateAuthorityOutputs;
     const TOKEN: &'static str = "zerotrust:aws/acmpca:CertificateAuthority";
+    const EMPTY_INPUTS: EmptyInputs = EmptyInputs::Absent;
     const DESCRIPTION: &'static str = include_str!("docs/certificate_authority.md");
     const UPDATABLE: bool = true;
 

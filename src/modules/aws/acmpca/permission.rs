@@ -8,6 +8,7 @@ use super::check_ca_arn;
 use crate::codec::PropertyPath;
 use crate::modules::aws::client::call;
 use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::EmptyInputs;
 use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use aws_sdk_acmpca::types as pca;
@@ -67,6 +68,7 @@ impl Resource<ProviderConfig> for Permission {
     type Inputs = PermissionInputs;
     type Outputs = PermissionOutputs;
     const TOKEN: &'static str = "zerotrust:aws/acmpca:Permission";
+    const EMPTY_INPUTS: EmptyInputs = EmptyInputs::Absent;
     const DESCRIPTION: &'static str = include_str!("docs/permission.md");
 
     fn check(

@@ -2,6 +2,7 @@
 
 use crate::modules::aws::client::call;
 use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::EmptyInputs;
 use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use schemars::JsonSchema;
@@ -35,6 +36,7 @@ impl Resource<ProviderConfig> for Policy {
     type Inputs = PolicyInputs;
     type Outputs = PolicyInputs;
     const TOKEN: &'static str = "zerotrust:aws/acmpca:Policy";
+    const EMPTY_INPUTS: EmptyInputs = EmptyInputs::Absent;
     const DESCRIPTION: &'static str = include_str!("docs/policy.md");
     const UPDATABLE: bool = true;
 

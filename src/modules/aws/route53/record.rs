@@ -9,6 +9,7 @@ use crate::codec::PropertyPath;
 use crate::modules::aws::client::{AwsClients, AwsError};
 use crate::modules::backend::require_known;
 use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::EmptyInputs;
 use crate::typed::replace_on_changes;
 use crate::typed::{
     CheckCtx, Created, DiffInput, Failures, ReadOutcome, Resource, ResourceError, Value,
@@ -621,6 +622,7 @@ impl Resource<ProviderConfig> for Record {
     type Inputs = RecordInputs;
     type Outputs = RecordOutputs;
     const TOKEN: &'static str = "zerotrust:aws/route53:Record";
+    const EMPTY_INPUTS: EmptyInputs = EmptyInputs::Absent;
     const DESCRIPTION: &'static str = include_str!("docs/record.md");
     const UPDATABLE: bool = true;
 

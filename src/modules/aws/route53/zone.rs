@@ -6,6 +6,7 @@ use crate::codec::PropertyPath;
 use crate::modules::aws::client::{self, AwsClients, AwsError};
 use crate::modules::aws::tag_diff;
 use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::EmptyInputs;
 use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use aws_sdk_route53::types::{
@@ -534,6 +535,8 @@ impl Resource<ProviderConfig> for Zone {
     type Inputs = ZoneInputs;
     type Outputs = ZoneOutputs;
     const TOKEN: &'static str = "zerotrust:aws/route53:Zone";
+    // An empty comment is a comment upstream: it stands instead of the default.
+    const EMPTY_INPUTS: EmptyInputs = EmptyInputs::AbsentExcept(&["comment"]);
     const DESCRIPTION: &'static str = include_str!("docs/zone.md");
     const UPDATABLE: bool = true;
 

@@ -8,6 +8,7 @@ use crate::codec::typed_json::plain_json;
 use crate::modules::vault::client::VaultRequest;
 use crate::modules::vault::{clean_path, list, text, vault_body};
 use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::EmptyInputs;
 use crate::typed::replace_on_changes;
 use crate::typed::{
     CheckCtx, Created, DiffInput, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError,
@@ -234,6 +235,7 @@ impl Resource<ProviderConfig> for SecretBackendCert {
     type Inputs = CertInputs;
     type Outputs = CertOutputs;
     const TOKEN: &'static str = "zerotrust:vault/pkiSecret:SecretBackendCert";
+    const EMPTY_INPUTS: EmptyInputs = EmptyInputs::Absent;
     const DESCRIPTION: &'static str = include_str!("docs/cert.md");
     const UPDATABLE: bool = true;
 

@@ -6,6 +6,7 @@ use crate::codec::PropertyPath;
 use crate::modules::vault::client::VaultRequest;
 use crate::modules::vault::{check_backend_path, clean_path, list};
 use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::EmptyInputs;
 use crate::typed::replace_on_changes;
 use crate::typed::{
     CheckCtx, Created, DiffInput, Failures, ReadOutcome, Resource, ResourceError, Value,
@@ -119,6 +120,7 @@ impl Resource<ProviderConfig> for SecretBackendConfigUrls {
     type Inputs = ConfigUrlsInputs;
     type Outputs = ConfigUrlsInputs;
     const TOKEN: &'static str = "zerotrust:vault/pkiSecret:SecretBackendConfigUrls";
+    const EMPTY_INPUTS: EmptyInputs = EmptyInputs::Absent;
     const DESCRIPTION: &'static str = include_str!("docs/config_urls.md");
     const UPDATABLE: bool = true;
 

@@ -7,6 +7,7 @@ use crate::modules::vault::{
     check_backend_path, check_duration, clean_path, duration_seconds, snake_case, vault_body,
 };
 use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::EmptyInputs;
 use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use schemars::JsonSchema;
@@ -190,6 +191,7 @@ impl Resource<ProviderConfig> for SecretBackendCrlConfig {
     type Inputs = CrlConfigInputs;
     type Outputs = CrlConfigInputs;
     const TOKEN: &'static str = "zerotrust:vault/pkiSecret:SecretBackendCrlConfig";
+    const EMPTY_INPUTS: EmptyInputs = EmptyInputs::Absent;
     const DESCRIPTION: &'static str = include_str!("docs/crl_config.md");
     const UPDATABLE: bool = true;
 

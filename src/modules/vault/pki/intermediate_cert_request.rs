@@ -7,6 +7,7 @@ use crate::codec::typed_json::plain_json;
 use crate::modules::vault::client::VaultRequest;
 use crate::modules::vault::{check_choice, clean_path, text, vault_body};
 use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::EmptyInputs;
 use crate::typed::{
     CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Secret, Value,
 };
@@ -188,6 +189,7 @@ impl Resource<ProviderConfig> for SecretBackendIntermediateCertRequest {
     type Inputs = IntermediateCertRequestInputs;
     type Outputs = IntermediateCertRequestOutputs;
     const TOKEN: &'static str = "zerotrust:vault/pkiSecret:SecretBackendIntermediateCertRequest";
+    const EMPTY_INPUTS: EmptyInputs = EmptyInputs::Absent;
     const DESCRIPTION: &'static str = include_str!("docs/intermediate_cert_request.md");
 
     fn check(

@@ -6,6 +6,7 @@ use crate::modules::tls::common::check_pem;
 use crate::modules::vault::client::VaultRequest;
 use crate::modules::vault::{check_backend_path, clean_path, list};
 use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::EmptyInputs;
 use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -82,6 +83,7 @@ impl Resource<ProviderConfig> for SecretBackendIntermediateSetSigned {
     type Inputs = IntermediateSetSignedInputs;
     type Outputs = IntermediateSetSignedOutputs;
     const TOKEN: &'static str = "zerotrust:vault/pkiSecret:SecretBackendIntermediateSetSigned";
+    const EMPTY_INPUTS: EmptyInputs = EmptyInputs::Absent;
     const DESCRIPTION: &'static str = include_str!("docs/intermediate_set_signed.md");
 
     fn check(

@@ -7,6 +7,7 @@ use crate::modules::vault::{
     check_backend_path, check_duration, clean_path, duration_seconds, snake_case, vault_body,
 };
 use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::EmptyInputs;
 use crate::typed::replace_on_changes;
 use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
 use schemars::JsonSchema;
@@ -277,6 +278,8 @@ impl Resource<ProviderConfig> for SecretBackendRole {
     type Inputs = RoleInputs;
     type Outputs = RoleInputs;
     const TOKEN: &'static str = "zerotrust:vault/pkiSecret:SecretBackendRole";
+    // Upstream sends an empty key usage list on: "no key usage constraints", not the default.
+    const EMPTY_INPUTS: EmptyInputs = EmptyInputs::AbsentExcept(&["keyUsages"]);
     const DESCRIPTION: &'static str = include_str!("docs/role.md");
     const UPDATABLE: bool = true;
 

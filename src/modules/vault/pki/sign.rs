@@ -12,6 +12,7 @@ use crate::modules::tls::common::check_pem;
 use crate::modules::vault::client::VaultRequest;
 use crate::modules::vault::{clean_path, text, vault_body};
 use crate::modules::{Ctx, ProviderConfig};
+use crate::typed::EmptyInputs;
 use crate::typed::replace_on_changes;
 use crate::typed::{
     CheckCtx, Created, DiffInput, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError, Value,
@@ -217,6 +218,7 @@ impl Resource<ProviderConfig> for SecretBackendSign {
     type Inputs = SignInputs;
     type Outputs = SignOutputs;
     const TOKEN: &'static str = "zerotrust:vault/pkiSecret:SecretBackendSign";
+    const EMPTY_INPUTS: EmptyInputs = EmptyInputs::Absent;
     const DESCRIPTION: &'static str = include_str!("docs/sign.md");
     const UPDATABLE: bool = true;
 

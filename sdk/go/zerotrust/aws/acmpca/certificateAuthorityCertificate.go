@@ -27,7 +27,8 @@ type CertificateAuthorityCertificate struct {
 	// ARN of the certificate authority.
 	CertificateAuthorityArn pulumi.StringOutput `pulumi:"certificateAuthorityArn"`
 	// The chain above the certificate, PEM: the parent CA first, up to the root. Required for
-	// a subordinate CA; leave it out for a root CA.
+	// a subordinate CA; leave it out for a root CA (an empty string, which is what a root
+	// certificate's `certificateChain` holds, reads as left out).
 	CertificateChain pulumi.StringPtrOutput `pulumi:"certificateChain"`
 }
 
@@ -88,7 +89,8 @@ type certificateAuthorityCertificateArgs struct {
 	// ARN of the certificate authority.
 	CertificateAuthorityArn string `pulumi:"certificateAuthorityArn"`
 	// The chain above the certificate, PEM: the parent CA first, up to the root. Required for
-	// a subordinate CA; leave it out for a root CA.
+	// a subordinate CA; leave it out for a root CA (an empty string, which is what a root
+	// certificate's `certificateChain` holds, reads as left out).
 	CertificateChain *string `pulumi:"certificateChain"`
 }
 
@@ -99,7 +101,8 @@ type CertificateAuthorityCertificateArgs struct {
 	// ARN of the certificate authority.
 	CertificateAuthorityArn pulumi.StringInput
 	// The chain above the certificate, PEM: the parent CA first, up to the root. Required for
-	// a subordinate CA; leave it out for a root CA.
+	// a subordinate CA; leave it out for a root CA (an empty string, which is what a root
+	// certificate's `certificateChain` holds, reads as left out).
 	CertificateChain pulumi.StringPtrInput
 }
 
@@ -151,7 +154,8 @@ func (o CertificateAuthorityCertificateOutput) CertificateAuthorityArn() pulumi.
 }
 
 // The chain above the certificate, PEM: the parent CA first, up to the root. Required for
-// a subordinate CA; leave it out for a root CA.
+// a subordinate CA; leave it out for a root CA (an empty string, which is what a root
+// certificate's `certificateChain` holds, reads as left out).
 func (o CertificateAuthorityCertificateOutput) CertificateChain() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *CertificateAuthorityCertificate) pulumi.StringPtrOutput { return v.CertificateChain }).(pulumi.StringPtrOutput)
 }

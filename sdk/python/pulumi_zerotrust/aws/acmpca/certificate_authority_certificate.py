@@ -28,7 +28,8 @@ class CertificateAuthorityCertificateArgs:
         :param pulumi.Input[_builtins.str] certificate: The CA's signed certificate, PEM.
         :param pulumi.Input[_builtins.str] certificate_authority_arn: ARN of the certificate authority.
         :param pulumi.Input[_builtins.str] certificate_chain: The chain above the certificate, PEM: the parent CA first, up to the root. Required for
-               a subordinate CA; leave it out for a root CA.
+               a subordinate CA; leave it out for a root CA (an empty string, which is what a root
+               certificate's `certificateChain` holds, reads as left out).
         """
         pulumi.set(__self__, "certificate", certificate)
         pulumi.set(__self__, "certificate_authority_arn", certificate_authority_arn)
@@ -64,7 +65,8 @@ class CertificateAuthorityCertificateArgs:
     def certificate_chain(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The chain above the certificate, PEM: the parent CA first, up to the root. Required for
-        a subordinate CA; leave it out for a root CA.
+        a subordinate CA; leave it out for a root CA (an empty string, which is what a root
+        certificate's `certificateChain` holds, reads as left out).
         """
         return pulumi.get(self, "certificate_chain")
 
@@ -98,7 +100,8 @@ class CertificateAuthorityCertificate(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] certificate: The CA's signed certificate, PEM.
         :param pulumi.Input[_builtins.str] certificate_authority_arn: ARN of the certificate authority.
         :param pulumi.Input[_builtins.str] certificate_chain: The chain above the certificate, PEM: the parent CA first, up to the root. Required for
-               a subordinate CA; leave it out for a root CA.
+               a subordinate CA; leave it out for a root CA (an empty string, which is what a root
+               certificate's `certificateChain` holds, reads as left out).
         """
         ...
     @overload
@@ -204,7 +207,8 @@ class CertificateAuthorityCertificate(pulumi.CustomResource):
     def certificate_chain(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
         The chain above the certificate, PEM: the parent CA first, up to the root. Required for
-        a subordinate CA; leave it out for a root CA.
+        a subordinate CA; leave it out for a root CA (an empty string, which is what a root
+        certificate's `certificateChain` holds, reads as left out).
         """
         return pulumi.get(self, "certificate_chain")
 
