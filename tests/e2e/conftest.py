@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -115,6 +116,9 @@ def pytest_runtest_logreport(report):
 
 def pytest_terminal_summary(terminalreporter):
     arm_summary(terminalreporter)
+    corpus_table = sys.modules.get("test_compat_corpus")
+    for line in corpus_table.TABLE if corpus_table else []:
+        terminalreporter.write_line(line)
     if not LANGUAGE_SECONDS["count"]:
         return
     setup_file = Path(os.environ.get("ZT_CACHE", ROOT / ".cache")) / "lang-env-seconds"
