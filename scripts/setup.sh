@@ -46,6 +46,8 @@ log "building pulumi-resource-zerotrust"
 
 if $test_packages; then
   bash "$here/python-env.sh" --test   # venv: Pulumi SDK, sdk/python, pytest and the test backends
+  # The upstream wheels the compatibility corpus reads its examples from (tools/compat).
+  "$ZT_VENV/bin/python" "$ZT_ROOT/tools/compat/corpus.py" fetch "$ZT_CACHE/compat/wheels"
 else
   bash "$here/python-env.sh"          # venv: Pulumi SDK and sdk/python
 fi

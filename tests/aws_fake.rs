@@ -3,9 +3,9 @@
 //!
 //! moto answers every call at once and correctly: it never says RequestInProgressException or
 //! ThrottlingException, it ignores key and signing algorithms and validity (always RSA-2048 and
-//! 365 days), and it has no permission API. So the waiters, the retry policy, the timeout and
-//! Cancel bounds, the request fields moto ignores, `Permission`, and the order of calls on
-//! destroy and restore are asserted here, where the answers are scripted.
+//! 365 days). So the waiters, the retry policy, the timeout and Cancel bounds, the request fields
+//! moto ignores, `Permission`'s requests, and the order of calls on destroy and restore are
+//! asserted here, where the answers are scripted.
 
 #[path = "support/acmpca_fake.rs"]
 mod acmpca_fake;
@@ -600,8 +600,8 @@ async fn requests_carry_the_fields_moto_ignores() {
     no_violations(&fake);
 }
 
-/// moto has no ACM PCA permission API (Create/List/DeletePermission), so `Permission` is tested
-/// only here, against the scripted fake.
+/// `Permission`'s calls (Create/List/DeletePermission) and their fields, against the scripted
+/// fake; moto runs upstream's Permission example in the compatibility corpus.
 #[tokio::test]
 async fn permission_lifecycle_against_the_fake() {
     let fake = FakeAcmPca::start().await;

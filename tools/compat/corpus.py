@@ -186,3 +186,10 @@ def write_project(example: Example, where: Path, plugin_dir: Path, files: Path) 
     if not link.exists():
         link.symlink_to(files)
     return where
+
+
+if __name__ == "__main__":
+    # `corpus.py fetch DIR`: download the upstream wheels into DIR (what scripts/setup.sh does).
+    if len(sys.argv) != 3 or sys.argv[1] != "fetch":
+        raise SystemExit("usage: corpus.py fetch DIR")
+    fetch_wheels(Path(sys.argv[2]))
