@@ -6,7 +6,7 @@
 //! and set in another is passed straight on). Dropping such inputs in Check gives the same
 //! behaviour to Diff, Create and state alike, since they only ever see checked inputs.
 
-use super::schema::{ObjectSpec, Types};
+use super::schema::{ObjectSpec, Types, referenced_type, type_fields};
 use crate::codec::{PropertyMap, PropertyValue};
 use serde_json::{Map, Value as Json};
 
@@ -67,22 +67,8 @@ fn drop_in_value(value: &mut PropertyValue, spec: &Json, types: &Types, depth: u
     match value {
         PropertyValue::Secret(inner) => drop_in_value(inner, spec, types, depth),
         PropertyValue::Object(map) => {
-            if let Some(ty) = named_type(spec, types) {
-                let empty = Map::new();
-                let properties = ty
-                    .get("properties")
-                    .and_then(Json::as_object)
-                    .unwrap_or(&empty);
-                let required: Vec<String> = ty
-                    .get("required")
-                    .and_then(Json::as_array)
-                    .map(|r| {
-                        r.iter()
-                            .filter_map(Json::as_str)
-                            .map(str::to_string)
-                            .collect()
-                    })
-                    .unwrap_or_default();
+            if let Some(ty) = referenced_type(spec, types) {
+                let (properties, required) = type_fields(ty);
                 drop_in_object(map, properties, &required, types, &[], depth);
             } else if let Some(values) = spec.get("additionalProperties") {
                 for v in map.values_mut() {
@@ -99,11 +85,6 @@ fn drop_in_value(value: &mut PropertyValue, spec: &Json, types: &Types, depth: u
         }
         _ => {}
     }
-}
-
-fn named_type<'a>(spec: &Json, types: &'a Types) -> Option<&'a Json> {
-    let token = spec.get("$ref")?.as_str()?.strip_prefix("#/types/")?;
-    types.get(token)
 }
 
 #[cfg(test)]

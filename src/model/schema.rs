@@ -211,6 +211,33 @@ fn object_type_json(spec: &ObjectSpec) -> Json {
     Json::Object(t)
 }
 
+/// The named object type a property refers to (`$ref: "#/types/<token>"`), when `types` has it.
+/// Other references (`pulumi.json#/Any` and friends) are not named types.
+pub fn referenced_type<'a>(property: &Json, types: &'a Types) -> Option<&'a Json> {
+    let token = property.get("$ref")?.as_str()?.strip_prefix("#/types/")?;
+    types.get(token)
+}
+
+/// A named object type's properties and required names.
+pub fn type_fields(ty: &Json) -> (&Map<String, Json>, Vec<String>) {
+    static NONE: std::sync::LazyLock<Map<String, Json>> = std::sync::LazyLock::new(Map::new);
+    let properties = ty
+        .get("properties")
+        .and_then(Json::as_object)
+        .unwrap_or(&NONE);
+    let required = ty
+        .get("required")
+        .and_then(Json::as_array)
+        .map(|r| {
+            r.iter()
+                .filter_map(Json::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    (properties, required)
+}
+
 /// Names of the top-level properties that replace on change.
 pub fn replacing_properties(spec: &ObjectSpec) -> Vec<String> {
     spec.properties
@@ -231,11 +258,7 @@ pub fn holds_secrets(property: &Json, types: &Types) -> bool {
         if property.get("secret").and_then(Json::as_bool) == Some(true) {
             return true;
         }
-        let referenced = property
-            .get("$ref")
-            .and_then(Json::as_str)
-            .and_then(|r| r.strip_prefix("#/types/"))
-            .and_then(|token| types.get(token));
+        let referenced = referenced_type(property, types);
         let nested = [
             referenced,
             property.get("items"),

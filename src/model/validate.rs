@@ -4,7 +4,7 @@
 //! instead of serde's first error only. Unknowns pass (they are checked again once known).
 
 use super::CheckFailure;
-use super::schema::{ObjectSpec, Types};
+use super::schema::{ObjectSpec, Types, referenced_type, type_fields};
 use crate::codec::{PropertyMap, PropertyPath, PropertyValue};
 use serde_json::{Map, Value as Json};
 
@@ -102,11 +102,11 @@ pub fn check_value(
     if matches!(value, PropertyValue::Unknown(_) | PropertyValue::Null) {
         return;
     }
-    if let Some(reference) = spec.get("$ref").and_then(Json::as_str) {
-        let Some(token) = reference.strip_prefix("#/types/") else {
-            return; // pulumi.json#/Any and friends accept anything
+    if spec.get("$ref").is_some() {
+        // pulumi.json#/Any and friends, or a type we do not have, accept anything.
+        let Some(ty) = referenced_type(spec, types) else {
+            return;
         };
-        let Some(ty) = types.get(token) else { return };
         let PropertyValue::Object(map) = value else {
             fail(
                 failures,
@@ -115,21 +115,7 @@ pub fn check_value(
             );
             return;
         };
-        let empty = Map::new();
-        let props = ty
-            .get("properties")
-            .and_then(Json::as_object)
-            .unwrap_or(&empty);
-        let required: Vec<String> = ty
-            .get("required")
-            .and_then(Json::as_array)
-            .map(|r| {
-                r.iter()
-                    .filter_map(Json::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
+        let (props, required) = type_fields(ty);
         check_object(map, props, &required, types, at, failures);
         return;
     }

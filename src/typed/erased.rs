@@ -20,6 +20,7 @@ use futures::future::BoxFuture;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value as Json;
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::marker::PhantomData;
 use time::OffsetDateTime;
@@ -147,13 +148,15 @@ impl<C: Send + Sync + 'static, R: Resource<C>> TypedResource<R, C> {
         }
     }
 
-    /// The inputs with empty optional values dropped, where the resource reads them as unset.
-    fn without_empty_inputs(&self, inputs: &PropertyMap) -> PropertyMap {
+    /// The inputs with empty optional values dropped, where the resource reads them as unset
+    /// (borrowed as they are for the resources that do not, so their Check copies nothing).
+    fn without_empty_inputs<'m>(&self, inputs: &'m PropertyMap) -> Cow<'m, PropertyMap> {
+        let Some(kept) = R::EMPTY_INPUTS.kept() else {
+            return Cow::Borrowed(inputs);
+        };
         let mut inputs = inputs.clone();
-        if let Some(kept) = R::EMPTY_INPUTS.kept() {
-            drop_empty_optionals(&mut inputs, &self.specs.inputs, &self.specs.types, kept);
-        }
-        inputs
+        drop_empty_optionals(&mut inputs, &self.specs.inputs, &self.specs.types, kept);
+        Cow::Owned(inputs)
     }
 }
 
@@ -247,7 +250,7 @@ impl<C: Send + Sync + 'static, R: Resource<C>> DynResource<C> for TypedResource<
     }
 
     fn check(&self, args: CheckArgs<'_>) -> (PropertyMap, Vec<CheckFailure>) {
-        let news = &self.without_empty_inputs(args.news);
+        let news = &*self.without_empty_inputs(args.news);
         let failures = validate_object(news, &self.specs.inputs, &self.specs.types);
         if !failures.is_empty() {
             return (news.clone(), failures);
@@ -311,7 +314,7 @@ impl<C: Send + Sync + 'static, R: Resource<C>> DynResource<C> for TypedResource<
                 .collect(),
         };
         // State written before a resource read empty inputs as unset may still hold them.
-        let base = self.without_empty_inputs(&base);
+        let base = self.without_empty_inputs(&base).into_owned();
         // The engine has already reset ignored paths in `news`; only output-derived entries
         // (such as readyForRenewal) need filtering here.
         let mut result = diff_inputs(&base, args.news, &self.replace_keys, &BTreeSet::new());
