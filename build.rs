@@ -8,10 +8,13 @@
 use std::io;
 use std::path::PathBuf;
 
-/// The files we compile; their imports (alias, plugin, google/protobuf/*) follow from these.
+/// The files we compile; their imports (alias, plugin, source, callback, google/protobuf/*)
+/// follow from these.
 const PROTOS: &[&str] = &[
     "proto/pulumi/provider.proto",
     "proto/pulumi/engine.proto",
+    "proto/pulumi/resource.proto",
+    "proto/pulumi/errors.proto",
     "proto/google/rpc/status.proto",
 ];
 
@@ -31,9 +34,11 @@ fn main() -> io::Result<()> {
 
     let wkt_include = wkt_include.to_string_lossy().into_owned();
     tonic_prost_build::configure()
-        // Servers: ResourceProvider (the provider itself) and Engine (fake engines in tests).
+        // Servers: ResourceProvider (the provider itself); Engine and ResourceMonitor (the fake
+        // engines of the tests).
         .build_server(true)
-        // Clients: Engine (for Log) and ResourceProvider (for tests that drive the provider).
+        // Clients: Engine (for Log), ResourceMonitor (for Construct) and ResourceProvider (for
+        // tests that drive the provider).
         .build_client(true)
         .file_descriptor_set_path(out_dir.join("descriptor_set.bin"))
         .compile_with_config(config, PROTOS, &["proto", wkt_include.as_str()])

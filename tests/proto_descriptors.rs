@@ -31,6 +31,10 @@ const REQUIRED_FILES: &[&str] = &[
     "pulumi/plugin.proto",
     "pulumi/alias.proto",
     "pulumi/engine.proto",
+    "pulumi/resource.proto",
+    "pulumi/source.proto",
+    "pulumi/callback.proto",
+    "pulumi/errors.proto",
     "google/rpc/status.proto",
 ];
 

@@ -6,7 +6,8 @@
 //! `Any`), and `google.protobuf.Empty` maps to `()`.
 
 /// The engine's provider protocol: the `ResourceProvider` service we serve, the `Engine` service
-/// we call for logging, and their messages.
+/// we call for logging, the `ResourceMonitor` a component registers its children with, and
+/// their messages.
 #[allow(
     missing_docs,
     clippy::all,

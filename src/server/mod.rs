@@ -3,11 +3,14 @@
 //! [`service`]. Nothing here knows which package it serves; the top layer says so through
 //! [`Package`] and its configuration type.
 
+mod construct;
 pub mod service;
 
 use crate::model::schema::{self, ObjectSpec, Types};
-use crate::typed::erased::{DynFunction, DynResource, Specs, TypedFunction, TypedResource};
-use crate::typed::{Function, Resource};
+use crate::typed::erased::{
+    DynComponent, DynFunction, DynResource, Specs, TypedComponent, TypedFunction, TypedResource,
+};
+use crate::typed::{Component, Function, Resource};
 use serde_json::{Value as Json, json};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -81,6 +84,7 @@ pub struct Package {
 /// Every resource and function this provider serves, by type token.
 pub struct Registry<C> {
     resources: BTreeMap<&'static str, Arc<dyn DynResource<C>>>,
+    components: BTreeMap<&'static str, Arc<dyn DynComponent<C>>>,
     functions: BTreeMap<&'static str, Arc<dyn DynFunction<C>>>,
     problems: Vec<String>,
 }
@@ -90,6 +94,7 @@ impl<C> Default for Registry<C> {
     fn default() -> Self {
         Registry {
             resources: BTreeMap::new(),
+            components: BTreeMap::new(),
             functions: BTreeMap::new(),
             problems: Vec::new(),
         }
@@ -100,6 +105,7 @@ impl<C> Clone for Registry<C> {
     fn clone(&self) -> Self {
         Registry {
             resources: self.resources.clone(),
+            components: self.components.clone(),
             functions: self.functions.clone(),
             problems: self.problems.clone(),
         }
@@ -115,6 +121,22 @@ impl<C: Send + Sync + 'static> Registry<C> {
         self.problems
             .extend(misplaced_empty_exceptions(R::TOKEN, typed.specs(), kept));
         self.resources.insert(R::TOKEN, Arc::new(typed));
+        self
+    }
+
+    /// A component resource, built by Construct from this provider's resources.
+    pub fn component<K: Component<C>>(mut self, k: K) -> Self {
+        let typed = TypedComponent::new(k);
+        // A component is never diffed by the provider, so no mark on it would take effect.
+        self.problems
+            .extend(misplaced_replace_marks(K::TOKEN, typed.specs(), false));
+        if self.resources.contains_key(K::TOKEN) {
+            self.problems.push(format!(
+                "{}: registered both as a resource and as a component",
+                K::TOKEN
+            ));
+        }
+        self.components.insert(K::TOKEN, Arc::new(typed));
         self
     }
 
@@ -137,6 +159,14 @@ impl<C: Send + Sync + 'static> Registry<C> {
         self.resources.get(token)
     }
 
+    pub fn get_component(&self, token: &str) -> Option<&Arc<dyn DynComponent<C>>> {
+        self.components.get(token)
+    }
+
+    pub fn component_tokens(&self) -> impl Iterator<Item = &&'static str> {
+        self.components.keys()
+    }
+
     pub fn get_function(&self, token: &str) -> Option<&Arc<dyn DynFunction<C>>> {
         self.functions.get(token)
     }
@@ -153,6 +183,7 @@ impl<C: Send + Sync + 'static> Registry<C> {
     fn modules<'a>(&'a self, types: &'a Types) -> BTreeSet<&'a str> {
         self.resources
             .keys()
+            .chain(self.components.keys())
             .chain(self.functions.keys())
             .copied()
             .chain(types.keys().map(String::as_str))
@@ -172,6 +203,10 @@ impl<C: Send + Sync + 'static> Registry<C> {
         for (token, r) in &self.resources {
             types.extend(r.specs().types.clone());
             resources.insert(token.to_string(), r.schema_json());
+        }
+        for (token, k) in &self.components {
+            types.extend(k.specs().types.clone());
+            resources.insert(token.to_string(), k.schema_json());
         }
         let mut functions = serde_json::Map::new();
         for (token, f) in &self.functions {

@@ -4,7 +4,7 @@
 //! answer. Every handler runs inside a panic guard, so a bug becomes an Internal error instead of
 //! a dead plugin; long operations race the resource timeout and the Cancel signal.
 
-use super::{Package, Registry};
+use super::{Package, Registry, construct};
 use crate::codec::{self, CodecError, PropertyMap, PropertyValue};
 use crate::model::config::normalize_config;
 use crate::model::diff::{self, DiffResult};
@@ -32,6 +32,9 @@ use tonic::{Code, Request, Response, Status};
 const CANCEL_GRACE: Duration = Duration::from_secs(5);
 /// Budget of the backend lookups a Check may make: a Check must not hold up a preview.
 const CHECK_LIVE_TIMEOUT: Duration = Duration::from_secs(15);
+/// How long a component may take to build: its children's operations, which the engine runs
+/// under their own timeouts, all happen inside it.
+const COMPONENT_TIMEOUT: Duration = Duration::from_secs(6 * 3600);
 /// gRPC message limit, matching the engine's.
 pub const MAX_MESSAGE: usize = 400 << 20;
 
@@ -133,6 +136,114 @@ impl<C: Config> Provider<C> {
     fn unimplemented(&self, what: &str) -> Status {
         Status::unimplemented(format!("{} {what}", self.package.name))
     }
+}
+
+impl<C: Config> Provider<C> {
+    /// Construct: check the inputs, register the component and its children with the
+    /// engine's resource monitor, record the component's outputs and answer with them.
+    async fn construct_component(
+        &self,
+        req: pb::ConstructRequest,
+    ) -> Result<pb::ConstructResponse, Status> {
+        let token = req.r#type.clone();
+        let name = req.name.clone();
+        let component = self.registry.get_component(&token).ok_or_else(|| {
+            self.not_found("component type", &token, self.registry.component_tokens())
+        })?;
+        let inputs = decode_props(req.inputs.as_ref(), "inputs")?;
+        let mut failures = component.check(&inputs);
+        if failures.is_empty() {
+            let ctx = self
+                .ctx("", &name, req.dry_run, 0.0)
+                .with_timeout(CHECK_LIVE_TIMEOUT);
+            failures =
+                tokio::time::timeout(CHECK_LIVE_TIMEOUT, component.check_live(&ctx, &inputs))
+                    .await
+                    .unwrap_or_default();
+        }
+        if !failures.is_empty() {
+            return Err(input_failures_status(&token, &name, failures));
+        }
+        let monitor = construct::connect(&req.monitor_endpoint).await?;
+        let urn = monitor
+            .clone()
+            .register_resource(construct::component_request(&req))
+            .await
+            .map_err(|s| {
+                Status::new(
+                    s.code(),
+                    format!(
+                        "{token} '{name}': registering the component: {}",
+                        s.message()
+                    ),
+                )
+            })?
+            .into_inner()
+            .urn;
+        let registrar = construct::MonitorRegistrar::new(
+            monitor.clone(),
+            urn.clone(),
+            self.package.version,
+            &req,
+        );
+        let ctx = self
+            .ctx(&urn, &name, req.dry_run, 0.0)
+            .with_timeout(COMPONENT_TIMEOUT);
+        let outputs = bounded(&ctx, component.construct(&ctx, &registrar, &inputs))
+            .await
+            .map_err(|e| error_status(&token, &name, "construct", e))?;
+        let state = codec::encode_map(&outputs);
+        monitor
+            .clone()
+            .register_resource_outputs(pb::RegisterResourceOutputsRequest {
+                urn: urn.clone(),
+                outputs: Some(state.clone()),
+            })
+            .await
+            .map_err(|s| {
+                Status::new(
+                    s.code(),
+                    format!("{token} '{name}': recording the outputs: {}", s.message()),
+                )
+            })?;
+        Ok(pb::ConstructResponse {
+            urn,
+            state: Some(state),
+            state_dependencies: construct::state_dependencies(&outputs, &registrar.children()),
+        })
+    }
+}
+
+/// InvalidArgument with every refused input as an `InputPropertiesError` detail, which the
+/// engine shows one per line with its property path.
+fn input_failures_status(token: &str, name: &str, failures: Vec<CheckFailure>) -> Status {
+    let listed: Vec<String> = failures
+        .iter()
+        .map(|f| format!("{}: {}", f.property, f.reason))
+        .collect();
+    let message = format!("{token} '{name}': invalid inputs: {}", listed.join("; "));
+    let detail = pb::InputPropertiesError {
+        errors: failures
+            .into_iter()
+            .map(|f| pb::input_properties_error::PropertyError {
+                property_path: f.property.to_string(),
+                reason: f.reason,
+            })
+            .collect(),
+    };
+    let status = RpcStatus {
+        code: Code::InvalidArgument as i32,
+        message: message.clone(),
+        details: vec![prost_types::Any {
+            type_url: "type.googleapis.com/pulumirpc.InputPropertiesError".into(),
+            value: detail.encode_to_vec(),
+        }],
+    };
+    Status::with_details(
+        Code::InvalidArgument,
+        message,
+        status.encode_to_vec().into(),
+    )
 }
 
 /// The token of a resource from its URN's last type segment, for requests without `type`.
@@ -632,9 +743,11 @@ impl<C: Config> ResourceProvider for Arc<Provider<C>> {
 
     async fn construct(
         &self,
-        _: Request<pb::ConstructRequest>,
+        request: Request<pb::ConstructRequest>,
     ) -> Result<Response<pb::ConstructResponse>, Status> {
-        Err(self.unimplemented("has no component resources"))
+        guarded("Construct", self.construct_component(request.into_inner()))
+            .await
+            .map(Response::new)
     }
 
     async fn cancel(&self, _: Request<()>) -> Result<Response<()>, Status> {

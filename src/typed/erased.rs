@@ -3,12 +3,13 @@
 //! Everything generic lives here once: wire-type validation, serde decoding with paths, the
 //! look-aside secret bookkeeping, the structural diff, and the "no unknowns outside preview" rule.
 
+use super::component::{Component, Registrar, construct_typed};
 use super::{
     CheckCtx, CheckFailure, Created, Ctx, DiffInput, Failures, Function, ReadOutcome, Resource,
     ResourceError,
 };
 use crate::codec::typed_json::{SecretPaths, json_to_map, map_to_json, mark_secret_paths};
-use crate::codec::{PropertyMap, PropertyPath, PropertyValue, contains_unknowns};
+use crate::codec::{PropertyMap, PropertyPath, PropertyValue, UnknownKind, contains_unknowns};
 use crate::model::diff::{ChangeKind, DiffResult, diff_inputs};
 use crate::model::empty::drop_empty_optionals;
 use crate::model::schema::{
@@ -519,6 +520,119 @@ impl<C: Send + Sync + 'static, F: Function<C>> DynFunction<C> for TypedFunction<
             // secret from the schema (they do so only for resource outputs), so a result that
             // drops its wrapper reaches the program, and its stack outputs, in plain text.
             Ok(Ok(encode(&result, &SecretPaths::new())?))
+        })
+    }
+}
+
+/// The dynamic face of a component.
+pub trait DynComponent<C>: Send + Sync {
+    fn token(&self) -> &'static str;
+    fn specs(&self) -> &Specs;
+    fn schema_json(&self) -> Json;
+    /// Every problem with the inputs: wire types first, then the component's own checks.
+    fn check(&self, inputs: &PropertyMap) -> Vec<CheckFailure>;
+    /// The component's backend checks of inputs that passed `check`.
+    fn check_live<'a>(
+        &'a self,
+        ctx: &'a Ctx<C>,
+        inputs: &'a PropertyMap,
+    ) -> BoxFuture<'a, Vec<CheckFailure>>;
+    /// Register the children through `registrar` and return the component's outputs.
+    fn construct<'a>(
+        &'a self,
+        ctx: &'a Ctx<C>,
+        registrar: &'a dyn Registrar,
+        inputs: &'a PropertyMap,
+    ) -> BoxFuture<'a, Result<PropertyMap, ResourceError>>;
+}
+
+/// A typed component with its derived specs.
+pub struct TypedComponent<K, C> {
+    inner: K,
+    config: PhantomData<fn() -> C>,
+    specs: Specs,
+}
+
+impl<C: Send + Sync + 'static, K: Component<C>> TypedComponent<K, C> {
+    pub fn new(inner: K) -> Self {
+        TypedComponent {
+            inner,
+            config: PhantomData,
+            specs: Specs::derive::<K::Inputs, K::Outputs>(K::TOKEN),
+        }
+    }
+}
+
+impl<C: Send + Sync + 'static, K: Component<C>> DynComponent<C> for TypedComponent<K, C> {
+    fn token(&self) -> &'static str {
+        K::TOKEN
+    }
+
+    fn specs(&self) -> &Specs {
+        &self.specs
+    }
+
+    fn schema_json(&self) -> Json {
+        let mut json = resource_json(K::DESCRIPTION, &self.specs.inputs, &self.specs.outputs);
+        if let Some(obj) = json.as_object_mut() {
+            obj.insert("isComponent".into(), Json::Bool(true));
+        }
+        json
+    }
+
+    fn check(&self, inputs: &PropertyMap) -> Vec<CheckFailure> {
+        let failures = validate_object(inputs, &self.specs.inputs, &self.specs.types);
+        if !failures.is_empty() {
+            return failures;
+        }
+        let typed = match decode::<K::Inputs>(inputs) {
+            Ok((typed, _)) => typed,
+            // A whole object still unknown: judged once it is known.
+            Err(_) if contains_unknowns(inputs) => return Vec::new(),
+            Err(f) => return vec![f],
+        };
+        let mut failures = Failures::default();
+        self.inner.check(&typed, &mut failures);
+        failures.into_vec()
+    }
+
+    fn check_live<'a>(
+        &'a self,
+        ctx: &'a Ctx<C>,
+        inputs: &'a PropertyMap,
+    ) -> BoxFuture<'a, Vec<CheckFailure>> {
+        Box::pin(async move {
+            let Ok((decoded, _)) = decode::<K::Inputs>(inputs) else {
+                return Vec::new();
+            };
+            let mut failures = Failures::default();
+            self.inner.check_live(ctx, &decoded, &mut failures).await;
+            failures.into_vec()
+        })
+    }
+
+    fn construct<'a>(
+        &'a self,
+        ctx: &'a Ctx<C>,
+        registrar: &'a dyn Registrar,
+        inputs: &'a PropertyMap,
+    ) -> BoxFuture<'a, Result<PropertyMap, ResourceError>> {
+        Box::pin(async move {
+            // Inputs too unknown for the component's types (a whole object from an output not
+            // known yet): a preview can only say that every output is unknown.
+            if ctx.preview() && contains_unknowns(inputs) && decode::<K::Inputs>(inputs).is_err() {
+                let unknown = PropertyValue::Unknown(UnknownKind::String);
+                return Ok(self
+                    .specs
+                    .outputs
+                    .properties
+                    .keys()
+                    .map(|k| (k.clone(), unknown.clone()))
+                    .collect());
+            }
+            let map = construct_typed(&self.inner, ctx, registrar, inputs).await?;
+            require_known(ctx, &map)?;
+            Ok(map)
         })
     }
 }

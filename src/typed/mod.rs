@@ -7,6 +7,7 @@
 //! over the provider's configuration type.
 
 pub mod cancel;
+pub mod component;
 pub mod erased;
 pub mod log;
 #[cfg(test)]
@@ -14,6 +15,7 @@ mod schema_tests;
 mod value;
 
 pub use crate::model::{CheckFailure, Failures};
+pub use component::{Child, ChildOptions, Component, Scope};
 pub use value::{Secret, Value};
 
 use crate::codec::PropertyPath;

@@ -14,8 +14,8 @@ use zerotrust::model::schema::{Types, json_schema_of, object_spec};
 use zerotrust::server::service::{ConfigSchema, Provider};
 use zerotrust::server::{Package, Registry};
 use zerotrust::typed::{
-    CheckCtx, Created, Ctx, Failures, Function, ReadOutcome, Resource, ResourceError, Secret,
-    Value, replace_on_changes,
+    CheckCtx, ChildOptions, Component, Created, Ctx, Failures, Function, ReadOutcome, Resource,
+    ResourceError, Scope, Secret, Value, replace_on_changes,
 };
 
 pub mod defects;
@@ -267,6 +267,97 @@ fn deleted() -> &'static Mutex<HashSet<String>> {
     DELETED.get_or_init(Mutex::default)
 }
 
+/// `toy:index:Phrase`: a component of one `Word` per requested length, each made after the one
+/// before it.
+pub struct Phrase;
+
+/// The most words a phrase may have.
+pub const PHRASE_MAX_WORDS: usize = 8;
+
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PhraseInputs {
+    /// The length of each word, 1 to 32.
+    lengths: Vec<Value<i64>>,
+    /// A label given to every word.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    label: Option<Value<String>>,
+}
+
+#[derive(Debug, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PhraseOutputs {
+    /// The words, separated by spaces.
+    text: Value<String>,
+    /// How many words.
+    count: i64,
+    /// The first word's password.
+    password: Value<Secret<String>>,
+}
+
+impl Component<ToyConfig> for Phrase {
+    type Inputs = PhraseInputs;
+    type Outputs = PhraseOutputs;
+    const TOKEN: &'static str = "toy:index:Phrase";
+    const DESCRIPTION: &'static str = "Words, made one after another.";
+
+    fn check(&self, inputs: &PhraseInputs, failures: &mut Failures) {
+        if inputs.lengths.is_empty() || inputs.lengths.len() > PHRASE_MAX_WORDS {
+            failures.at(
+                "lengths",
+                format!("a phrase has 1 to {PHRASE_MAX_WORDS} words"),
+            );
+        }
+        for (i, length) in inputs.lengths.iter().enumerate() {
+            if let Value::Known(n) = length
+                && !(1..=32).contains(n)
+            {
+                failures.add(
+                    zerotrust::codec::PropertyPath::root()
+                        .key("lengths")
+                        .index(i),
+                    format!("length {n} is not between 1 and 32"),
+                );
+            }
+        }
+    }
+
+    async fn construct(
+        &self,
+        scope: &Scope<'_, ToyConfig>,
+        inputs: PhraseInputs,
+    ) -> Result<PhraseOutputs, ResourceError> {
+        let mut words = Vec::new();
+        let mut password = Value::Unknown;
+        let mut previous: Option<String> = None;
+        for (i, length) in inputs.lengths.iter().enumerate() {
+            let word_inputs = WordInputs {
+                length: length.clone(),
+                label: inputs.label.clone(),
+            };
+            let options = ChildOptions::depends_on(previous.as_deref());
+            let child = scope
+                .register::<Word>(format!("{}-{i}", scope.name()), &word_inputs, options)
+                .await?;
+            if i == 0 {
+                password = child.outputs.password;
+            }
+            words.push(child.outputs.word);
+            previous = Some(child.urn);
+        }
+        let text = words
+            .into_iter()
+            .map(Value::into_known)
+            .collect::<Option<Vec<String>>>()
+            .map_or(Value::Unknown, |w| Value::Known(w.join(" ")));
+        Ok(PhraseOutputs {
+            text,
+            count: inputs.lengths.len() as i64,
+            password,
+        })
+    }
+}
+
 /// `toy:index:shout`: the text in capitals.
 struct Shout;
 
@@ -318,7 +409,10 @@ pub fn toy_package() -> Package {
 }
 
 pub fn toy_provider() -> Provider<ToyConfig> {
-    let registry = Registry::default().resource(Word).function(Shout);
+    let registry = Registry::default()
+        .resource(Word)
+        .component(Phrase)
+        .function(Shout);
     assert!(registry.problems().is_empty(), "{:?}", registry.problems());
     let mut types = Types::new();
     let spec = object_spec(&json_schema_of::<ToyConfig>(), "toy", "index", &mut types);
