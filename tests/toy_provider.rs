@@ -103,11 +103,20 @@ async fn unknown_tokens_name_the_toy_package() {
         err.message()
     );
     let err = c
-        .construct(pb::ConstructRequest::default())
+        .construct(pb::ConstructRequest {
+            r#type: "toy:index:Nope".into(),
+            ..Default::default()
+        })
         .await
         .unwrap_err();
-    assert_eq!(err.code(), Code::Unimplemented);
-    assert!(err.message().starts_with("toy "), "{}", err.message());
+    assert_eq!(err.code(), Code::NotFound);
+    assert!(
+        err.message().contains(
+            "unknown component type 'toy:index:Nope': toy v0.0.7 provides toy:index:Phrase"
+        ),
+        "{}",
+        err.message()
+    );
 }
 
 #[tokio::test]

@@ -10,6 +10,11 @@ export type Provider = import("./provider").Provider;
 export const Provider: typeof import("./provider").Provider = null as any;
 utilities.lazyLoad(exports, ["Provider"], () => require("./provider"));
 
+export { ServiceIdentityArgs } from "./serviceIdentity";
+export type ServiceIdentity = import("./serviceIdentity").ServiceIdentity;
+export const ServiceIdentity: typeof import("./serviceIdentity").ServiceIdentity = null as any;
+utilities.lazyLoad(exports, ["ServiceIdentity"], () => require("./serviceIdentity"));
+
 
 // Export sub-modules:
 import * as aws from "./aws";
@@ -29,6 +34,19 @@ export {
     types,
     vault,
 };
+
+const _module = {
+    version: utilities.getVersion(),
+    construct: (name: string, type: string, urn: string): pulumi.Resource => {
+        switch (type) {
+            case "zerotrust:index:ServiceIdentity":
+                return new ServiceIdentity(name, <any>undefined, { urn })
+            default:
+                throw new Error(`unknown resource type ${type}`);
+        }
+    },
+};
+pulumi.runtime.registerResourceModule("zerotrust", "index", _module)
 pulumi.runtime.registerResourcePackage("zerotrust", {
     version: utilities.getVersion(),
     constructProvider: (name: string, type: string, urn: string): pulumi.ProviderResource => {

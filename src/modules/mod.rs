@@ -4,6 +4,7 @@
 pub mod aws;
 pub mod azure;
 pub mod backend;
+pub mod index;
 pub mod kubernetes;
 pub mod languages;
 pub mod tls;
@@ -116,9 +117,10 @@ pub fn package() -> Package {
 /// Every resource and function of the package.
 pub fn registry() -> Registry {
     let registry = tls::register(Registry::default());
-    azure::register(vault::register(aws::register(kubernetes::register(
+    let registry = azure::register(vault::register(aws::register(kubernetes::register(
         registry,
-    ))))
+    ))));
+    index::register(registry)
 }
 
 /// The provider configuration's schema.

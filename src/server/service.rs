@@ -162,7 +162,7 @@ impl<C: Config> Provider<C> {
                     .unwrap_or_default();
         }
         if !failures.is_empty() {
-            return Err(input_failures_status(&token, &name, failures));
+            return Err(input_failures_status(&token, &name, failures, &inputs));
         }
         let monitor = construct::connect(&req.monitor_endpoint).await?;
         let urn = monitor
@@ -214,9 +214,45 @@ impl<C: Config> Provider<C> {
     }
 }
 
+/// Whether the engine can show the input at `path` next to its failure. The engine (v3.274)
+/// prints the value it finds there and crashes on an unknown or a resource reference inside
+/// it, so those failures are only in the message text.
+fn printable_by_engine(inputs: &PropertyMap, path: &crate::codec::PropertyPath) -> bool {
+    use crate::codec::PathElem;
+    let mut elems = path.elems().iter();
+    let Some(PathElem::Key(first)) = elems.next() else {
+        return true;
+    };
+    let mut value = inputs.get(first);
+    for elem in elems {
+        value = match (value, elem) {
+            (Some(PropertyValue::Secret(_)), _) => return true,
+            (Some(PropertyValue::Object(map)), PathElem::Key(k)) => map.get(k),
+            (Some(PropertyValue::Array(items)), PathElem::Index(i)) => items.get(*i),
+            _ => None,
+        };
+    }
+    fn plain(v: &PropertyValue) -> bool {
+        match v {
+            PropertyValue::Unknown(_) | PropertyValue::ResourceRef(_) => false,
+            PropertyValue::Secret(_) => true,
+            PropertyValue::Array(items) => items.iter().all(plain),
+            PropertyValue::Object(map) => map.values().all(plain),
+            _ => true,
+        }
+    }
+    value.is_none_or(plain)
+}
+
 /// InvalidArgument with every refused input as an `InputPropertiesError` detail, which the
-/// engine shows one per line with its property path.
-fn input_failures_status(token: &str, name: &str, failures: Vec<CheckFailure>) -> Status {
+/// engine shows one per line with its property path and value; every failure is also in the
+/// message, for those the engine cannot show.
+fn input_failures_status(
+    token: &str,
+    name: &str,
+    failures: Vec<CheckFailure>,
+    inputs: &PropertyMap,
+) -> Status {
     let listed: Vec<String> = failures
         .iter()
         .map(|f| format!("{}: {}", f.property, f.reason))
@@ -225,6 +261,7 @@ fn input_failures_status(token: &str, name: &str, failures: Vec<CheckFailure>) -
     let detail = pb::InputPropertiesError {
         errors: failures
             .into_iter()
+            .filter(|f| printable_by_engine(inputs, &f.property))
             .map(|f| pb::input_properties_error::PropertyError {
                 property_path: f.property.to_string(),
                 reason: f.reason,
@@ -906,6 +943,67 @@ mod tests {
             .collect();
         assert!(!served.is_empty(), "the engine's connection was accepted");
         assert!(served.iter().all(|s| s.nodelay), "{served:?}");
+    }
+
+    #[test]
+    fn failures_at_values_holding_unknowns_are_left_to_the_message() {
+        use crate::codec::{PropertyPath, UnknownKind};
+        let unknown = PropertyValue::Unknown(UnknownKind::String);
+        let inputs = PropertyMap::from([
+            (
+                "issuer".to_string(),
+                PropertyValue::Object(PropertyMap::from([
+                    (
+                        "tls".to_string(),
+                        PropertyValue::Object(PropertyMap::from([(
+                            "caCertPem".to_string(),
+                            unknown.clone(),
+                        )])),
+                    ),
+                    ("vault".to_string(), PropertyValue::string("pki")),
+                ])),
+            ),
+            (
+                "names".to_string(),
+                PropertyValue::Array(vec![PropertyValue::string("a"), unknown.clone()]),
+            ),
+            ("key".to_string(), PropertyValue::secret(unknown)),
+        ]);
+        let at = |keys: &[&str]| keys.iter().fold(PropertyPath::root(), |p, k| p.key(*k));
+        assert!(!printable_by_engine(&inputs, &at(&["issuer"])));
+        assert!(!printable_by_engine(&inputs, &at(&["issuer", "tls"])));
+        assert!(printable_by_engine(&inputs, &at(&["issuer", "vault"])));
+        assert!(printable_by_engine(&inputs, &at(&["names"]).index(0)));
+        assert!(!printable_by_engine(&inputs, &at(&["names"]).index(1)));
+        assert!(
+            printable_by_engine(&inputs, &at(&["key"])),
+            "a secret prints as <secret>"
+        );
+        assert!(printable_by_engine(&inputs, &at(&["absent", "deeper"])));
+
+        let failure = |path: PropertyPath| CheckFailure {
+            property: path,
+            reason: "no".into(),
+        };
+        let status = input_failures_status(
+            "p:index:C",
+            "c",
+            vec![failure(at(&["issuer"])), failure(at(&["issuer", "vault"]))],
+            &inputs,
+        );
+        assert!(
+            status.message().contains("issuer: no; issuer.vault: no"),
+            "{}",
+            status.message()
+        );
+        let details = RpcStatus::decode(status.details()).unwrap();
+        let errors = pb::InputPropertiesError::decode(details.details[0].value.as_slice()).unwrap();
+        let paths: Vec<&str> = errors
+            .errors
+            .iter()
+            .map(|e| e.property_path.as_str())
+            .collect();
+        assert_eq!(paths, vec!["issuer.vault"]);
     }
 
     #[test]

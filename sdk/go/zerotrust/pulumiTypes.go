@@ -754,6 +754,820 @@ func (o AzureSettingsPtrOutput) UseOidc() pulumi.BoolPtrOutput {
 	}).(pulumi.BoolPtrOutput)
 }
 
+// An ACM Private CA.
+type ServiceIdentityAcmPcaIssuer struct {
+	// The ARN of the certificate authority.
+	CertificateAuthorityArn string `pulumi:"certificateAuthorityArn"`
+	// The signing algorithm, e.g. `SHA256WITHECDSA`. Default: SHA-256 with the CA key's kind
+	// as the key algorithm suggests (`SHA256WITHECDSA` for ECDSA keys, `SHA256WITHRSA` else).
+	SigningAlgorithm *string `pulumi:"signingAlgorithm"`
+}
+
+// ServiceIdentityAcmPcaIssuerInput is an input type that accepts ServiceIdentityAcmPcaIssuerArgs and ServiceIdentityAcmPcaIssuerOutput values.
+// You can construct a concrete instance of `ServiceIdentityAcmPcaIssuerInput` via:
+//
+//	ServiceIdentityAcmPcaIssuerArgs{...}
+type ServiceIdentityAcmPcaIssuerInput interface {
+	pulumi.Input
+
+	ToServiceIdentityAcmPcaIssuerOutput() ServiceIdentityAcmPcaIssuerOutput
+	ToServiceIdentityAcmPcaIssuerOutputWithContext(context.Context) ServiceIdentityAcmPcaIssuerOutput
+}
+
+// An ACM Private CA.
+type ServiceIdentityAcmPcaIssuerArgs struct {
+	// The ARN of the certificate authority.
+	CertificateAuthorityArn pulumi.StringInput `pulumi:"certificateAuthorityArn"`
+	// The signing algorithm, e.g. `SHA256WITHECDSA`. Default: SHA-256 with the CA key's kind
+	// as the key algorithm suggests (`SHA256WITHECDSA` for ECDSA keys, `SHA256WITHRSA` else).
+	SigningAlgorithm pulumi.StringPtrInput `pulumi:"signingAlgorithm"`
+}
+
+func (ServiceIdentityAcmPcaIssuerArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ServiceIdentityAcmPcaIssuer)(nil)).Elem()
+}
+
+func (i ServiceIdentityAcmPcaIssuerArgs) ToServiceIdentityAcmPcaIssuerOutput() ServiceIdentityAcmPcaIssuerOutput {
+	return i.ToServiceIdentityAcmPcaIssuerOutputWithContext(context.Background())
+}
+
+func (i ServiceIdentityAcmPcaIssuerArgs) ToServiceIdentityAcmPcaIssuerOutputWithContext(ctx context.Context) ServiceIdentityAcmPcaIssuerOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ServiceIdentityAcmPcaIssuerOutput)
+}
+
+func (i ServiceIdentityAcmPcaIssuerArgs) ToServiceIdentityAcmPcaIssuerPtrOutput() ServiceIdentityAcmPcaIssuerPtrOutput {
+	return i.ToServiceIdentityAcmPcaIssuerPtrOutputWithContext(context.Background())
+}
+
+func (i ServiceIdentityAcmPcaIssuerArgs) ToServiceIdentityAcmPcaIssuerPtrOutputWithContext(ctx context.Context) ServiceIdentityAcmPcaIssuerPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ServiceIdentityAcmPcaIssuerOutput).ToServiceIdentityAcmPcaIssuerPtrOutputWithContext(ctx)
+}
+
+// ServiceIdentityAcmPcaIssuerPtrInput is an input type that accepts ServiceIdentityAcmPcaIssuerArgs, ServiceIdentityAcmPcaIssuerPtr and ServiceIdentityAcmPcaIssuerPtrOutput values.
+// You can construct a concrete instance of `ServiceIdentityAcmPcaIssuerPtrInput` via:
+//
+//	        ServiceIdentityAcmPcaIssuerArgs{...}
+//
+//	or:
+//
+//	        nil
+type ServiceIdentityAcmPcaIssuerPtrInput interface {
+	pulumi.Input
+
+	ToServiceIdentityAcmPcaIssuerPtrOutput() ServiceIdentityAcmPcaIssuerPtrOutput
+	ToServiceIdentityAcmPcaIssuerPtrOutputWithContext(context.Context) ServiceIdentityAcmPcaIssuerPtrOutput
+}
+
+type serviceIdentityAcmPcaIssuerPtrType ServiceIdentityAcmPcaIssuerArgs
+
+func ServiceIdentityAcmPcaIssuerPtr(v *ServiceIdentityAcmPcaIssuerArgs) ServiceIdentityAcmPcaIssuerPtrInput {
+	return (*serviceIdentityAcmPcaIssuerPtrType)(v)
+}
+
+func (*serviceIdentityAcmPcaIssuerPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**ServiceIdentityAcmPcaIssuer)(nil)).Elem()
+}
+
+func (i *serviceIdentityAcmPcaIssuerPtrType) ToServiceIdentityAcmPcaIssuerPtrOutput() ServiceIdentityAcmPcaIssuerPtrOutput {
+	return i.ToServiceIdentityAcmPcaIssuerPtrOutputWithContext(context.Background())
+}
+
+func (i *serviceIdentityAcmPcaIssuerPtrType) ToServiceIdentityAcmPcaIssuerPtrOutputWithContext(ctx context.Context) ServiceIdentityAcmPcaIssuerPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ServiceIdentityAcmPcaIssuerPtrOutput)
+}
+
+// An ACM Private CA.
+type ServiceIdentityAcmPcaIssuerOutput struct{ *pulumi.OutputState }
+
+func (ServiceIdentityAcmPcaIssuerOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ServiceIdentityAcmPcaIssuer)(nil)).Elem()
+}
+
+func (o ServiceIdentityAcmPcaIssuerOutput) ToServiceIdentityAcmPcaIssuerOutput() ServiceIdentityAcmPcaIssuerOutput {
+	return o
+}
+
+func (o ServiceIdentityAcmPcaIssuerOutput) ToServiceIdentityAcmPcaIssuerOutputWithContext(ctx context.Context) ServiceIdentityAcmPcaIssuerOutput {
+	return o
+}
+
+func (o ServiceIdentityAcmPcaIssuerOutput) ToServiceIdentityAcmPcaIssuerPtrOutput() ServiceIdentityAcmPcaIssuerPtrOutput {
+	return o.ToServiceIdentityAcmPcaIssuerPtrOutputWithContext(context.Background())
+}
+
+func (o ServiceIdentityAcmPcaIssuerOutput) ToServiceIdentityAcmPcaIssuerPtrOutputWithContext(ctx context.Context) ServiceIdentityAcmPcaIssuerPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v ServiceIdentityAcmPcaIssuer) *ServiceIdentityAcmPcaIssuer {
+		return &v
+	}).(ServiceIdentityAcmPcaIssuerPtrOutput)
+}
+
+// The ARN of the certificate authority.
+func (o ServiceIdentityAcmPcaIssuerOutput) CertificateAuthorityArn() pulumi.StringOutput {
+	return o.ApplyT(func(v ServiceIdentityAcmPcaIssuer) string { return v.CertificateAuthorityArn }).(pulumi.StringOutput)
+}
+
+// The signing algorithm, e.g. `SHA256WITHECDSA`. Default: SHA-256 with the CA key's kind
+// as the key algorithm suggests (`SHA256WITHECDSA` for ECDSA keys, `SHA256WITHRSA` else).
+func (o ServiceIdentityAcmPcaIssuerOutput) SigningAlgorithm() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ServiceIdentityAcmPcaIssuer) *string { return v.SigningAlgorithm }).(pulumi.StringPtrOutput)
+}
+
+type ServiceIdentityAcmPcaIssuerPtrOutput struct{ *pulumi.OutputState }
+
+func (ServiceIdentityAcmPcaIssuerPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**ServiceIdentityAcmPcaIssuer)(nil)).Elem()
+}
+
+func (o ServiceIdentityAcmPcaIssuerPtrOutput) ToServiceIdentityAcmPcaIssuerPtrOutput() ServiceIdentityAcmPcaIssuerPtrOutput {
+	return o
+}
+
+func (o ServiceIdentityAcmPcaIssuerPtrOutput) ToServiceIdentityAcmPcaIssuerPtrOutputWithContext(ctx context.Context) ServiceIdentityAcmPcaIssuerPtrOutput {
+	return o
+}
+
+func (o ServiceIdentityAcmPcaIssuerPtrOutput) Elem() ServiceIdentityAcmPcaIssuerOutput {
+	return o.ApplyT(func(v *ServiceIdentityAcmPcaIssuer) ServiceIdentityAcmPcaIssuer {
+		if v != nil {
+			return *v
+		}
+		var ret ServiceIdentityAcmPcaIssuer
+		return ret
+	}).(ServiceIdentityAcmPcaIssuerOutput)
+}
+
+// The ARN of the certificate authority.
+func (o ServiceIdentityAcmPcaIssuerPtrOutput) CertificateAuthorityArn() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ServiceIdentityAcmPcaIssuer) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.CertificateAuthorityArn
+	}).(pulumi.StringPtrOutput)
+}
+
+// The signing algorithm, e.g. `SHA256WITHECDSA`. Default: SHA-256 with the CA key's kind
+// as the key algorithm suggests (`SHA256WITHECDSA` for ECDSA keys, `SHA256WITHRSA` else).
+func (o ServiceIdentityAcmPcaIssuerPtrOutput) SigningAlgorithm() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ServiceIdentityAcmPcaIssuer) *string {
+		if v == nil {
+			return nil
+		}
+		return v.SigningAlgorithm
+	}).(pulumi.StringPtrOutput)
+}
+
+// Where the identity is delivered in Kubernetes.
+type ServiceIdentityDelivery struct {
+	// The namespace of the Secret, a DNS label. Default: the service's namespace.
+	Namespace *string `pulumi:"namespace"`
+	// The Secret's name. Default `<service name>-tls`.
+	SecretName *string `pulumi:"secretName"`
+}
+
+// ServiceIdentityDeliveryInput is an input type that accepts ServiceIdentityDeliveryArgs and ServiceIdentityDeliveryOutput values.
+// You can construct a concrete instance of `ServiceIdentityDeliveryInput` via:
+//
+//	ServiceIdentityDeliveryArgs{...}
+type ServiceIdentityDeliveryInput interface {
+	pulumi.Input
+
+	ToServiceIdentityDeliveryOutput() ServiceIdentityDeliveryOutput
+	ToServiceIdentityDeliveryOutputWithContext(context.Context) ServiceIdentityDeliveryOutput
+}
+
+// Where the identity is delivered in Kubernetes.
+type ServiceIdentityDeliveryArgs struct {
+	// The namespace of the Secret, a DNS label. Default: the service's namespace.
+	Namespace pulumi.StringPtrInput `pulumi:"namespace"`
+	// The Secret's name. Default `<service name>-tls`.
+	SecretName pulumi.StringPtrInput `pulumi:"secretName"`
+}
+
+func (ServiceIdentityDeliveryArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ServiceIdentityDelivery)(nil)).Elem()
+}
+
+func (i ServiceIdentityDeliveryArgs) ToServiceIdentityDeliveryOutput() ServiceIdentityDeliveryOutput {
+	return i.ToServiceIdentityDeliveryOutputWithContext(context.Background())
+}
+
+func (i ServiceIdentityDeliveryArgs) ToServiceIdentityDeliveryOutputWithContext(ctx context.Context) ServiceIdentityDeliveryOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ServiceIdentityDeliveryOutput)
+}
+
+func (i ServiceIdentityDeliveryArgs) ToServiceIdentityDeliveryPtrOutput() ServiceIdentityDeliveryPtrOutput {
+	return i.ToServiceIdentityDeliveryPtrOutputWithContext(context.Background())
+}
+
+func (i ServiceIdentityDeliveryArgs) ToServiceIdentityDeliveryPtrOutputWithContext(ctx context.Context) ServiceIdentityDeliveryPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ServiceIdentityDeliveryOutput).ToServiceIdentityDeliveryPtrOutputWithContext(ctx)
+}
+
+// ServiceIdentityDeliveryPtrInput is an input type that accepts ServiceIdentityDeliveryArgs, ServiceIdentityDeliveryPtr and ServiceIdentityDeliveryPtrOutput values.
+// You can construct a concrete instance of `ServiceIdentityDeliveryPtrInput` via:
+//
+//	        ServiceIdentityDeliveryArgs{...}
+//
+//	or:
+//
+//	        nil
+type ServiceIdentityDeliveryPtrInput interface {
+	pulumi.Input
+
+	ToServiceIdentityDeliveryPtrOutput() ServiceIdentityDeliveryPtrOutput
+	ToServiceIdentityDeliveryPtrOutputWithContext(context.Context) ServiceIdentityDeliveryPtrOutput
+}
+
+type serviceIdentityDeliveryPtrType ServiceIdentityDeliveryArgs
+
+func ServiceIdentityDeliveryPtr(v *ServiceIdentityDeliveryArgs) ServiceIdentityDeliveryPtrInput {
+	return (*serviceIdentityDeliveryPtrType)(v)
+}
+
+func (*serviceIdentityDeliveryPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**ServiceIdentityDelivery)(nil)).Elem()
+}
+
+func (i *serviceIdentityDeliveryPtrType) ToServiceIdentityDeliveryPtrOutput() ServiceIdentityDeliveryPtrOutput {
+	return i.ToServiceIdentityDeliveryPtrOutputWithContext(context.Background())
+}
+
+func (i *serviceIdentityDeliveryPtrType) ToServiceIdentityDeliveryPtrOutputWithContext(ctx context.Context) ServiceIdentityDeliveryPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ServiceIdentityDeliveryPtrOutput)
+}
+
+// Where the identity is delivered in Kubernetes.
+type ServiceIdentityDeliveryOutput struct{ *pulumi.OutputState }
+
+func (ServiceIdentityDeliveryOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ServiceIdentityDelivery)(nil)).Elem()
+}
+
+func (o ServiceIdentityDeliveryOutput) ToServiceIdentityDeliveryOutput() ServiceIdentityDeliveryOutput {
+	return o
+}
+
+func (o ServiceIdentityDeliveryOutput) ToServiceIdentityDeliveryOutputWithContext(ctx context.Context) ServiceIdentityDeliveryOutput {
+	return o
+}
+
+func (o ServiceIdentityDeliveryOutput) ToServiceIdentityDeliveryPtrOutput() ServiceIdentityDeliveryPtrOutput {
+	return o.ToServiceIdentityDeliveryPtrOutputWithContext(context.Background())
+}
+
+func (o ServiceIdentityDeliveryOutput) ToServiceIdentityDeliveryPtrOutputWithContext(ctx context.Context) ServiceIdentityDeliveryPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v ServiceIdentityDelivery) *ServiceIdentityDelivery {
+		return &v
+	}).(ServiceIdentityDeliveryPtrOutput)
+}
+
+// The namespace of the Secret, a DNS label. Default: the service's namespace.
+func (o ServiceIdentityDeliveryOutput) Namespace() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ServiceIdentityDelivery) *string { return v.Namespace }).(pulumi.StringPtrOutput)
+}
+
+// The Secret's name. Default `<service name>-tls`.
+func (o ServiceIdentityDeliveryOutput) SecretName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ServiceIdentityDelivery) *string { return v.SecretName }).(pulumi.StringPtrOutput)
+}
+
+type ServiceIdentityDeliveryPtrOutput struct{ *pulumi.OutputState }
+
+func (ServiceIdentityDeliveryPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**ServiceIdentityDelivery)(nil)).Elem()
+}
+
+func (o ServiceIdentityDeliveryPtrOutput) ToServiceIdentityDeliveryPtrOutput() ServiceIdentityDeliveryPtrOutput {
+	return o
+}
+
+func (o ServiceIdentityDeliveryPtrOutput) ToServiceIdentityDeliveryPtrOutputWithContext(ctx context.Context) ServiceIdentityDeliveryPtrOutput {
+	return o
+}
+
+func (o ServiceIdentityDeliveryPtrOutput) Elem() ServiceIdentityDeliveryOutput {
+	return o.ApplyT(func(v *ServiceIdentityDelivery) ServiceIdentityDelivery {
+		if v != nil {
+			return *v
+		}
+		var ret ServiceIdentityDelivery
+		return ret
+	}).(ServiceIdentityDeliveryOutput)
+}
+
+// The namespace of the Secret, a DNS label. Default: the service's namespace.
+func (o ServiceIdentityDeliveryPtrOutput) Namespace() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ServiceIdentityDelivery) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Namespace
+	}).(pulumi.StringPtrOutput)
+}
+
+// The Secret's name. Default `<service name>-tls`.
+func (o ServiceIdentityDeliveryPtrOutput) SecretName() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ServiceIdentityDelivery) *string {
+		if v == nil {
+			return nil
+		}
+		return v.SecretName
+	}).(pulumi.StringPtrOutput)
+}
+
+// Which CA issues the certificate: exactly one of them.
+type ServiceIdentityIssuer struct {
+	// An ACM Private CA.
+	Acmpca *ServiceIdentityAcmPcaIssuer `pulumi:"acmpca"`
+	// A local CA (`tls` module).
+	Tls *ServiceIdentityTlsIssuer `pulumi:"tls"`
+	// A Vault/OpenBao PKI role.
+	Vault *ServiceIdentityVaultIssuer `pulumi:"vault"`
+}
+
+// ServiceIdentityIssuerInput is an input type that accepts ServiceIdentityIssuerArgs and ServiceIdentityIssuerOutput values.
+// You can construct a concrete instance of `ServiceIdentityIssuerInput` via:
+//
+//	ServiceIdentityIssuerArgs{...}
+type ServiceIdentityIssuerInput interface {
+	pulumi.Input
+
+	ToServiceIdentityIssuerOutput() ServiceIdentityIssuerOutput
+	ToServiceIdentityIssuerOutputWithContext(context.Context) ServiceIdentityIssuerOutput
+}
+
+// Which CA issues the certificate: exactly one of them.
+type ServiceIdentityIssuerArgs struct {
+	// An ACM Private CA.
+	Acmpca ServiceIdentityAcmPcaIssuerPtrInput `pulumi:"acmpca"`
+	// A local CA (`tls` module).
+	Tls ServiceIdentityTlsIssuerPtrInput `pulumi:"tls"`
+	// A Vault/OpenBao PKI role.
+	Vault ServiceIdentityVaultIssuerPtrInput `pulumi:"vault"`
+}
+
+func (ServiceIdentityIssuerArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ServiceIdentityIssuer)(nil)).Elem()
+}
+
+func (i ServiceIdentityIssuerArgs) ToServiceIdentityIssuerOutput() ServiceIdentityIssuerOutput {
+	return i.ToServiceIdentityIssuerOutputWithContext(context.Background())
+}
+
+func (i ServiceIdentityIssuerArgs) ToServiceIdentityIssuerOutputWithContext(ctx context.Context) ServiceIdentityIssuerOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ServiceIdentityIssuerOutput)
+}
+
+// Which CA issues the certificate: exactly one of them.
+type ServiceIdentityIssuerOutput struct{ *pulumi.OutputState }
+
+func (ServiceIdentityIssuerOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ServiceIdentityIssuer)(nil)).Elem()
+}
+
+func (o ServiceIdentityIssuerOutput) ToServiceIdentityIssuerOutput() ServiceIdentityIssuerOutput {
+	return o
+}
+
+func (o ServiceIdentityIssuerOutput) ToServiceIdentityIssuerOutputWithContext(ctx context.Context) ServiceIdentityIssuerOutput {
+	return o
+}
+
+// An ACM Private CA.
+func (o ServiceIdentityIssuerOutput) Acmpca() ServiceIdentityAcmPcaIssuerPtrOutput {
+	return o.ApplyT(func(v ServiceIdentityIssuer) *ServiceIdentityAcmPcaIssuer { return v.Acmpca }).(ServiceIdentityAcmPcaIssuerPtrOutput)
+}
+
+// A local CA (`tls` module).
+func (o ServiceIdentityIssuerOutput) Tls() ServiceIdentityTlsIssuerPtrOutput {
+	return o.ApplyT(func(v ServiceIdentityIssuer) *ServiceIdentityTlsIssuer { return v.Tls }).(ServiceIdentityTlsIssuerPtrOutput)
+}
+
+// A Vault/OpenBao PKI role.
+func (o ServiceIdentityIssuerOutput) Vault() ServiceIdentityVaultIssuerPtrOutput {
+	return o.ApplyT(func(v ServiceIdentityIssuer) *ServiceIdentityVaultIssuer { return v.Vault }).(ServiceIdentityVaultIssuerPtrOutput)
+}
+
+// The service an identity is for.
+type ServiceIdentityService struct {
+	// DNS names for the certificate; the first is also its common name (else the service
+	// name is).
+	DnsNames []string `pulumi:"dnsNames"`
+	// IP addresses for the certificate.
+	IpAddresses []string `pulumi:"ipAddresses"`
+	// The service's name, a DNS label: the last part of its SPIFFE ID
+	// (`spiffe://<trustDomain>/ns/<namespace>/sa/<name>`).
+	Name string `pulumi:"name"`
+	// The service's namespace, a DNS label. Default `default`.
+	Namespace *string `pulumi:"namespace"`
+	// The SPIFFE trust domain, e.g. `cluster.local` or `ml.example.com`.
+	TrustDomain string `pulumi:"trustDomain"`
+}
+
+// ServiceIdentityServiceInput is an input type that accepts ServiceIdentityServiceArgs and ServiceIdentityServiceOutput values.
+// You can construct a concrete instance of `ServiceIdentityServiceInput` via:
+//
+//	ServiceIdentityServiceArgs{...}
+type ServiceIdentityServiceInput interface {
+	pulumi.Input
+
+	ToServiceIdentityServiceOutput() ServiceIdentityServiceOutput
+	ToServiceIdentityServiceOutputWithContext(context.Context) ServiceIdentityServiceOutput
+}
+
+// The service an identity is for.
+type ServiceIdentityServiceArgs struct {
+	// DNS names for the certificate; the first is also its common name (else the service
+	// name is).
+	DnsNames pulumi.StringArrayInput `pulumi:"dnsNames"`
+	// IP addresses for the certificate.
+	IpAddresses pulumi.StringArrayInput `pulumi:"ipAddresses"`
+	// The service's name, a DNS label: the last part of its SPIFFE ID
+	// (`spiffe://<trustDomain>/ns/<namespace>/sa/<name>`).
+	Name pulumi.StringInput `pulumi:"name"`
+	// The service's namespace, a DNS label. Default `default`.
+	Namespace pulumi.StringPtrInput `pulumi:"namespace"`
+	// The SPIFFE trust domain, e.g. `cluster.local` or `ml.example.com`.
+	TrustDomain pulumi.StringInput `pulumi:"trustDomain"`
+}
+
+func (ServiceIdentityServiceArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ServiceIdentityService)(nil)).Elem()
+}
+
+func (i ServiceIdentityServiceArgs) ToServiceIdentityServiceOutput() ServiceIdentityServiceOutput {
+	return i.ToServiceIdentityServiceOutputWithContext(context.Background())
+}
+
+func (i ServiceIdentityServiceArgs) ToServiceIdentityServiceOutputWithContext(ctx context.Context) ServiceIdentityServiceOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ServiceIdentityServiceOutput)
+}
+
+// The service an identity is for.
+type ServiceIdentityServiceOutput struct{ *pulumi.OutputState }
+
+func (ServiceIdentityServiceOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ServiceIdentityService)(nil)).Elem()
+}
+
+func (o ServiceIdentityServiceOutput) ToServiceIdentityServiceOutput() ServiceIdentityServiceOutput {
+	return o
+}
+
+func (o ServiceIdentityServiceOutput) ToServiceIdentityServiceOutputWithContext(ctx context.Context) ServiceIdentityServiceOutput {
+	return o
+}
+
+// DNS names for the certificate; the first is also its common name (else the service
+// name is).
+func (o ServiceIdentityServiceOutput) DnsNames() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v ServiceIdentityService) []string { return v.DnsNames }).(pulumi.StringArrayOutput)
+}
+
+// IP addresses for the certificate.
+func (o ServiceIdentityServiceOutput) IpAddresses() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v ServiceIdentityService) []string { return v.IpAddresses }).(pulumi.StringArrayOutput)
+}
+
+// The service's name, a DNS label: the last part of its SPIFFE ID
+// (`spiffe://<trustDomain>/ns/<namespace>/sa/<name>`).
+func (o ServiceIdentityServiceOutput) Name() pulumi.StringOutput {
+	return o.ApplyT(func(v ServiceIdentityService) string { return v.Name }).(pulumi.StringOutput)
+}
+
+// The service's namespace, a DNS label. Default `default`.
+func (o ServiceIdentityServiceOutput) Namespace() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v ServiceIdentityService) *string { return v.Namespace }).(pulumi.StringPtrOutput)
+}
+
+// The SPIFFE trust domain, e.g. `cluster.local` or `ml.example.com`.
+func (o ServiceIdentityServiceOutput) TrustDomain() pulumi.StringOutput {
+	return o.ApplyT(func(v ServiceIdentityService) string { return v.TrustDomain }).(pulumi.StringOutput)
+}
+
+// A local CA from the `tls` module: its certificate and key.
+type ServiceIdentityTlsIssuer struct {
+	// The CA certificate, PEM.
+	CaCertPem string `pulumi:"caCertPem"`
+	// The CA's private key, PEM.
+	CaPrivateKeyPem string `pulumi:"caPrivateKeyPem"`
+}
+
+// ServiceIdentityTlsIssuerInput is an input type that accepts ServiceIdentityTlsIssuerArgs and ServiceIdentityTlsIssuerOutput values.
+// You can construct a concrete instance of `ServiceIdentityTlsIssuerInput` via:
+//
+//	ServiceIdentityTlsIssuerArgs{...}
+type ServiceIdentityTlsIssuerInput interface {
+	pulumi.Input
+
+	ToServiceIdentityTlsIssuerOutput() ServiceIdentityTlsIssuerOutput
+	ToServiceIdentityTlsIssuerOutputWithContext(context.Context) ServiceIdentityTlsIssuerOutput
+}
+
+// A local CA from the `tls` module: its certificate and key.
+type ServiceIdentityTlsIssuerArgs struct {
+	// The CA certificate, PEM.
+	CaCertPem pulumi.StringInput `pulumi:"caCertPem"`
+	// The CA's private key, PEM.
+	CaPrivateKeyPem pulumi.StringInput `pulumi:"caPrivateKeyPem"`
+}
+
+func (ServiceIdentityTlsIssuerArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ServiceIdentityTlsIssuer)(nil)).Elem()
+}
+
+func (i ServiceIdentityTlsIssuerArgs) ToServiceIdentityTlsIssuerOutput() ServiceIdentityTlsIssuerOutput {
+	return i.ToServiceIdentityTlsIssuerOutputWithContext(context.Background())
+}
+
+func (i ServiceIdentityTlsIssuerArgs) ToServiceIdentityTlsIssuerOutputWithContext(ctx context.Context) ServiceIdentityTlsIssuerOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ServiceIdentityTlsIssuerOutput)
+}
+
+func (i ServiceIdentityTlsIssuerArgs) ToServiceIdentityTlsIssuerPtrOutput() ServiceIdentityTlsIssuerPtrOutput {
+	return i.ToServiceIdentityTlsIssuerPtrOutputWithContext(context.Background())
+}
+
+func (i ServiceIdentityTlsIssuerArgs) ToServiceIdentityTlsIssuerPtrOutputWithContext(ctx context.Context) ServiceIdentityTlsIssuerPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ServiceIdentityTlsIssuerOutput).ToServiceIdentityTlsIssuerPtrOutputWithContext(ctx)
+}
+
+// ServiceIdentityTlsIssuerPtrInput is an input type that accepts ServiceIdentityTlsIssuerArgs, ServiceIdentityTlsIssuerPtr and ServiceIdentityTlsIssuerPtrOutput values.
+// You can construct a concrete instance of `ServiceIdentityTlsIssuerPtrInput` via:
+//
+//	        ServiceIdentityTlsIssuerArgs{...}
+//
+//	or:
+//
+//	        nil
+type ServiceIdentityTlsIssuerPtrInput interface {
+	pulumi.Input
+
+	ToServiceIdentityTlsIssuerPtrOutput() ServiceIdentityTlsIssuerPtrOutput
+	ToServiceIdentityTlsIssuerPtrOutputWithContext(context.Context) ServiceIdentityTlsIssuerPtrOutput
+}
+
+type serviceIdentityTlsIssuerPtrType ServiceIdentityTlsIssuerArgs
+
+func ServiceIdentityTlsIssuerPtr(v *ServiceIdentityTlsIssuerArgs) ServiceIdentityTlsIssuerPtrInput {
+	return (*serviceIdentityTlsIssuerPtrType)(v)
+}
+
+func (*serviceIdentityTlsIssuerPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**ServiceIdentityTlsIssuer)(nil)).Elem()
+}
+
+func (i *serviceIdentityTlsIssuerPtrType) ToServiceIdentityTlsIssuerPtrOutput() ServiceIdentityTlsIssuerPtrOutput {
+	return i.ToServiceIdentityTlsIssuerPtrOutputWithContext(context.Background())
+}
+
+func (i *serviceIdentityTlsIssuerPtrType) ToServiceIdentityTlsIssuerPtrOutputWithContext(ctx context.Context) ServiceIdentityTlsIssuerPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ServiceIdentityTlsIssuerPtrOutput)
+}
+
+// A local CA from the `tls` module: its certificate and key.
+type ServiceIdentityTlsIssuerOutput struct{ *pulumi.OutputState }
+
+func (ServiceIdentityTlsIssuerOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ServiceIdentityTlsIssuer)(nil)).Elem()
+}
+
+func (o ServiceIdentityTlsIssuerOutput) ToServiceIdentityTlsIssuerOutput() ServiceIdentityTlsIssuerOutput {
+	return o
+}
+
+func (o ServiceIdentityTlsIssuerOutput) ToServiceIdentityTlsIssuerOutputWithContext(ctx context.Context) ServiceIdentityTlsIssuerOutput {
+	return o
+}
+
+func (o ServiceIdentityTlsIssuerOutput) ToServiceIdentityTlsIssuerPtrOutput() ServiceIdentityTlsIssuerPtrOutput {
+	return o.ToServiceIdentityTlsIssuerPtrOutputWithContext(context.Background())
+}
+
+func (o ServiceIdentityTlsIssuerOutput) ToServiceIdentityTlsIssuerPtrOutputWithContext(ctx context.Context) ServiceIdentityTlsIssuerPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v ServiceIdentityTlsIssuer) *ServiceIdentityTlsIssuer {
+		return &v
+	}).(ServiceIdentityTlsIssuerPtrOutput)
+}
+
+// The CA certificate, PEM.
+func (o ServiceIdentityTlsIssuerOutput) CaCertPem() pulumi.StringOutput {
+	return o.ApplyT(func(v ServiceIdentityTlsIssuer) string { return v.CaCertPem }).(pulumi.StringOutput)
+}
+
+// The CA's private key, PEM.
+func (o ServiceIdentityTlsIssuerOutput) CaPrivateKeyPem() pulumi.StringOutput {
+	return o.ApplyT(func(v ServiceIdentityTlsIssuer) string { return v.CaPrivateKeyPem }).(pulumi.StringOutput)
+}
+
+type ServiceIdentityTlsIssuerPtrOutput struct{ *pulumi.OutputState }
+
+func (ServiceIdentityTlsIssuerPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**ServiceIdentityTlsIssuer)(nil)).Elem()
+}
+
+func (o ServiceIdentityTlsIssuerPtrOutput) ToServiceIdentityTlsIssuerPtrOutput() ServiceIdentityTlsIssuerPtrOutput {
+	return o
+}
+
+func (o ServiceIdentityTlsIssuerPtrOutput) ToServiceIdentityTlsIssuerPtrOutputWithContext(ctx context.Context) ServiceIdentityTlsIssuerPtrOutput {
+	return o
+}
+
+func (o ServiceIdentityTlsIssuerPtrOutput) Elem() ServiceIdentityTlsIssuerOutput {
+	return o.ApplyT(func(v *ServiceIdentityTlsIssuer) ServiceIdentityTlsIssuer {
+		if v != nil {
+			return *v
+		}
+		var ret ServiceIdentityTlsIssuer
+		return ret
+	}).(ServiceIdentityTlsIssuerOutput)
+}
+
+// The CA certificate, PEM.
+func (o ServiceIdentityTlsIssuerPtrOutput) CaCertPem() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ServiceIdentityTlsIssuer) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.CaCertPem
+	}).(pulumi.StringPtrOutput)
+}
+
+// The CA's private key, PEM.
+func (o ServiceIdentityTlsIssuerPtrOutput) CaPrivateKeyPem() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ServiceIdentityTlsIssuer) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.CaPrivateKeyPem
+	}).(pulumi.StringPtrOutput)
+}
+
+// A Vault or OpenBao PKI mount and the role that signs.
+type ServiceIdentityVaultIssuer struct {
+	// The PKI mount's path, e.g. `pki-int`.
+	Backend string `pulumi:"backend"`
+	// The role that signs. Its domain policy is checked against the service's names at
+	// preview, when the role can be read.
+	Role string `pulumi:"role"`
+}
+
+// ServiceIdentityVaultIssuerInput is an input type that accepts ServiceIdentityVaultIssuerArgs and ServiceIdentityVaultIssuerOutput values.
+// You can construct a concrete instance of `ServiceIdentityVaultIssuerInput` via:
+//
+//	ServiceIdentityVaultIssuerArgs{...}
+type ServiceIdentityVaultIssuerInput interface {
+	pulumi.Input
+
+	ToServiceIdentityVaultIssuerOutput() ServiceIdentityVaultIssuerOutput
+	ToServiceIdentityVaultIssuerOutputWithContext(context.Context) ServiceIdentityVaultIssuerOutput
+}
+
+// A Vault or OpenBao PKI mount and the role that signs.
+type ServiceIdentityVaultIssuerArgs struct {
+	// The PKI mount's path, e.g. `pki-int`.
+	Backend pulumi.StringInput `pulumi:"backend"`
+	// The role that signs. Its domain policy is checked against the service's names at
+	// preview, when the role can be read.
+	Role pulumi.StringInput `pulumi:"role"`
+}
+
+func (ServiceIdentityVaultIssuerArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*ServiceIdentityVaultIssuer)(nil)).Elem()
+}
+
+func (i ServiceIdentityVaultIssuerArgs) ToServiceIdentityVaultIssuerOutput() ServiceIdentityVaultIssuerOutput {
+	return i.ToServiceIdentityVaultIssuerOutputWithContext(context.Background())
+}
+
+func (i ServiceIdentityVaultIssuerArgs) ToServiceIdentityVaultIssuerOutputWithContext(ctx context.Context) ServiceIdentityVaultIssuerOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ServiceIdentityVaultIssuerOutput)
+}
+
+func (i ServiceIdentityVaultIssuerArgs) ToServiceIdentityVaultIssuerPtrOutput() ServiceIdentityVaultIssuerPtrOutput {
+	return i.ToServiceIdentityVaultIssuerPtrOutputWithContext(context.Background())
+}
+
+func (i ServiceIdentityVaultIssuerArgs) ToServiceIdentityVaultIssuerPtrOutputWithContext(ctx context.Context) ServiceIdentityVaultIssuerPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ServiceIdentityVaultIssuerOutput).ToServiceIdentityVaultIssuerPtrOutputWithContext(ctx)
+}
+
+// ServiceIdentityVaultIssuerPtrInput is an input type that accepts ServiceIdentityVaultIssuerArgs, ServiceIdentityVaultIssuerPtr and ServiceIdentityVaultIssuerPtrOutput values.
+// You can construct a concrete instance of `ServiceIdentityVaultIssuerPtrInput` via:
+//
+//	        ServiceIdentityVaultIssuerArgs{...}
+//
+//	or:
+//
+//	        nil
+type ServiceIdentityVaultIssuerPtrInput interface {
+	pulumi.Input
+
+	ToServiceIdentityVaultIssuerPtrOutput() ServiceIdentityVaultIssuerPtrOutput
+	ToServiceIdentityVaultIssuerPtrOutputWithContext(context.Context) ServiceIdentityVaultIssuerPtrOutput
+}
+
+type serviceIdentityVaultIssuerPtrType ServiceIdentityVaultIssuerArgs
+
+func ServiceIdentityVaultIssuerPtr(v *ServiceIdentityVaultIssuerArgs) ServiceIdentityVaultIssuerPtrInput {
+	return (*serviceIdentityVaultIssuerPtrType)(v)
+}
+
+func (*serviceIdentityVaultIssuerPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**ServiceIdentityVaultIssuer)(nil)).Elem()
+}
+
+func (i *serviceIdentityVaultIssuerPtrType) ToServiceIdentityVaultIssuerPtrOutput() ServiceIdentityVaultIssuerPtrOutput {
+	return i.ToServiceIdentityVaultIssuerPtrOutputWithContext(context.Background())
+}
+
+func (i *serviceIdentityVaultIssuerPtrType) ToServiceIdentityVaultIssuerPtrOutputWithContext(ctx context.Context) ServiceIdentityVaultIssuerPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(ServiceIdentityVaultIssuerPtrOutput)
+}
+
+// A Vault or OpenBao PKI mount and the role that signs.
+type ServiceIdentityVaultIssuerOutput struct{ *pulumi.OutputState }
+
+func (ServiceIdentityVaultIssuerOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*ServiceIdentityVaultIssuer)(nil)).Elem()
+}
+
+func (o ServiceIdentityVaultIssuerOutput) ToServiceIdentityVaultIssuerOutput() ServiceIdentityVaultIssuerOutput {
+	return o
+}
+
+func (o ServiceIdentityVaultIssuerOutput) ToServiceIdentityVaultIssuerOutputWithContext(ctx context.Context) ServiceIdentityVaultIssuerOutput {
+	return o
+}
+
+func (o ServiceIdentityVaultIssuerOutput) ToServiceIdentityVaultIssuerPtrOutput() ServiceIdentityVaultIssuerPtrOutput {
+	return o.ToServiceIdentityVaultIssuerPtrOutputWithContext(context.Background())
+}
+
+func (o ServiceIdentityVaultIssuerOutput) ToServiceIdentityVaultIssuerPtrOutputWithContext(ctx context.Context) ServiceIdentityVaultIssuerPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v ServiceIdentityVaultIssuer) *ServiceIdentityVaultIssuer {
+		return &v
+	}).(ServiceIdentityVaultIssuerPtrOutput)
+}
+
+// The PKI mount's path, e.g. `pki-int`.
+func (o ServiceIdentityVaultIssuerOutput) Backend() pulumi.StringOutput {
+	return o.ApplyT(func(v ServiceIdentityVaultIssuer) string { return v.Backend }).(pulumi.StringOutput)
+}
+
+// The role that signs. Its domain policy is checked against the service's names at
+// preview, when the role can be read.
+func (o ServiceIdentityVaultIssuerOutput) Role() pulumi.StringOutput {
+	return o.ApplyT(func(v ServiceIdentityVaultIssuer) string { return v.Role }).(pulumi.StringOutput)
+}
+
+type ServiceIdentityVaultIssuerPtrOutput struct{ *pulumi.OutputState }
+
+func (ServiceIdentityVaultIssuerPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**ServiceIdentityVaultIssuer)(nil)).Elem()
+}
+
+func (o ServiceIdentityVaultIssuerPtrOutput) ToServiceIdentityVaultIssuerPtrOutput() ServiceIdentityVaultIssuerPtrOutput {
+	return o
+}
+
+func (o ServiceIdentityVaultIssuerPtrOutput) ToServiceIdentityVaultIssuerPtrOutputWithContext(ctx context.Context) ServiceIdentityVaultIssuerPtrOutput {
+	return o
+}
+
+func (o ServiceIdentityVaultIssuerPtrOutput) Elem() ServiceIdentityVaultIssuerOutput {
+	return o.ApplyT(func(v *ServiceIdentityVaultIssuer) ServiceIdentityVaultIssuer {
+		if v != nil {
+			return *v
+		}
+		var ret ServiceIdentityVaultIssuer
+		return ret
+	}).(ServiceIdentityVaultIssuerOutput)
+}
+
+// The PKI mount's path, e.g. `pki-int`.
+func (o ServiceIdentityVaultIssuerPtrOutput) Backend() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ServiceIdentityVaultIssuer) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Backend
+	}).(pulumi.StringPtrOutput)
+}
+
+// The role that signs. Its domain policy is checked against the service's names at
+// preview, when the role can be read.
+func (o ServiceIdentityVaultIssuerPtrOutput) Role() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *ServiceIdentityVaultIssuer) *string {
+		if v == nil {
+			return nil
+		}
+		return &v.Role
+	}).(pulumi.StringPtrOutput)
+}
+
 // Vault settings, under `zerotrust:vault` (pulumi-vault's provider settings, same names).
 // Unset values come from `VAULT_ADDR`, `VAULT_TOKEN`, `VAULT_NAMESPACE`, `VAULT_CACERT` and
 // `VAULT_SKIP_VERIFY`.
@@ -987,6 +1801,16 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*AwsSettingsPtrInput)(nil)).Elem(), AwsSettingsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*AzureSettingsInput)(nil)).Elem(), AzureSettingsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*AzureSettingsPtrInput)(nil)).Elem(), AzureSettingsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ServiceIdentityAcmPcaIssuerInput)(nil)).Elem(), ServiceIdentityAcmPcaIssuerArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ServiceIdentityAcmPcaIssuerPtrInput)(nil)).Elem(), ServiceIdentityAcmPcaIssuerArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ServiceIdentityDeliveryInput)(nil)).Elem(), ServiceIdentityDeliveryArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ServiceIdentityDeliveryPtrInput)(nil)).Elem(), ServiceIdentityDeliveryArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ServiceIdentityIssuerInput)(nil)).Elem(), ServiceIdentityIssuerArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ServiceIdentityServiceInput)(nil)).Elem(), ServiceIdentityServiceArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ServiceIdentityTlsIssuerInput)(nil)).Elem(), ServiceIdentityTlsIssuerArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ServiceIdentityTlsIssuerPtrInput)(nil)).Elem(), ServiceIdentityTlsIssuerArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ServiceIdentityVaultIssuerInput)(nil)).Elem(), ServiceIdentityVaultIssuerArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*ServiceIdentityVaultIssuerPtrInput)(nil)).Elem(), ServiceIdentityVaultIssuerArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*VaultSettingsInput)(nil)).Elem(), VaultSettingsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*VaultSettingsPtrInput)(nil)).Elem(), VaultSettingsArgs{})
 	pulumi.RegisterOutputType(AwsEndpointsOutput{})
@@ -995,6 +1819,16 @@ func init() {
 	pulumi.RegisterOutputType(AwsSettingsPtrOutput{})
 	pulumi.RegisterOutputType(AzureSettingsOutput{})
 	pulumi.RegisterOutputType(AzureSettingsPtrOutput{})
+	pulumi.RegisterOutputType(ServiceIdentityAcmPcaIssuerOutput{})
+	pulumi.RegisterOutputType(ServiceIdentityAcmPcaIssuerPtrOutput{})
+	pulumi.RegisterOutputType(ServiceIdentityDeliveryOutput{})
+	pulumi.RegisterOutputType(ServiceIdentityDeliveryPtrOutput{})
+	pulumi.RegisterOutputType(ServiceIdentityIssuerOutput{})
+	pulumi.RegisterOutputType(ServiceIdentityServiceOutput{})
+	pulumi.RegisterOutputType(ServiceIdentityTlsIssuerOutput{})
+	pulumi.RegisterOutputType(ServiceIdentityTlsIssuerPtrOutput{})
+	pulumi.RegisterOutputType(ServiceIdentityVaultIssuerOutput{})
+	pulumi.RegisterOutputType(ServiceIdentityVaultIssuerPtrOutput{})
 	pulumi.RegisterOutputType(VaultSettingsOutput{})
 	pulumi.RegisterOutputType(VaultSettingsPtrOutput{})
 }

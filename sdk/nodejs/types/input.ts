@@ -106,6 +106,110 @@ export interface AzureSettingsArgs {
 }
 
 /**
+ * An ACM Private CA.
+ */
+export interface ServiceIdentityAcmPcaIssuerArgs {
+    /**
+     * The ARN of the certificate authority.
+     */
+    certificateAuthorityArn: pulumi.Input<string>;
+    /**
+     * The signing algorithm, e.g. `SHA256WITHECDSA`. Default: SHA-256 with the CA key's kind
+     * as the key algorithm suggests (`SHA256WITHECDSA` for ECDSA keys, `SHA256WITHRSA` else).
+     */
+    signingAlgorithm?: pulumi.Input<string | undefined>;
+}
+
+/**
+ * Where the identity is delivered in Kubernetes.
+ */
+export interface ServiceIdentityDeliveryArgs {
+    /**
+     * The namespace of the Secret, a DNS label. Default: the service's namespace.
+     */
+    namespace?: pulumi.Input<string | undefined>;
+    /**
+     * The Secret's name. Default `<service name>-tls`.
+     */
+    secretName?: pulumi.Input<string | undefined>;
+}
+
+/**
+ * Which CA issues the certificate: exactly one of them.
+ */
+export interface ServiceIdentityIssuerArgs {
+    /**
+     * An ACM Private CA.
+     */
+    acmpca?: pulumi.Input<inputs.ServiceIdentityAcmPcaIssuerArgs | undefined>;
+    /**
+     * A local CA (`tls` module).
+     */
+    tls?: pulumi.Input<inputs.ServiceIdentityTlsIssuerArgs | undefined>;
+    /**
+     * A Vault/OpenBao PKI role.
+     */
+    vault?: pulumi.Input<inputs.ServiceIdentityVaultIssuerArgs | undefined>;
+}
+
+/**
+ * The service an identity is for.
+ */
+export interface ServiceIdentityServiceArgs {
+    /**
+     * DNS names for the certificate; the first is also its common name (else the service
+     * name is).
+     */
+    dnsNames?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    /**
+     * IP addresses for the certificate.
+     */
+    ipAddresses?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    /**
+     * The service's name, a DNS label: the last part of its SPIFFE ID
+     * (`spiffe://<trustDomain>/ns/<namespace>/sa/<name>`).
+     */
+    name: pulumi.Input<string>;
+    /**
+     * The service's namespace, a DNS label. Default `default`.
+     */
+    namespace?: pulumi.Input<string | undefined>;
+    /**
+     * The SPIFFE trust domain, e.g. `cluster.local` or `ml.example.com`.
+     */
+    trustDomain: pulumi.Input<string>;
+}
+
+/**
+ * A local CA from the `tls` module: its certificate and key.
+ */
+export interface ServiceIdentityTlsIssuerArgs {
+    /**
+     * The CA certificate, PEM.
+     */
+    caCertPem: pulumi.Input<string>;
+    /**
+     * The CA's private key, PEM.
+     */
+    caPrivateKeyPem: pulumi.Input<string>;
+}
+
+/**
+ * A Vault or OpenBao PKI mount and the role that signs.
+ */
+export interface ServiceIdentityVaultIssuerArgs {
+    /**
+     * The PKI mount's path, e.g. `pki-int`.
+     */
+    backend: pulumi.Input<string>;
+    /**
+     * The role that signs. Its domain policy is checked against the service's names at
+     * preview, when the role can be read.
+     */
+    role: pulumi.Input<string>;
+}
+
+/**
  * Vault settings, under `zerotrust:vault` (pulumi-vault's provider settings, same names).
  * Unset values come from `VAULT_ADDR`, `VAULT_TOKEN`, `VAULT_NAMESPACE`, `VAULT_CACERT` and
  * `VAULT_SKIP_VERIFY`.

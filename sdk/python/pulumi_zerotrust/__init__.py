@@ -7,6 +7,7 @@ from . import _utilities
 import typing
 # Export this package's modules as members:
 from .provider import *
+from .service_identity import *
 from ._inputs import *
 from . import outputs
 
@@ -81,6 +82,14 @@ _utilities.register(
   "fqn": "pulumi_zerotrust.azure.resources",
   "classes": {
    "zerotrust:azure/resources:ResourceGroup": "ResourceGroup"
+  }
+ },
+ {
+  "pkg": "zerotrust",
+  "mod": "index",
+  "fqn": "pulumi_zerotrust",
+  "classes": {
+   "zerotrust:index:ServiceIdentity": "ServiceIdentity"
   }
  },
  {

@@ -21,6 +21,18 @@ __all__ = [
     'AwsSettingsArgsDict',
     'AzureSettingsArgs',
     'AzureSettingsArgsDict',
+    'ServiceIdentityAcmPcaIssuerArgs',
+    'ServiceIdentityAcmPcaIssuerArgsDict',
+    'ServiceIdentityDeliveryArgs',
+    'ServiceIdentityDeliveryArgsDict',
+    'ServiceIdentityIssuerArgs',
+    'ServiceIdentityIssuerArgsDict',
+    'ServiceIdentityServiceArgs',
+    'ServiceIdentityServiceArgsDict',
+    'ServiceIdentityTlsIssuerArgs',
+    'ServiceIdentityTlsIssuerArgsDict',
+    'ServiceIdentityVaultIssuerArgs',
+    'ServiceIdentityVaultIssuerArgsDict',
     'VaultSettingsArgs',
     'VaultSettingsArgsDict',
 ]
@@ -451,6 +463,415 @@ class AzureSettingsArgs:
     @use_oidc.setter
     def use_oidc(self, value: pulumi.Input[Optional[_builtins.bool]]):
         pulumi.set(self, "use_oidc", value)
+
+
+class ServiceIdentityAcmPcaIssuerArgsDict(TypedDict):
+    """
+    An ACM Private CA.
+    """
+    certificate_authority_arn: pulumi.Input[_builtins.str]
+    """
+    The ARN of the certificate authority.
+    """
+    signing_algorithm: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The signing algorithm, e.g. `SHA256WITHECDSA`. Default: SHA-256 with the CA key's kind
+    as the key algorithm suggests (`SHA256WITHECDSA` for ECDSA keys, `SHA256WITHRSA` else).
+    """
+
+@pulumi.input_type
+class ServiceIdentityAcmPcaIssuerArgs:
+    def __init__(__self__, *,
+                 certificate_authority_arn: pulumi.Input[_builtins.str],
+                 signing_algorithm: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        An ACM Private CA.
+
+        :param pulumi.Input[_builtins.str] certificate_authority_arn: The ARN of the certificate authority.
+        :param pulumi.Input[_builtins.str] signing_algorithm: The signing algorithm, e.g. `SHA256WITHECDSA`. Default: SHA-256 with the CA key's kind
+               as the key algorithm suggests (`SHA256WITHECDSA` for ECDSA keys, `SHA256WITHRSA` else).
+        """
+        pulumi.set(__self__, "certificate_authority_arn", certificate_authority_arn)
+        if signing_algorithm is not None:
+            pulumi.set(__self__, "signing_algorithm", signing_algorithm)
+
+    @_builtins.property
+    @pulumi.getter(name="certificateAuthorityArn")
+    def certificate_authority_arn(self) -> pulumi.Input[_builtins.str]:
+        """
+        The ARN of the certificate authority.
+        """
+        return pulumi.get(self, "certificate_authority_arn")
+
+    @certificate_authority_arn.setter
+    def certificate_authority_arn(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "certificate_authority_arn", value)
+
+    @_builtins.property
+    @pulumi.getter(name="signingAlgorithm")
+    def signing_algorithm(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The signing algorithm, e.g. `SHA256WITHECDSA`. Default: SHA-256 with the CA key's kind
+        as the key algorithm suggests (`SHA256WITHECDSA` for ECDSA keys, `SHA256WITHRSA` else).
+        """
+        return pulumi.get(self, "signing_algorithm")
+
+    @signing_algorithm.setter
+    def signing_algorithm(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "signing_algorithm", value)
+
+
+class ServiceIdentityDeliveryArgsDict(TypedDict):
+    """
+    Where the identity is delivered in Kubernetes.
+    """
+    namespace: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The namespace of the Secret, a DNS label. Default: the service's namespace.
+    """
+    secret_name: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The Secret's name. Default `<service name>-tls`.
+    """
+
+@pulumi.input_type
+class ServiceIdentityDeliveryArgs:
+    def __init__(__self__, *,
+                 namespace: pulumi.Input[Optional[_builtins.str]] = None,
+                 secret_name: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        Where the identity is delivered in Kubernetes.
+
+        :param pulumi.Input[_builtins.str] namespace: The namespace of the Secret, a DNS label. Default: the service's namespace.
+        :param pulumi.Input[_builtins.str] secret_name: The Secret's name. Default `<service name>-tls`.
+        """
+        if namespace is not None:
+            pulumi.set(__self__, "namespace", namespace)
+        if secret_name is not None:
+            pulumi.set(__self__, "secret_name", secret_name)
+
+    @_builtins.property
+    @pulumi.getter
+    def namespace(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The namespace of the Secret, a DNS label. Default: the service's namespace.
+        """
+        return pulumi.get(self, "namespace")
+
+    @namespace.setter
+    def namespace(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "namespace", value)
+
+    @_builtins.property
+    @pulumi.getter(name="secretName")
+    def secret_name(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The Secret's name. Default `<service name>-tls`.
+        """
+        return pulumi.get(self, "secret_name")
+
+    @secret_name.setter
+    def secret_name(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "secret_name", value)
+
+
+class ServiceIdentityIssuerArgsDict(TypedDict):
+    """
+    Which CA issues the certificate: exactly one of them.
+    """
+    acmpca: NotRequired[pulumi.Input[Optional['ServiceIdentityAcmPcaIssuerArgsDict']]]
+    """
+    An ACM Private CA.
+    """
+    tls: NotRequired[pulumi.Input[Optional['ServiceIdentityTlsIssuerArgsDict']]]
+    """
+    A local CA (`tls` module).
+    """
+    vault: NotRequired[pulumi.Input[Optional['ServiceIdentityVaultIssuerArgsDict']]]
+    """
+    A Vault/OpenBao PKI role.
+    """
+
+@pulumi.input_type
+class ServiceIdentityIssuerArgs:
+    def __init__(__self__, *,
+                 acmpca: pulumi.Input[Optional['ServiceIdentityAcmPcaIssuerArgs']] = None,
+                 tls: pulumi.Input[Optional['ServiceIdentityTlsIssuerArgs']] = None,
+                 vault: pulumi.Input[Optional['ServiceIdentityVaultIssuerArgs']] = None):
+        """
+        Which CA issues the certificate: exactly one of them.
+
+        :param pulumi.Input['ServiceIdentityAcmPcaIssuerArgs'] acmpca: An ACM Private CA.
+        :param pulumi.Input['ServiceIdentityTlsIssuerArgs'] tls: A local CA (`tls` module).
+        :param pulumi.Input['ServiceIdentityVaultIssuerArgs'] vault: A Vault/OpenBao PKI role.
+        """
+        if acmpca is not None:
+            pulumi.set(__self__, "acmpca", acmpca)
+        if tls is not None:
+            pulumi.set(__self__, "tls", tls)
+        if vault is not None:
+            pulumi.set(__self__, "vault", vault)
+
+    @_builtins.property
+    @pulumi.getter
+    def acmpca(self) -> pulumi.Input[Optional['ServiceIdentityAcmPcaIssuerArgs']]:
+        """
+        An ACM Private CA.
+        """
+        return pulumi.get(self, "acmpca")
+
+    @acmpca.setter
+    def acmpca(self, value: pulumi.Input[Optional['ServiceIdentityAcmPcaIssuerArgs']]):
+        pulumi.set(self, "acmpca", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def tls(self) -> pulumi.Input[Optional['ServiceIdentityTlsIssuerArgs']]:
+        """
+        A local CA (`tls` module).
+        """
+        return pulumi.get(self, "tls")
+
+    @tls.setter
+    def tls(self, value: pulumi.Input[Optional['ServiceIdentityTlsIssuerArgs']]):
+        pulumi.set(self, "tls", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def vault(self) -> pulumi.Input[Optional['ServiceIdentityVaultIssuerArgs']]:
+        """
+        A Vault/OpenBao PKI role.
+        """
+        return pulumi.get(self, "vault")
+
+    @vault.setter
+    def vault(self, value: pulumi.Input[Optional['ServiceIdentityVaultIssuerArgs']]):
+        pulumi.set(self, "vault", value)
+
+
+class ServiceIdentityServiceArgsDict(TypedDict):
+    """
+    The service an identity is for.
+    """
+    name: pulumi.Input[_builtins.str]
+    """
+    The service's name, a DNS label: the last part of its SPIFFE ID
+    (`spiffe://<trustDomain>/ns/<namespace>/sa/<name>`).
+    """
+    trust_domain: pulumi.Input[_builtins.str]
+    """
+    The SPIFFE trust domain, e.g. `cluster.local` or `ml.example.com`.
+    """
+    dns_names: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    DNS names for the certificate; the first is also its common name (else the service
+    name is).
+    """
+    ip_addresses: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    IP addresses for the certificate.
+    """
+    namespace: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The service's namespace, a DNS label. Default `default`.
+    """
+
+@pulumi.input_type
+class ServiceIdentityServiceArgs:
+    def __init__(__self__, *,
+                 name: pulumi.Input[_builtins.str],
+                 trust_domain: pulumi.Input[_builtins.str],
+                 dns_names: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 ip_addresses: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 namespace: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        The service an identity is for.
+
+        :param pulumi.Input[_builtins.str] name: The service's name, a DNS label: the last part of its SPIFFE ID
+               (`spiffe://<trustDomain>/ns/<namespace>/sa/<name>`).
+        :param pulumi.Input[_builtins.str] trust_domain: The SPIFFE trust domain, e.g. `cluster.local` or `ml.example.com`.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] dns_names: DNS names for the certificate; the first is also its common name (else the service
+               name is).
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] ip_addresses: IP addresses for the certificate.
+        :param pulumi.Input[_builtins.str] namespace: The service's namespace, a DNS label. Default `default`.
+        """
+        pulumi.set(__self__, "name", name)
+        pulumi.set(__self__, "trust_domain", trust_domain)
+        if dns_names is not None:
+            pulumi.set(__self__, "dns_names", dns_names)
+        if ip_addresses is not None:
+            pulumi.set(__self__, "ip_addresses", ip_addresses)
+        if namespace is not None:
+            pulumi.set(__self__, "namespace", namespace)
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> pulumi.Input[_builtins.str]:
+        """
+        The service's name, a DNS label: the last part of its SPIFFE ID
+        (`spiffe://<trustDomain>/ns/<namespace>/sa/<name>`).
+        """
+        return pulumi.get(self, "name")
+
+    @name.setter
+    def name(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "name", value)
+
+    @_builtins.property
+    @pulumi.getter(name="trustDomain")
+    def trust_domain(self) -> pulumi.Input[_builtins.str]:
+        """
+        The SPIFFE trust domain, e.g. `cluster.local` or `ml.example.com`.
+        """
+        return pulumi.get(self, "trust_domain")
+
+    @trust_domain.setter
+    def trust_domain(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "trust_domain", value)
+
+    @_builtins.property
+    @pulumi.getter(name="dnsNames")
+    def dns_names(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        DNS names for the certificate; the first is also its common name (else the service
+        name is).
+        """
+        return pulumi.get(self, "dns_names")
+
+    @dns_names.setter
+    def dns_names(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "dns_names", value)
+
+    @_builtins.property
+    @pulumi.getter(name="ipAddresses")
+    def ip_addresses(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        IP addresses for the certificate.
+        """
+        return pulumi.get(self, "ip_addresses")
+
+    @ip_addresses.setter
+    def ip_addresses(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "ip_addresses", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def namespace(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The service's namespace, a DNS label. Default `default`.
+        """
+        return pulumi.get(self, "namespace")
+
+    @namespace.setter
+    def namespace(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "namespace", value)
+
+
+class ServiceIdentityTlsIssuerArgsDict(TypedDict):
+    """
+    A local CA from the `tls` module: its certificate and key.
+    """
+    ca_cert_pem: pulumi.Input[_builtins.str]
+    """
+    The CA certificate, PEM.
+    """
+    ca_private_key_pem: pulumi.Input[_builtins.str]
+    """
+    The CA's private key, PEM.
+    """
+
+@pulumi.input_type
+class ServiceIdentityTlsIssuerArgs:
+    def __init__(__self__, *,
+                 ca_cert_pem: pulumi.Input[_builtins.str],
+                 ca_private_key_pem: pulumi.Input[_builtins.str]):
+        """
+        A local CA from the `tls` module: its certificate and key.
+
+        :param pulumi.Input[_builtins.str] ca_cert_pem: The CA certificate, PEM.
+        :param pulumi.Input[_builtins.str] ca_private_key_pem: The CA's private key, PEM.
+        """
+        pulumi.set(__self__, "ca_cert_pem", ca_cert_pem)
+        pulumi.set(__self__, "ca_private_key_pem", ca_private_key_pem)
+
+    @_builtins.property
+    @pulumi.getter(name="caCertPem")
+    def ca_cert_pem(self) -> pulumi.Input[_builtins.str]:
+        """
+        The CA certificate, PEM.
+        """
+        return pulumi.get(self, "ca_cert_pem")
+
+    @ca_cert_pem.setter
+    def ca_cert_pem(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "ca_cert_pem", value)
+
+    @_builtins.property
+    @pulumi.getter(name="caPrivateKeyPem")
+    def ca_private_key_pem(self) -> pulumi.Input[_builtins.str]:
+        """
+        The CA's private key, PEM.
+        """
+        return pulumi.get(self, "ca_private_key_pem")
+
+    @ca_private_key_pem.setter
+    def ca_private_key_pem(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "ca_private_key_pem", value)
+
+
+class ServiceIdentityVaultIssuerArgsDict(TypedDict):
+    """
+    A Vault or OpenBao PKI mount and the role that signs.
+    """
+    backend: pulumi.Input[_builtins.str]
+    """
+    The PKI mount's path, e.g. `pki-int`.
+    """
+    role: pulumi.Input[_builtins.str]
+    """
+    The role that signs. Its domain policy is checked against the service's names at
+    preview, when the role can be read.
+    """
+
+@pulumi.input_type
+class ServiceIdentityVaultIssuerArgs:
+    def __init__(__self__, *,
+                 backend: pulumi.Input[_builtins.str],
+                 role: pulumi.Input[_builtins.str]):
+        """
+        A Vault or OpenBao PKI mount and the role that signs.
+
+        :param pulumi.Input[_builtins.str] backend: The PKI mount's path, e.g. `pki-int`.
+        :param pulumi.Input[_builtins.str] role: The role that signs. Its domain policy is checked against the service's names at
+               preview, when the role can be read.
+        """
+        pulumi.set(__self__, "backend", backend)
+        pulumi.set(__self__, "role", role)
+
+    @_builtins.property
+    @pulumi.getter
+    def backend(self) -> pulumi.Input[_builtins.str]:
+        """
+        The PKI mount's path, e.g. `pki-int`.
+        """
+        return pulumi.get(self, "backend")
+
+    @backend.setter
+    def backend(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "backend", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def role(self) -> pulumi.Input[_builtins.str]:
+        """
+        The role that signs. Its domain policy is checked against the service's names at
+        preview, when the role can be read.
+        """
+        return pulumi.get(self, "role")
+
+    @role.setter
+    def role(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "role", value)
 
 
 class VaultSettingsArgsDict(TypedDict):

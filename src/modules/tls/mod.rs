@@ -1,11 +1,11 @@
 //! The `tls` module: pulumi-tls v5 shapes over rcgen on aws-lc-rs.
 
-mod cert_request;
+pub mod cert_request;
 pub mod common;
 mod functions;
-mod issuing;
-mod locally_signed_cert;
-mod private_key;
+pub mod issuing;
+pub mod locally_signed_cert;
+pub mod private_key;
 mod self_signed_cert;
 
 pub use cert_request::CertRequest;
