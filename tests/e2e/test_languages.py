@@ -129,3 +129,23 @@ def test_go_vault_program_up_refresh_destroy(stack_factory, tmp_path):
 
     stack.pulumi("destroy", "--yes", "--skip-preview")
     assert "pki/" not in api.get("sys/mounts").get("data", {})
+
+
+def test_yaml_program_builds_a_service_identity_component(stack_factory, tmp_path):
+    """The ServiceIdentity component from YAML: the engine calls Construct for it, and its
+    children are in state under it."""
+    stack = stack_factory("../tests/e2e/programs/service-identity-yaml")
+    stack.pulumi("preview")
+    stack.up()
+    outputs = stack.outputs()
+    assert outputs["spiffeId"] == "spiffe://ml.example.com/ns/serving/sa/inference"
+    (tmp_path / "root.pem").write_text(outputs["rootPem"])
+    verified = subprocess.run(["openssl", "verify", "-CAfile", str(tmp_path / "root.pem")],
+                              input=outputs["certificatePem"], capture_output=True, text=True)
+    assert verified.returncode == 0, verified.stderr
+    shown = stack.pulumi("stack", "--show-urns").stdout
+    for child in ("inference-key", "inference-csr", "inference-cert"):
+        assert f"zerotrust:index:ServiceIdentity$" in shown and f"::{child}" in shown, shown
+    assert "inference-secret" not in shown, "no delivery asked, no Secret"
+    stack.pulumi("preview", "--expect-no-changes")
+    stack.pulumi("destroy", "--yes", "--skip-preview")

@@ -111,6 +111,22 @@ def test_an_identity_is_a_component_whose_children_the_engine_manages(stack_fact
     assert stack.outputs()["checksum"] == out["checksum"]
     stack.pulumi("preview", "--expect-no-changes")
 
+    # A new certificate (as renewal makes one): made before the old one goes, the Secret follows,
+    # and the checksum changes because the delivered files did; the key stays.
+    replaced = stack.pulumi("up", "--yes", "--skip-preview", "--replace", children["trainer-cert"],
+                            "--json")
+    events = [e.get("resOutputsEvent", {}).get("metadata", {}) for e in
+              (json.loads(line) for line in replaced.stdout.splitlines() if line.startswith("{"))]
+    ops = [(m.get("op"), m.get("urn", "").rsplit("::", 1)[-1]) for m in events if m]
+    assert ops.index(("create-replacement", "trainer-cert")) < ops.index(("delete-replaced", "trainer-cert")), ops
+    renewed = stack.outputs(secrets=True)
+    assert renewed["checksum"] != out["checksum"]
+    assert renewed["serial_number"] != out["serial_number"]
+    assert renewed["private_key_pem"] == out["private_key_pem"]
+    files = {k: base64.b64decode(v).decode() for k, v in cluster.get(path)["data"].items()}
+    assert files["tls.crt"] == renewed["chain_pem"]
+    stack.pulumi("preview", "--expect-no-changes")
+
     # Destroy removes the component's children, the Secret included.
     stack.pulumi("destroy", "--yes", "--skip-preview")
     assert not cluster.exists(path)
