@@ -5,6 +5,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as utilities from "./utilities";
 
 // Export members:
+export { CaBundleArgs } from "./caBundle";
+export type CaBundle = import("./caBundle").CaBundle;
+export const CaBundle: typeof import("./caBundle").CaBundle = null as any;
+utilities.lazyLoad(exports, ["CaBundle"], () => require("./caBundle"));
+
 export { ProviderArgs } from "./provider";
 export type Provider = import("./provider").Provider;
 export const Provider: typeof import("./provider").Provider = null as any;
@@ -14,6 +19,11 @@ export { ServiceIdentityArgs } from "./serviceIdentity";
 export type ServiceIdentity = import("./serviceIdentity").ServiceIdentity;
 export const ServiceIdentity: typeof import("./serviceIdentity").ServiceIdentity = null as any;
 utilities.lazyLoad(exports, ["ServiceIdentity"], () => require("./serviceIdentity"));
+
+export { TrustBundleArgs } from "./trustBundle";
+export type TrustBundle = import("./trustBundle").TrustBundle;
+export const TrustBundle: typeof import("./trustBundle").TrustBundle = null as any;
+utilities.lazyLoad(exports, ["TrustBundle"], () => require("./trustBundle"));
 
 
 // Export sub-modules:
@@ -39,8 +49,12 @@ const _module = {
     version: utilities.getVersion(),
     construct: (name: string, type: string, urn: string): pulumi.Resource => {
         switch (type) {
+            case "zerotrust:index:CaBundle":
+                return new CaBundle(name, <any>undefined, { urn })
             case "zerotrust:index:ServiceIdentity":
                 return new ServiceIdentity(name, <any>undefined, { urn })
+            case "zerotrust:index:TrustBundle":
+                return new TrustBundle(name, <any>undefined, { urn })
             default:
                 throw new Error(`unknown resource type ${type}`);
         }

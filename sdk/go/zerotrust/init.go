@@ -21,8 +21,12 @@ func (m *module) Version() semver.Version {
 
 func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi.Resource, err error) {
 	switch typ {
+	case "zerotrust:index:CaBundle":
+		r = &CaBundle{}
 	case "zerotrust:index:ServiceIdentity":
 		r = &ServiceIdentity{}
+	case "zerotrust:index:TrustBundle":
+		r = &TrustBundle{}
 	default:
 		return nil, fmt.Errorf("unknown resource type: %s", typ)
 	}

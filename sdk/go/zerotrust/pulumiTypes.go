@@ -754,6 +754,80 @@ func (o AzureSettingsPtrOutput) UseOidc() pulumi.BoolPtrOutput {
 	}).(pulumi.BoolPtrOutput)
 }
 
+// A CA taken out of `caCertificates` and still trusted until `dropAfter`.
+type CaBundleRetiredCa struct {
+	// The certificate, PEM.
+	CertPem string `pulumi:"certPem"`
+	// When the overlap ends: the first `pulumi up` after it drops the CA, RFC 3339.
+	DropAfter string `pulumi:"dropAfter"`
+	// SHA-256 of the certificate, hex.
+	Fingerprint string `pulumi:"fingerprint"`
+	// When it was taken out of `caCertificates`, RFC 3339.
+	RetiredAt string `pulumi:"retiredAt"`
+	// The CA's subject.
+	Subject string `pulumi:"subject"`
+}
+
+// A CA taken out of `caCertificates` and still trusted until `dropAfter`.
+type CaBundleRetiredCaOutput struct{ *pulumi.OutputState }
+
+func (CaBundleRetiredCaOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*CaBundleRetiredCa)(nil)).Elem()
+}
+
+func (o CaBundleRetiredCaOutput) ToCaBundleRetiredCaOutput() CaBundleRetiredCaOutput {
+	return o
+}
+
+func (o CaBundleRetiredCaOutput) ToCaBundleRetiredCaOutputWithContext(ctx context.Context) CaBundleRetiredCaOutput {
+	return o
+}
+
+// The certificate, PEM.
+func (o CaBundleRetiredCaOutput) CertPem() pulumi.StringOutput {
+	return o.ApplyT(func(v CaBundleRetiredCa) string { return v.CertPem }).(pulumi.StringOutput)
+}
+
+// When the overlap ends: the first `pulumi up` after it drops the CA, RFC 3339.
+func (o CaBundleRetiredCaOutput) DropAfter() pulumi.StringOutput {
+	return o.ApplyT(func(v CaBundleRetiredCa) string { return v.DropAfter }).(pulumi.StringOutput)
+}
+
+// SHA-256 of the certificate, hex.
+func (o CaBundleRetiredCaOutput) Fingerprint() pulumi.StringOutput {
+	return o.ApplyT(func(v CaBundleRetiredCa) string { return v.Fingerprint }).(pulumi.StringOutput)
+}
+
+// When it was taken out of `caCertificates`, RFC 3339.
+func (o CaBundleRetiredCaOutput) RetiredAt() pulumi.StringOutput {
+	return o.ApplyT(func(v CaBundleRetiredCa) string { return v.RetiredAt }).(pulumi.StringOutput)
+}
+
+// The CA's subject.
+func (o CaBundleRetiredCaOutput) Subject() pulumi.StringOutput {
+	return o.ApplyT(func(v CaBundleRetiredCa) string { return v.Subject }).(pulumi.StringOutput)
+}
+
+type CaBundleRetiredCaArrayOutput struct{ *pulumi.OutputState }
+
+func (CaBundleRetiredCaArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]CaBundleRetiredCa)(nil)).Elem()
+}
+
+func (o CaBundleRetiredCaArrayOutput) ToCaBundleRetiredCaArrayOutput() CaBundleRetiredCaArrayOutput {
+	return o
+}
+
+func (o CaBundleRetiredCaArrayOutput) ToCaBundleRetiredCaArrayOutputWithContext(ctx context.Context) CaBundleRetiredCaArrayOutput {
+	return o
+}
+
+func (o CaBundleRetiredCaArrayOutput) Index(i pulumi.IntInput) CaBundleRetiredCaOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) CaBundleRetiredCa {
+		return vs[0].([]CaBundleRetiredCa)[vs[1].(int)]
+	}).(CaBundleRetiredCaOutput)
+}
+
 // An ACM Private CA.
 type ServiceIdentityAcmPcaIssuer struct {
 	// The ARN of the certificate authority.
@@ -1568,6 +1642,207 @@ func (o ServiceIdentityVaultIssuerPtrOutput) Role() pulumi.StringPtrOutput {
 	}).(pulumi.StringPtrOutput)
 }
 
+// Where the bundle goes.
+type TrustBundleDelivery struct {
+	// The key the bundle is stored under. Default `ca.crt`.
+	Key *string `pulumi:"key"`
+	// The name of the ConfigMap (and Secret) in each namespace. Default: the bundle's name.
+	Name *string `pulumi:"name"`
+	// The namespaces to deliver into, each a DNS label.
+	Namespaces []string `pulumi:"namespaces"`
+	// Also deliver the bundle as an Opaque Secret of the same name, for workloads that mount
+	// only Secrets. Default false.
+	Secret *bool `pulumi:"secret"`
+}
+
+// TrustBundleDeliveryInput is an input type that accepts TrustBundleDeliveryArgs and TrustBundleDeliveryOutput values.
+// You can construct a concrete instance of `TrustBundleDeliveryInput` via:
+//
+//	TrustBundleDeliveryArgs{...}
+type TrustBundleDeliveryInput interface {
+	pulumi.Input
+
+	ToTrustBundleDeliveryOutput() TrustBundleDeliveryOutput
+	ToTrustBundleDeliveryOutputWithContext(context.Context) TrustBundleDeliveryOutput
+}
+
+// Where the bundle goes.
+type TrustBundleDeliveryArgs struct {
+	// The key the bundle is stored under. Default `ca.crt`.
+	Key pulumi.StringPtrInput `pulumi:"key"`
+	// The name of the ConfigMap (and Secret) in each namespace. Default: the bundle's name.
+	Name pulumi.StringPtrInput `pulumi:"name"`
+	// The namespaces to deliver into, each a DNS label.
+	Namespaces pulumi.StringArrayInput `pulumi:"namespaces"`
+	// Also deliver the bundle as an Opaque Secret of the same name, for workloads that mount
+	// only Secrets. Default false.
+	Secret pulumi.BoolPtrInput `pulumi:"secret"`
+}
+
+func (TrustBundleDeliveryArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*TrustBundleDelivery)(nil)).Elem()
+}
+
+func (i TrustBundleDeliveryArgs) ToTrustBundleDeliveryOutput() TrustBundleDeliveryOutput {
+	return i.ToTrustBundleDeliveryOutputWithContext(context.Background())
+}
+
+func (i TrustBundleDeliveryArgs) ToTrustBundleDeliveryOutputWithContext(ctx context.Context) TrustBundleDeliveryOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(TrustBundleDeliveryOutput)
+}
+
+func (i TrustBundleDeliveryArgs) ToTrustBundleDeliveryPtrOutput() TrustBundleDeliveryPtrOutput {
+	return i.ToTrustBundleDeliveryPtrOutputWithContext(context.Background())
+}
+
+func (i TrustBundleDeliveryArgs) ToTrustBundleDeliveryPtrOutputWithContext(ctx context.Context) TrustBundleDeliveryPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(TrustBundleDeliveryOutput).ToTrustBundleDeliveryPtrOutputWithContext(ctx)
+}
+
+// TrustBundleDeliveryPtrInput is an input type that accepts TrustBundleDeliveryArgs, TrustBundleDeliveryPtr and TrustBundleDeliveryPtrOutput values.
+// You can construct a concrete instance of `TrustBundleDeliveryPtrInput` via:
+//
+//	        TrustBundleDeliveryArgs{...}
+//
+//	or:
+//
+//	        nil
+type TrustBundleDeliveryPtrInput interface {
+	pulumi.Input
+
+	ToTrustBundleDeliveryPtrOutput() TrustBundleDeliveryPtrOutput
+	ToTrustBundleDeliveryPtrOutputWithContext(context.Context) TrustBundleDeliveryPtrOutput
+}
+
+type trustBundleDeliveryPtrType TrustBundleDeliveryArgs
+
+func TrustBundleDeliveryPtr(v *TrustBundleDeliveryArgs) TrustBundleDeliveryPtrInput {
+	return (*trustBundleDeliveryPtrType)(v)
+}
+
+func (*trustBundleDeliveryPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**TrustBundleDelivery)(nil)).Elem()
+}
+
+func (i *trustBundleDeliveryPtrType) ToTrustBundleDeliveryPtrOutput() TrustBundleDeliveryPtrOutput {
+	return i.ToTrustBundleDeliveryPtrOutputWithContext(context.Background())
+}
+
+func (i *trustBundleDeliveryPtrType) ToTrustBundleDeliveryPtrOutputWithContext(ctx context.Context) TrustBundleDeliveryPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(TrustBundleDeliveryPtrOutput)
+}
+
+// Where the bundle goes.
+type TrustBundleDeliveryOutput struct{ *pulumi.OutputState }
+
+func (TrustBundleDeliveryOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*TrustBundleDelivery)(nil)).Elem()
+}
+
+func (o TrustBundleDeliveryOutput) ToTrustBundleDeliveryOutput() TrustBundleDeliveryOutput {
+	return o
+}
+
+func (o TrustBundleDeliveryOutput) ToTrustBundleDeliveryOutputWithContext(ctx context.Context) TrustBundleDeliveryOutput {
+	return o
+}
+
+func (o TrustBundleDeliveryOutput) ToTrustBundleDeliveryPtrOutput() TrustBundleDeliveryPtrOutput {
+	return o.ToTrustBundleDeliveryPtrOutputWithContext(context.Background())
+}
+
+func (o TrustBundleDeliveryOutput) ToTrustBundleDeliveryPtrOutputWithContext(ctx context.Context) TrustBundleDeliveryPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v TrustBundleDelivery) *TrustBundleDelivery {
+		return &v
+	}).(TrustBundleDeliveryPtrOutput)
+}
+
+// The key the bundle is stored under. Default `ca.crt`.
+func (o TrustBundleDeliveryOutput) Key() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TrustBundleDelivery) *string { return v.Key }).(pulumi.StringPtrOutput)
+}
+
+// The name of the ConfigMap (and Secret) in each namespace. Default: the bundle's name.
+func (o TrustBundleDeliveryOutput) Name() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v TrustBundleDelivery) *string { return v.Name }).(pulumi.StringPtrOutput)
+}
+
+// The namespaces to deliver into, each a DNS label.
+func (o TrustBundleDeliveryOutput) Namespaces() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v TrustBundleDelivery) []string { return v.Namespaces }).(pulumi.StringArrayOutput)
+}
+
+// Also deliver the bundle as an Opaque Secret of the same name, for workloads that mount
+// only Secrets. Default false.
+func (o TrustBundleDeliveryOutput) Secret() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v TrustBundleDelivery) *bool { return v.Secret }).(pulumi.BoolPtrOutput)
+}
+
+type TrustBundleDeliveryPtrOutput struct{ *pulumi.OutputState }
+
+func (TrustBundleDeliveryPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**TrustBundleDelivery)(nil)).Elem()
+}
+
+func (o TrustBundleDeliveryPtrOutput) ToTrustBundleDeliveryPtrOutput() TrustBundleDeliveryPtrOutput {
+	return o
+}
+
+func (o TrustBundleDeliveryPtrOutput) ToTrustBundleDeliveryPtrOutputWithContext(ctx context.Context) TrustBundleDeliveryPtrOutput {
+	return o
+}
+
+func (o TrustBundleDeliveryPtrOutput) Elem() TrustBundleDeliveryOutput {
+	return o.ApplyT(func(v *TrustBundleDelivery) TrustBundleDelivery {
+		if v != nil {
+			return *v
+		}
+		var ret TrustBundleDelivery
+		return ret
+	}).(TrustBundleDeliveryOutput)
+}
+
+// The key the bundle is stored under. Default `ca.crt`.
+func (o TrustBundleDeliveryPtrOutput) Key() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TrustBundleDelivery) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Key
+	}).(pulumi.StringPtrOutput)
+}
+
+// The name of the ConfigMap (and Secret) in each namespace. Default: the bundle's name.
+func (o TrustBundleDeliveryPtrOutput) Name() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v *TrustBundleDelivery) *string {
+		if v == nil {
+			return nil
+		}
+		return v.Name
+	}).(pulumi.StringPtrOutput)
+}
+
+// The namespaces to deliver into, each a DNS label.
+func (o TrustBundleDeliveryPtrOutput) Namespaces() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *TrustBundleDelivery) []string {
+		if v == nil {
+			return nil
+		}
+		return v.Namespaces
+	}).(pulumi.StringArrayOutput)
+}
+
+// Also deliver the bundle as an Opaque Secret of the same name, for workloads that mount
+// only Secrets. Default false.
+func (o TrustBundleDeliveryPtrOutput) Secret() pulumi.BoolPtrOutput {
+	return o.ApplyT(func(v *TrustBundleDelivery) *bool {
+		if v == nil {
+			return nil
+		}
+		return v.Secret
+	}).(pulumi.BoolPtrOutput)
+}
+
 // Vault settings, under `zerotrust:vault` (pulumi-vault's provider settings, same names).
 // Unset values come from `VAULT_ADDR`, `VAULT_TOKEN`, `VAULT_NAMESPACE`, `VAULT_CACERT` and
 // `VAULT_SKIP_VERIFY`.
@@ -1811,6 +2086,8 @@ func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*ServiceIdentityTlsIssuerPtrInput)(nil)).Elem(), ServiceIdentityTlsIssuerArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ServiceIdentityVaultIssuerInput)(nil)).Elem(), ServiceIdentityVaultIssuerArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*ServiceIdentityVaultIssuerPtrInput)(nil)).Elem(), ServiceIdentityVaultIssuerArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*TrustBundleDeliveryInput)(nil)).Elem(), TrustBundleDeliveryArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*TrustBundleDeliveryPtrInput)(nil)).Elem(), TrustBundleDeliveryArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*VaultSettingsInput)(nil)).Elem(), VaultSettingsArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*VaultSettingsPtrInput)(nil)).Elem(), VaultSettingsArgs{})
 	pulumi.RegisterOutputType(AwsEndpointsOutput{})
@@ -1819,6 +2096,8 @@ func init() {
 	pulumi.RegisterOutputType(AwsSettingsPtrOutput{})
 	pulumi.RegisterOutputType(AzureSettingsOutput{})
 	pulumi.RegisterOutputType(AzureSettingsPtrOutput{})
+	pulumi.RegisterOutputType(CaBundleRetiredCaOutput{})
+	pulumi.RegisterOutputType(CaBundleRetiredCaArrayOutput{})
 	pulumi.RegisterOutputType(ServiceIdentityAcmPcaIssuerOutput{})
 	pulumi.RegisterOutputType(ServiceIdentityAcmPcaIssuerPtrOutput{})
 	pulumi.RegisterOutputType(ServiceIdentityDeliveryOutput{})
@@ -1829,6 +2108,8 @@ func init() {
 	pulumi.RegisterOutputType(ServiceIdentityTlsIssuerPtrOutput{})
 	pulumi.RegisterOutputType(ServiceIdentityVaultIssuerOutput{})
 	pulumi.RegisterOutputType(ServiceIdentityVaultIssuerPtrOutput{})
+	pulumi.RegisterOutputType(TrustBundleDeliveryOutput{})
+	pulumi.RegisterOutputType(TrustBundleDeliveryPtrOutput{})
 	pulumi.RegisterOutputType(VaultSettingsOutput{})
 	pulumi.RegisterOutputType(VaultSettingsPtrOutput{})
 }

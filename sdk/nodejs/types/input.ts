@@ -210,6 +210,29 @@ export interface ServiceIdentityVaultIssuerArgs {
 }
 
 /**
+ * Where the bundle goes.
+ */
+export interface TrustBundleDeliveryArgs {
+    /**
+     * The key the bundle is stored under. Default `ca.crt`.
+     */
+    key?: pulumi.Input<string | undefined>;
+    /**
+     * The name of the ConfigMap (and Secret) in each namespace. Default: the bundle's name.
+     */
+    name?: pulumi.Input<string | undefined>;
+    /**
+     * The namespaces to deliver into, each a DNS label.
+     */
+    namespaces: pulumi.Input<pulumi.Input<string>[]>;
+    /**
+     * Also deliver the bundle as an Opaque Secret of the same name, for workloads that mount
+     * only Secrets. Default false.
+     */
+    secret?: pulumi.Input<boolean | undefined>;
+}
+
+/**
  * Vault settings, under `zerotrust:vault` (pulumi-vault's provider settings, same names).
  * Unset values come from `VAULT_ADDR`, `VAULT_TOKEN`, `VAULT_NAMESPACE`, `VAULT_CACERT` and
  * `VAULT_SKIP_VERIFY`.

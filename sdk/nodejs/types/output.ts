@@ -106,6 +106,32 @@ export interface AzureSettings {
 }
 
 /**
+ * A CA taken out of `caCertificates` and still trusted until `dropAfter`.
+ */
+export interface CaBundleRetiredCa {
+    /**
+     * The certificate, PEM.
+     */
+    certPem: string;
+    /**
+     * When the overlap ends: the first `pulumi up` after it drops the CA, RFC 3339.
+     */
+    dropAfter: string;
+    /**
+     * SHA-256 of the certificate, hex.
+     */
+    fingerprint: string;
+    /**
+     * When it was taken out of `caCertificates`, RFC 3339.
+     */
+    retiredAt: string;
+    /**
+     * The CA's subject.
+     */
+    subject: string;
+}
+
+/**
  * Vault settings, under `zerotrust:vault` (pulumi-vault's provider settings, same names).
  * Unset values come from `VAULT_ADDR`, `VAULT_TOKEN`, `VAULT_NAMESPACE`, `VAULT_CACERT` and
  * `VAULT_SKIP_VERIFY`.

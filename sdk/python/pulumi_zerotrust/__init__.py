@@ -6,8 +6,10 @@ import builtins as _builtins
 from . import _utilities
 import typing
 # Export this package's modules as members:
+from .ca_bundle import *
 from .provider import *
 from .service_identity import *
+from .trust_bundle import *
 from ._inputs import *
 from . import outputs
 
@@ -89,7 +91,9 @@ _utilities.register(
   "mod": "index",
   "fqn": "pulumi_zerotrust",
   "classes": {
-   "zerotrust:index:ServiceIdentity": "ServiceIdentity"
+   "zerotrust:index:CaBundle": "CaBundle",
+   "zerotrust:index:ServiceIdentity": "ServiceIdentity",
+   "zerotrust:index:TrustBundle": "TrustBundle"
   }
  },
  {

@@ -33,6 +33,8 @@ __all__ = [
     'ServiceIdentityTlsIssuerArgsDict',
     'ServiceIdentityVaultIssuerArgs',
     'ServiceIdentityVaultIssuerArgsDict',
+    'TrustBundleDeliveryArgs',
+    'TrustBundleDeliveryArgsDict',
     'VaultSettingsArgs',
     'VaultSettingsArgsDict',
 ]
@@ -872,6 +874,102 @@ class ServiceIdentityVaultIssuerArgs:
     @role.setter
     def role(self, value: pulumi.Input[_builtins.str]):
         pulumi.set(self, "role", value)
+
+
+class TrustBundleDeliveryArgsDict(TypedDict):
+    """
+    Where the bundle goes.
+    """
+    namespaces: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]
+    """
+    The namespaces to deliver into, each a DNS label.
+    """
+    key: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The key the bundle is stored under. Default `ca.crt`.
+    """
+    name: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    The name of the ConfigMap (and Secret) in each namespace. Default: the bundle's name.
+    """
+    secret: NotRequired[pulumi.Input[Optional[_builtins.bool]]]
+    """
+    Also deliver the bundle as an Opaque Secret of the same name, for workloads that mount
+    only Secrets. Default false.
+    """
+
+@pulumi.input_type
+class TrustBundleDeliveryArgs:
+    def __init__(__self__, *,
+                 namespaces: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]],
+                 key: pulumi.Input[Optional[_builtins.str]] = None,
+                 name: pulumi.Input[Optional[_builtins.str]] = None,
+                 secret: pulumi.Input[Optional[_builtins.bool]] = None):
+        """
+        Where the bundle goes.
+
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] namespaces: The namespaces to deliver into, each a DNS label.
+        :param pulumi.Input[_builtins.str] key: The key the bundle is stored under. Default `ca.crt`.
+        :param pulumi.Input[_builtins.str] name: The name of the ConfigMap (and Secret) in each namespace. Default: the bundle's name.
+        :param pulumi.Input[_builtins.bool] secret: Also deliver the bundle as an Opaque Secret of the same name, for workloads that mount
+               only Secrets. Default false.
+        """
+        pulumi.set(__self__, "namespaces", namespaces)
+        if key is not None:
+            pulumi.set(__self__, "key", key)
+        if name is not None:
+            pulumi.set(__self__, "name", name)
+        if secret is not None:
+            pulumi.set(__self__, "secret", secret)
+
+    @_builtins.property
+    @pulumi.getter
+    def namespaces(self) -> pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]:
+        """
+        The namespaces to deliver into, each a DNS label.
+        """
+        return pulumi.get(self, "namespaces")
+
+    @namespaces.setter
+    def namespaces(self, value: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]):
+        pulumi.set(self, "namespaces", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def key(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The key the bundle is stored under. Default `ca.crt`.
+        """
+        return pulumi.get(self, "key")
+
+    @key.setter
+    def key(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "key", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def name(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        The name of the ConfigMap (and Secret) in each namespace. Default: the bundle's name.
+        """
+        return pulumi.get(self, "name")
+
+    @name.setter
+    def name(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "name", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def secret(self) -> pulumi.Input[Optional[_builtins.bool]]:
+        """
+        Also deliver the bundle as an Opaque Secret of the same name, for workloads that mount
+        only Secrets. Default false.
+        """
+        return pulumi.get(self, "secret")
+
+    @secret.setter
+    def secret(self, value: pulumi.Input[Optional[_builtins.bool]]):
+        pulumi.set(self, "secret", value)
 
 
 class VaultSettingsArgsDict(TypedDict):

@@ -19,6 +19,7 @@ __all__ = [
     'AwsEndpoints',
     'AwsSettings',
     'AzureSettings',
+    'CaBundleRetiredCa',
     'VaultSettings',
 ]
 
@@ -292,6 +293,94 @@ class AzureSettings(dict):
         `AZURE_FEDERATED_TOKEN_FILE` exchanged for the client's token.
         """
         return pulumi.get(self, "use_oidc")
+
+
+@pulumi.output_type
+class CaBundleRetiredCa(dict):
+    """
+    A CA taken out of `caCertificates` and still trusted until `dropAfter`.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "certPem":
+            suggest = "cert_pem"
+        elif key == "dropAfter":
+            suggest = "drop_after"
+        elif key == "retiredAt":
+            suggest = "retired_at"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in CaBundleRetiredCa. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        CaBundleRetiredCa.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        CaBundleRetiredCa.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 cert_pem: _builtins.str,
+                 drop_after: _builtins.str,
+                 fingerprint: _builtins.str,
+                 retired_at: _builtins.str,
+                 subject: _builtins.str):
+        """
+        A CA taken out of `caCertificates` and still trusted until `dropAfter`.
+
+        :param _builtins.str cert_pem: The certificate, PEM.
+        :param _builtins.str drop_after: When the overlap ends: the first `pulumi up` after it drops the CA, RFC 3339.
+        :param _builtins.str fingerprint: SHA-256 of the certificate, hex.
+        :param _builtins.str retired_at: When it was taken out of `caCertificates`, RFC 3339.
+        :param _builtins.str subject: The CA's subject.
+        """
+        pulumi.set(__self__, "cert_pem", cert_pem)
+        pulumi.set(__self__, "drop_after", drop_after)
+        pulumi.set(__self__, "fingerprint", fingerprint)
+        pulumi.set(__self__, "retired_at", retired_at)
+        pulumi.set(__self__, "subject", subject)
+
+    @_builtins.property
+    @pulumi.getter(name="certPem")
+    def cert_pem(self) -> _builtins.str:
+        """
+        The certificate, PEM.
+        """
+        return pulumi.get(self, "cert_pem")
+
+    @_builtins.property
+    @pulumi.getter(name="dropAfter")
+    def drop_after(self) -> _builtins.str:
+        """
+        When the overlap ends: the first `pulumi up` after it drops the CA, RFC 3339.
+        """
+        return pulumi.get(self, "drop_after")
+
+    @_builtins.property
+    @pulumi.getter
+    def fingerprint(self) -> _builtins.str:
+        """
+        SHA-256 of the certificate, hex.
+        """
+        return pulumi.get(self, "fingerprint")
+
+    @_builtins.property
+    @pulumi.getter(name="retiredAt")
+    def retired_at(self) -> _builtins.str:
+        """
+        When it was taken out of `caCertificates`, RFC 3339.
+        """
+        return pulumi.get(self, "retired_at")
+
+    @_builtins.property
+    @pulumi.getter
+    def subject(self) -> _builtins.str:
+        """
+        The CA's subject.
+        """
+        return pulumi.get(self, "subject")
 
 
 @pulumi.output_type
