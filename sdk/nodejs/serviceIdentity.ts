@@ -156,8 +156,7 @@ export interface ServiceIdentityArgs {
     keyAlgorithm?: pulumi.Input<string | undefined>;
     /**
      * How many hours before it expires the certificate is renewed by `pulumi up`. Default a
-     * third of the validity. Not supported with ACM PCA, whose certificates are renewed by
-     * replacing the identity.
+     * third of the validity.
      */
     renewBeforeHours?: pulumi.Input<number | undefined>;
     /**

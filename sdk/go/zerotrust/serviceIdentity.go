@@ -97,8 +97,7 @@ type serviceIdentityArgs struct {
 	// issuer only: Vault and ACM PCA do not sign it.
 	KeyAlgorithm *string `pulumi:"keyAlgorithm"`
 	// How many hours before it expires the certificate is renewed by `pulumi up`. Default a
-	// third of the validity. Not supported with ACM PCA, whose certificates are renewed by
-	// replacing the identity.
+	// third of the validity.
 	RenewBeforeHours *int `pulumi:"renewBeforeHours"`
 	// The service the identity is for.
 	Service ServiceIdentityService `pulumi:"service"`
@@ -118,8 +117,7 @@ type ServiceIdentityArgs struct {
 	// issuer only: Vault and ACM PCA do not sign it.
 	KeyAlgorithm pulumi.StringPtrInput
 	// How many hours before it expires the certificate is renewed by `pulumi up`. Default a
-	// third of the validity. Not supported with ACM PCA, whose certificates are renewed by
-	// replacing the identity.
+	// third of the validity.
 	RenewBeforeHours pulumi.IntPtrInput
 	// The service the identity is for.
 	Service ServiceIdentityServiceInput

@@ -36,8 +36,7 @@ class ServiceIdentityArgs:
         :param pulumi.Input[_builtins.str] key_algorithm: `ECDSA` (P-256, the default), `RSA` (2048 bits) or `ED25519`. ED25519 suits the `tls`
                issuer only: Vault and ACM PCA do not sign it.
         :param pulumi.Input[_builtins.int] renew_before_hours: How many hours before it expires the certificate is renewed by `pulumi up`. Default a
-               third of the validity. Not supported with ACM PCA, whose certificates are renewed by
-               replacing the identity.
+               third of the validity.
         :param pulumi.Input[_builtins.int] validity_hours: How long each certificate is valid, in hours. Default 720 (30 days); ACM PCA counts
                whole days, so it is rounded up there.
         """
@@ -107,8 +106,7 @@ class ServiceIdentityArgs:
     def renew_before_hours(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
         How many hours before it expires the certificate is renewed by `pulumi up`. Default a
-        third of the validity. Not supported with ACM PCA, whose certificates are renewed by
-        replacing the identity.
+        third of the validity.
         """
         return pulumi.get(self, "renew_before_hours")
 
@@ -186,8 +184,7 @@ class ServiceIdentity(pulumi.ComponentResource):
         :param pulumi.Input[_builtins.str] key_algorithm: `ECDSA` (P-256, the default), `RSA` (2048 bits) or `ED25519`. ED25519 suits the `tls`
                issuer only: Vault and ACM PCA do not sign it.
         :param pulumi.Input[_builtins.int] renew_before_hours: How many hours before it expires the certificate is renewed by `pulumi up`. Default a
-               third of the validity. Not supported with ACM PCA, whose certificates are renewed by
-               replacing the identity.
+               third of the validity.
         :param pulumi.Input[Union['ServiceIdentityServiceArgs', 'ServiceIdentityServiceArgsDict']] service: The service the identity is for.
         :param pulumi.Input[_builtins.int] validity_hours: How long each certificate is valid, in hours. Default 720 (30 days); ACM PCA counts
                whole days, so it is rounded up there.

@@ -134,8 +134,7 @@ pub struct ServiceIdentityInputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub validity_hours: Option<Value<i64>>,
     /// How many hours before it expires the certificate is renewed by `pulumi up`. Default a
-    /// third of the validity. Not supported with ACM PCA, whose certificates are renewed by
-    /// replacing the identity.
+    /// third of the validity.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renew_before_hours: Option<Value<i64>>,
     /// Deliver the identity as a `kubernetes.io/tls` Secret (`tls.crt`: leaf and chain,
@@ -395,6 +394,7 @@ impl ServiceIdentity {
                             }),
                             template_arn: None,
                             api_passthrough: None,
+                            early_renewal_hours: Some(Value::Known(renew_before(inputs, validity))),
                         },
                         after_csr,
                     )
@@ -523,12 +523,6 @@ impl Component<ProviderConfig> for ServiceIdentity {
                 failures.add(
                     at(&["keyAlgorithm"]),
                     "ED25519 keys are signed by the tls issuer only; use ECDSA or RSA",
-                );
-            }
-            if issuer.acmpca.is_some() && inputs.renew_before_hours.is_some() {
-                failures.add(
-                    at(&["renewBeforeHours"]),
-                    "ACM PCA certificates are not renewed in place; leave renewBeforeHours out",
                 );
             }
         }

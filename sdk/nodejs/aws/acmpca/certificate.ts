@@ -78,6 +78,10 @@ export class Certificate extends pulumi.CustomResource {
      */
     declare public readonly certificateSigningRequest: pulumi.Output<string>;
     /**
+     * Hours before expiry at which `pulumi up` renews the certificate.
+     */
+    declare public readonly earlyRenewalHours: pulumi.Output<number | undefined>;
+    /**
      * Algorithm the CA signed with.
      */
     declare public readonly signingAlgorithm: pulumi.Output<string>;
@@ -116,6 +120,7 @@ export class Certificate extends pulumi.CustomResource {
             resourceInputs["apiPassthrough"] = args?.apiPassthrough;
             resourceInputs["certificateAuthorityArn"] = args?.certificateAuthorityArn;
             resourceInputs["certificateSigningRequest"] = args?.certificateSigningRequest;
+            resourceInputs["earlyRenewalHours"] = args?.earlyRenewalHours;
             resourceInputs["signingAlgorithm"] = args?.signingAlgorithm;
             resourceInputs["templateArn"] = args?.templateArn;
             resourceInputs["validity"] = args?.validity;
@@ -129,6 +134,7 @@ export class Certificate extends pulumi.CustomResource {
             resourceInputs["certificateAuthorityArn"] = undefined /*out*/;
             resourceInputs["certificateChain"] = undefined /*out*/;
             resourceInputs["certificateSigningRequest"] = undefined /*out*/;
+            resourceInputs["earlyRenewalHours"] = undefined /*out*/;
             resourceInputs["signingAlgorithm"] = undefined /*out*/;
             resourceInputs["templateArn"] = undefined /*out*/;
             resourceInputs["validity"] = undefined /*out*/;
@@ -155,6 +161,12 @@ export interface CertificateArgs {
      * The certificate signing request, PEM.
      */
     certificateSigningRequest: pulumi.Input<string>;
+    /**
+     * zerotrust's addition (upstream has no renewal): once the certificate is within this many
+     * hours of expiring, the next `pulumi up` issues a new one (before revoking the old one).
+     * Decided at diff time, without a refresh. Unset: never renewed.
+     */
+    earlyRenewalHours?: pulumi.Input<number | undefined>;
     /**
      * Algorithm the CA signs with; must fit the CA's key (e.g. `SHA256WITHRSA`).
      */

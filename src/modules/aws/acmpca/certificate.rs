@@ -4,12 +4,14 @@
 use super::{SIGNING_ALGORITHMS, check_ca_arn, check_one_of, idempotency_token};
 use crate::codec::PropertyPath;
 use crate::modules::aws::client::{AwsClients, AwsError, call};
-use crate::modules::tls::common::check_pem;
+use crate::modules::tls::common::{check_pem, ready_for_renewal};
 use crate::modules::{Ctx, ProviderConfig};
 use crate::pki;
 use crate::typed::EmptyInputs;
 use crate::typed::replace_on_changes;
-use crate::typed::{CheckCtx, Created, Failures, ReadOutcome, Resource, ResourceError, Value};
+use crate::typed::{
+    CheckCtx, Created, DiffInput, ExtraDiff, Failures, ReadOutcome, Resource, ResourceError, Value,
+};
 use aws_sdk_acmpca::types as pca;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -53,6 +55,12 @@ pub struct CertificateInputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(transform = replace_on_changes)]
     pub api_passthrough: Option<Value<String>>,
+    /// zerotrust's addition (upstream has no renewal): once the certificate is within this many
+    /// hours of expiring, the next `pulumi up` issues a new one (before revoking the old one).
+    /// Decided at diff time, without a refresh. Unset: never renewed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = replace_on_changes)]
+    pub early_renewal_hours: Option<Value<i64>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, JsonSchema)]
@@ -72,6 +80,9 @@ pub struct CertificateOutputs {
     /// The `ApiPassthrough` JSON sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub api_passthrough: Option<Value<String>>,
+    /// Hours before expiry at which `pulumi up` renews the certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_renewal_hours: Option<Value<i64>>,
     /// ARN of the certificate (also its id).
     pub arn: Value<String>,
     /// The issued certificate, PEM.
@@ -177,6 +188,14 @@ impl Resource<ProviderConfig> for Certificate {
         mut inputs: Self::Inputs,
         failures: &mut Failures,
     ) -> Self::Inputs {
+        if let Some(Value::Known(hours)) = inputs.early_renewal_hours
+            && hours < 0
+        {
+            failures.at(
+                "earlyRenewalHours",
+                format!("must not be negative, got {hours}"),
+            );
+        }
         check_ca_arn(
             &inputs.certificate_authority_arn,
             "certificateAuthorityArn",
@@ -224,6 +243,7 @@ impl Resource<ProviderConfig> for Certificate {
             validity: inputs.validity.clone(),
             template_arn: inputs.template_arn.clone(),
             api_passthrough: inputs.api_passthrough.clone(),
+            early_renewal_hours: inputs.early_renewal_hours.clone(),
             arn: Value::Unknown,
             certificate: Value::Unknown,
             certificate_chain: Value::Unknown,
@@ -301,6 +321,32 @@ impl Resource<ProviderConfig> for Certificate {
                     reasons: vec![reason],
                 })
             }
+        }
+    }
+
+    /// With `earlyRenewalHours`, a certificate that close to expiring is replaced by `up`.
+    fn diff_extra(
+        &self,
+        diff: &DiffInput<'_, CertificateInputs, CertificateOutputs>,
+    ) -> Vec<ExtraDiff> {
+        let (Some(Value::Known(hours)), Value::Known(certificate)) =
+            (&diff.news.early_renewal_hours, &diff.olds.certificate)
+        else {
+            return Vec::new();
+        };
+        let Some(info) = pki::cert_info(certificate)
+            .ok()
+            .and_then(|infos| infos.into_iter().next())
+        else {
+            return Vec::new();
+        };
+        if ready_for_renewal(&info.not_after, *hours, diff.now) {
+            vec![ExtraDiff {
+                property: PropertyPath::root().key("certificate"),
+                replace: true,
+            }]
+        } else {
+            Vec::new()
         }
     }
 
@@ -511,5 +557,60 @@ mod tests {
         assert_eq!(sans[0].dns_name(), Some("svc.local"));
         assert!(api_passthrough("[1]").is_ok());
         assert!(api_passthrough("{").is_err());
+    }
+
+    #[test]
+    fn a_certificate_near_its_end_is_renewed_at_diff_time_only_when_asked() {
+        use crate::pki::{CertSpec, EcdsaCurve, IssueOptions, KeyAlgorithm, Subject};
+        let key = pki::generate_key(KeyAlgorithm::Ecdsa(EcdsaCurve::P256)).unwrap();
+        let key = pki::parse_private_key(&key.private_key_pem).unwrap();
+        let issued_at = time::OffsetDateTime::now_utc();
+        let spec = CertSpec {
+            subject: Subject::default(),
+            dns_names: vec!["svc.example".into()],
+            ip_addresses: Vec::new(),
+            uris: Vec::new(),
+            set_authority_key_id: false,
+            options: IssueOptions::new(48, issued_at),
+        };
+        let pem = pki::self_signed(&key, &spec).unwrap().cert_pem;
+        let inputs = |hours: Option<i64>| CertificateInputs {
+            certificate_authority_arn: Value::Known("arn".into()),
+            certificate_signing_request: Value::Known("csr".into()),
+            signing_algorithm: Value::Known("SHA256WITHECDSA".into()),
+            validity: Value::Known(Validity {
+                period_type: "DAYS".into(),
+                value: "2".into(),
+            }),
+            template_arn: None,
+            api_passthrough: None,
+            early_renewal_hours: hours.map(Value::Known),
+        };
+        let olds = CertificateOutputs {
+            certificate_authority_arn: Value::Known("arn".into()),
+            certificate_signing_request: Value::Known("csr".into()),
+            signing_algorithm: Value::Known("SHA256WITHECDSA".into()),
+            validity: inputs(None).validity,
+            template_arn: None,
+            api_passthrough: None,
+            early_renewal_hours: Some(Value::Known(12)),
+            arn: Value::Known("arn:cert".into()),
+            certificate: Value::Known(pem),
+            certificate_chain: Value::Known(String::new()),
+        };
+        let due = |hours: Option<i64>, after_hours: i64| {
+            let news = inputs(hours);
+            !Certificate
+                .diff_extra(&DiffInput {
+                    olds: &olds,
+                    old_inputs: None,
+                    news: &news,
+                    now: issued_at + time::Duration::hours(after_hours),
+                })
+                .is_empty()
+        };
+        assert!(!due(Some(12), 1), "36 hours left");
+        assert!(due(Some(12), 37), "11 hours left");
+        assert!(!due(None, 47), "no renewal unless asked, as upstream");
     }
 }

@@ -35,6 +35,8 @@ type Certificate struct {
 	CertificateChain pulumi.StringOutput `pulumi:"certificateChain"`
 	// The certificate signing request, PEM.
 	CertificateSigningRequest pulumi.StringOutput `pulumi:"certificateSigningRequest"`
+	// Hours before expiry at which `pulumi up` renews the certificate.
+	EarlyRenewalHours pulumi.IntPtrOutput `pulumi:"earlyRenewalHours"`
 	// Algorithm the CA signed with.
 	SigningAlgorithm pulumi.StringOutput `pulumi:"signingAlgorithm"`
 	// The template used.
@@ -108,6 +110,10 @@ type certificateArgs struct {
 	CertificateAuthorityArn string `pulumi:"certificateAuthorityArn"`
 	// The certificate signing request, PEM.
 	CertificateSigningRequest string `pulumi:"certificateSigningRequest"`
+	// zerotrust's addition (upstream has no renewal): once the certificate is within this many
+	// hours of expiring, the next `pulumi up` issues a new one (before revoking the old one).
+	// Decided at diff time, without a refresh. Unset: never renewed.
+	EarlyRenewalHours *int `pulumi:"earlyRenewalHours"`
 	// Algorithm the CA signs with; must fit the CA's key (e.g. `SHA256WITHRSA`).
 	SigningAlgorithm string `pulumi:"signingAlgorithm"`
 	// The template, e.g. `arn:aws:acm-pca:::template/EndEntityCertificate/V1` (the default).
@@ -125,6 +131,10 @@ type CertificateArgs struct {
 	CertificateAuthorityArn pulumi.StringInput
 	// The certificate signing request, PEM.
 	CertificateSigningRequest pulumi.StringInput
+	// zerotrust's addition (upstream has no renewal): once the certificate is within this many
+	// hours of expiring, the next `pulumi up` issues a new one (before revoking the old one).
+	// Decided at diff time, without a refresh. Unset: never renewed.
+	EarlyRenewalHours pulumi.IntPtrInput
 	// Algorithm the CA signs with; must fit the CA's key (e.g. `SHA256WITHRSA`).
 	SigningAlgorithm pulumi.StringInput
 	// The template, e.g. `arn:aws:acm-pca:::template/EndEntityCertificate/V1` (the default).
@@ -198,6 +208,11 @@ func (o CertificateOutput) CertificateChain() pulumi.StringOutput {
 // The certificate signing request, PEM.
 func (o CertificateOutput) CertificateSigningRequest() pulumi.StringOutput {
 	return o.ApplyT(func(v *Certificate) pulumi.StringOutput { return v.CertificateSigningRequest }).(pulumi.StringOutput)
+}
+
+// Hours before expiry at which `pulumi up` renews the certificate.
+func (o CertificateOutput) EarlyRenewalHours() pulumi.IntPtrOutput {
+	return o.ApplyT(func(v *Certificate) pulumi.IntPtrOutput { return v.EarlyRenewalHours }).(pulumi.IntPtrOutput)
 }
 
 // Algorithm the CA signed with.

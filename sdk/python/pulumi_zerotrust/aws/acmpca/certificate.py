@@ -26,6 +26,7 @@ class CertificateArgs:
                  signing_algorithm: pulumi.Input[_builtins.str],
                  validity: pulumi.Input['CertificateValidityArgs'],
                  api_passthrough: pulumi.Input[Optional[_builtins.str]] = None,
+                 early_renewal_hours: pulumi.Input[Optional[_builtins.int]] = None,
                  template_arn: pulumi.Input[Optional[_builtins.str]] = None):
         """
         The set of arguments for constructing a Certificate resource.
@@ -36,6 +37,9 @@ class CertificateArgs:
         :param pulumi.Input['CertificateValidityArgs'] validity: How long the certificate is valid.
         :param pulumi.Input[_builtins.str] api_passthrough: Extensions and subject overrides as the JSON of AWS's `ApiPassthrough`, for templates
                that accept them.
+        :param pulumi.Input[_builtins.int] early_renewal_hours: zerotrust's addition (upstream has no renewal): once the certificate is within this many
+               hours of expiring, the next `pulumi up` issues a new one (before revoking the old one).
+               Decided at diff time, without a refresh. Unset: never renewed.
         :param pulumi.Input[_builtins.str] template_arn: The template, e.g. `arn:aws:acm-pca:::template/EndEntityCertificate/V1` (the default).
         """
         pulumi.set(__self__, "certificate_authority_arn", certificate_authority_arn)
@@ -44,6 +48,8 @@ class CertificateArgs:
         pulumi.set(__self__, "validity", validity)
         if api_passthrough is not None:
             pulumi.set(__self__, "api_passthrough", api_passthrough)
+        if early_renewal_hours is not None:
+            pulumi.set(__self__, "early_renewal_hours", early_renewal_hours)
         if template_arn is not None:
             pulumi.set(__self__, "template_arn", template_arn)
 
@@ -109,6 +115,20 @@ class CertificateArgs:
         pulumi.set(self, "api_passthrough", value)
 
     @_builtins.property
+    @pulumi.getter(name="earlyRenewalHours")
+    def early_renewal_hours(self) -> pulumi.Input[Optional[_builtins.int]]:
+        """
+        zerotrust's addition (upstream has no renewal): once the certificate is within this many
+        hours of expiring, the next `pulumi up` issues a new one (before revoking the old one).
+        Decided at diff time, without a refresh. Unset: never renewed.
+        """
+        return pulumi.get(self, "early_renewal_hours")
+
+    @early_renewal_hours.setter
+    def early_renewal_hours(self, value: pulumi.Input[Optional[_builtins.int]]):
+        pulumi.set(self, "early_renewal_hours", value)
+
+    @_builtins.property
     @pulumi.getter(name="templateArn")
     def template_arn(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
@@ -130,6 +150,7 @@ class Certificate(pulumi.CustomResource):
                  api_passthrough: pulumi.Input[Optional[_builtins.str]] = None,
                  certificate_authority_arn: pulumi.Input[Optional[_builtins.str]] = None,
                  certificate_signing_request: pulumi.Input[Optional[_builtins.str]] = None,
+                 early_renewal_hours: pulumi.Input[Optional[_builtins.int]] = None,
                  signing_algorithm: pulumi.Input[Optional[_builtins.str]] = None,
                  template_arn: pulumi.Input[Optional[_builtins.str]] = None,
                  validity: pulumi.Input[Optional[Union['CertificateValidityArgs', 'CertificateValidityArgsDict', 'outputs.CertificateValidity']]] = None,
@@ -151,6 +172,9 @@ class Certificate(pulumi.CustomResource):
                that accept them.
         :param pulumi.Input[_builtins.str] certificate_authority_arn: ARN of the issuing certificate authority.
         :param pulumi.Input[_builtins.str] certificate_signing_request: The certificate signing request, PEM.
+        :param pulumi.Input[_builtins.int] early_renewal_hours: zerotrust's addition (upstream has no renewal): once the certificate is within this many
+               hours of expiring, the next `pulumi up` issues a new one (before revoking the old one).
+               Decided at diff time, without a refresh. Unset: never renewed.
         :param pulumi.Input[_builtins.str] signing_algorithm: Algorithm the CA signs with; must fit the CA's key (e.g. `SHA256WITHRSA`).
         :param pulumi.Input[_builtins.str] template_arn: The template, e.g. `arn:aws:acm-pca:::template/EndEntityCertificate/V1` (the default).
         :param pulumi.Input[Union['CertificateValidityArgs', 'CertificateValidityArgsDict', 'outputs.CertificateValidity']] validity: How long the certificate is valid.
@@ -190,6 +214,7 @@ class Certificate(pulumi.CustomResource):
                  api_passthrough: pulumi.Input[Optional[_builtins.str]] = None,
                  certificate_authority_arn: pulumi.Input[Optional[_builtins.str]] = None,
                  certificate_signing_request: pulumi.Input[Optional[_builtins.str]] = None,
+                 early_renewal_hours: pulumi.Input[Optional[_builtins.int]] = None,
                  signing_algorithm: pulumi.Input[Optional[_builtins.str]] = None,
                  template_arn: pulumi.Input[Optional[_builtins.str]] = None,
                  validity: pulumi.Input[Optional[Union['CertificateValidityArgs', 'CertificateValidityArgsDict', 'outputs.CertificateValidity']]] = None,
@@ -209,6 +234,7 @@ class Certificate(pulumi.CustomResource):
             if certificate_signing_request is None and not opts.urn:
                 raise TypeError("Missing required property 'certificate_signing_request'")
             __props__.__dict__["certificate_signing_request"] = certificate_signing_request
+            __props__.__dict__["early_renewal_hours"] = early_renewal_hours
             if signing_algorithm is None and not opts.urn:
                 raise TypeError("Missing required property 'signing_algorithm'")
             __props__.__dict__["signing_algorithm"] = signing_algorithm
@@ -247,6 +273,7 @@ class Certificate(pulumi.CustomResource):
         __props__.__dict__["certificate_authority_arn"] = None
         __props__.__dict__["certificate_chain"] = None
         __props__.__dict__["certificate_signing_request"] = None
+        __props__.__dict__["early_renewal_hours"] = None
         __props__.__dict__["signing_algorithm"] = None
         __props__.__dict__["template_arn"] = None
         __props__.__dict__["validity"] = None
@@ -305,6 +332,14 @@ class Certificate(pulumi.CustomResource):
         The certificate signing request, PEM.
         """
         return pulumi.get(self, "certificate_signing_request")
+
+    @_builtins.property
+    @pulumi.getter(name="earlyRenewalHours")
+    def early_renewal_hours(self) -> pulumi.Output[Optional[_builtins.int]]:
+        """
+        Hours before expiry at which `pulumi up` renews the certificate.
+        """
+        return pulumi.get(self, "early_renewal_hours")
 
     @_builtins.property
     @pulumi.getter(name="signingAlgorithm")
