@@ -16,7 +16,6 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::future::Future;
-use std::sync::Mutex;
 
 /// A Pulumi component resource with typed inputs and outputs, served by a provider whose
 /// configuration is `C`. Its schema entry is marked `isComponent`, so the generated SDKs
@@ -118,7 +117,6 @@ pub struct Scope<'a, C> {
     /// Whether an input arrived secret where the component's type does not hold a secret: its
     /// value may flow anywhere, so every child input and component output is kept secret.
     tainted: bool,
-    children: Mutex<Vec<String>>,
 }
 
 impl<'a, C: Send + Sync + 'static> Scope<'a, C> {
@@ -127,7 +125,6 @@ impl<'a, C: Send + Sync + 'static> Scope<'a, C> {
             ctx,
             registrar,
             tainted: false,
-            children: Mutex::new(Vec::new()),
         }
     }
 
@@ -148,11 +145,6 @@ impl<'a, C: Send + Sync + 'static> Scope<'a, C> {
 
     pub fn preview(&self) -> bool {
         self.ctx.preview()
-    }
-
-    /// The URNs of the children registered so far, in order.
-    pub fn children(&self) -> Vec<String> {
-        self.children.lock().map(|c| c.clone()).unwrap_or_default()
     }
 
     /// Register a child of resource type `R` named `name` and wait for the engine to create
@@ -177,9 +169,6 @@ impl<'a, C: Send + Sync + 'static> Scope<'a, C> {
                 options,
             })
             .await?;
-        if let Ok(mut children) = self.children.lock() {
-            children.push(registered.urn.clone());
-        }
         let (outputs, _) = decode::<R::Outputs>(&registered.outputs).map_err(|f| {
             ResourceError::Internal(format!(
                 "the outputs of child {} '{name}' do not decode at '{}': {}",
@@ -223,20 +212,16 @@ fn untyped_secrets<T: Serialize>(typed: &T, arrived: &SecretPaths) -> bool {
     })
 }
 
-/// Run a component's `construct` on property maps: decode the inputs, build a scope, encode the
-/// outputs (secret where an input at the same path was, or everywhere when an untyped secret
-/// came in).
+/// Run a component's `construct` on its decoded inputs (`secrets`: the paths that arrived
+/// secret): build a scope, encode the outputs (secret where an input at the same path was, or
+/// everywhere when an untyped secret came in).
 pub(crate) async fn construct_typed<C: Send + Sync + 'static, K: Component<C>>(
     component: &K,
     ctx: &Ctx<C>,
     registrar: &dyn Registrar,
-    inputs: &PropertyMap,
+    typed: K::Inputs,
+    secrets: SecretPaths,
 ) -> Result<PropertyMap, ResourceError> {
-    let (typed, secrets) =
-        decode::<K::Inputs>(inputs).map_err(|f| ResourceError::InvalidInput {
-            property: f.property,
-            reason: f.reason,
-        })?;
     let tainted = untyped_secrets(&typed, &secrets);
     let scope = Scope::new(ctx, registrar).with_taint(tainted);
     let outputs = component.construct(&scope, typed).await?;

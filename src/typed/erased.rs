@@ -618,19 +618,28 @@ impl<C: Send + Sync + 'static, K: Component<C>> DynComponent<C> for TypedCompone
         inputs: &'a PropertyMap,
     ) -> BoxFuture<'a, Result<PropertyMap, ResourceError>> {
         Box::pin(async move {
-            // Inputs too unknown for the component's types (a whole object from an output not
-            // known yet): a preview can only say that every output is unknown.
-            if ctx.preview() && contains_unknowns(inputs) && decode::<K::Inputs>(inputs).is_err() {
-                let unknown = PropertyValue::Unknown(UnknownKind::String);
-                return Ok(self
-                    .specs
-                    .outputs
-                    .properties
-                    .keys()
-                    .map(|k| (k.clone(), unknown.clone()))
-                    .collect());
-            }
-            let map = construct_typed(&self.inner, ctx, registrar, inputs).await?;
+            let (typed, secrets) = match decode::<K::Inputs>(inputs) {
+                Ok(decoded) => decoded,
+                // Inputs too unknown for the component's types (a whole object from an output
+                // not known yet): a preview can only say that every output is unknown.
+                Err(_) if ctx.preview() && contains_unknowns(inputs) => {
+                    let unknown = PropertyValue::Unknown(UnknownKind::String);
+                    return Ok(self
+                        .specs
+                        .outputs
+                        .properties
+                        .keys()
+                        .map(|k| (k.clone(), unknown.clone()))
+                        .collect());
+                }
+                Err(f) => {
+                    return Err(ResourceError::InvalidInput {
+                        property: f.property,
+                        reason: f.reason,
+                    });
+                }
+            };
+            let map = construct_typed(&self.inner, ctx, registrar, typed, secrets).await?;
             require_known(ctx, &map)?;
             Ok(map)
         })

@@ -144,8 +144,11 @@ def test_yaml_program_builds_a_service_identity_component(stack_factory, tmp_pat
                               input=outputs["certificatePem"], capture_output=True, text=True)
     assert verified.returncode == 0, verified.stderr
     shown = stack.pulumi("stack", "--show-urns").stdout
-    for child in ("inference-key", "inference-csr", "inference-cert"):
-        assert f"zerotrust:index:ServiceIdentity$" in shown and f"::{child}" in shown, shown
+    children = {"inference-key": "zerotrust:tls:PrivateKey",
+                "inference-csr": "zerotrust:tls:CertRequest",
+                "inference-cert": "zerotrust:tls:LocallySignedCert"}
+    for child, token in children.items():
+        assert f"zerotrust:index:ServiceIdentity${token}::{child}" in shown, shown
     assert "inference-secret" not in shown, "no delivery asked, no Secret"
     stack.pulumi("preview", "--expect-no-changes")
     stack.pulumi("destroy", "--yes", "--skip-preview")

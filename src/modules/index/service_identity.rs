@@ -7,6 +7,7 @@
 
 use crate::codec::PropertyPath;
 use crate::modules::aws::acmpca::certificate::{Certificate, CertificateInputs, Validity};
+use crate::modules::backend::known;
 use crate::modules::kubernetes::core_v1::{SecretKind, SecretObject};
 use crate::modules::kubernetes::meta::{ObjectMeta, is_dns_label, is_dns_subdomain};
 use crate::modules::kubernetes::object::KubeResource;
@@ -188,10 +189,6 @@ fn issuers(spec: &IssuerSpec) -> Vec<Issuer<'_>> {
         found.push(Issuer::AcmPca(acm));
     }
     found
-}
-
-fn known<T>(v: &Option<Value<T>>) -> Option<&T> {
-    v.as_ref().and_then(Value::known)
 }
 
 fn namespace_of(service: &ServiceSpec) -> Value<String> {
@@ -769,7 +766,7 @@ impl Component<ProviderConfig> for ServiceIdentity {
                     }),
                     _ => Value::Unknown,
                 };
-                let secret = scope
+                scope
                     .register::<KubeResource<SecretKind>>(
                         format!("{base}-secret"),
                         &SecretObject {
@@ -786,34 +783,26 @@ impl Component<ProviderConfig> for ServiceIdentity {
                         ChildOptions::depends_on([issued.urn.as_str(), key.urn.as_str()]),
                     )
                     .await?;
-                let _ = secret;
                 Some(match (namespace, name) {
                     (Value::Known(ns), Value::Known(n)) => Value::Known(format!("{ns}/{n}")),
                     _ => Value::Unknown,
                 })
             }
         };
-        let info = issued
-            .leaf
-            .known()
+        let leaf = issued.leaf.known();
+        let serial = leaf.and_then(|pem| crate::pki::serial_colon_hex(pem).ok());
+        let not_after = leaf
             .and_then(|pem| crate::pki::cert_info(pem).ok())
-            .and_then(|infos| infos.into_iter().next());
-        let serial = match (&issued.leaf, &info) {
-            (Value::Known(pem), Some(_)) => crate::pki::serial_colon_hex(pem)
-                .map(Value::Known)
-                .unwrap_or(Value::Unknown),
-            _ => Value::Unknown,
-        };
+            .and_then(|infos| infos.into_iter().next())
+            .map(|info| info.not_after);
         Ok(ServiceIdentityOutputs {
             spiffe_id: names.spiffe,
             certificate_pem: issued.leaf,
             chain_pem: chain,
             ca_cert_pem: ca,
             private_key_pem: key_pem,
-            serial_number: serial,
-            not_after: info
-                .map(|i| Value::Known(i.not_after))
-                .unwrap_or(Value::Unknown),
+            serial_number: serial.map_or(Value::Unknown, Value::Known),
+            not_after: not_after.map_or(Value::Unknown, Value::Known),
             checksum: material.map(|(_, sum)| sum),
             secret,
         })
