@@ -19,6 +19,7 @@ use sha1::{Digest as _, Sha1};
 use time::OffsetDateTime;
 use x509_parser::prelude::FromDer as _;
 
+use super::constraints::{NameConstraints, NameViolation, RequestNames};
 use super::der;
 use super::error::{PkiError, Result};
 use super::framing;
@@ -60,6 +61,75 @@ pub struct IssueOptions {
     pub now: OffsetDateTime,
     /// Serial number bytes (big-endian, must not be all zero); `None` draws 16 random bytes.
     pub serial: Option<[u8; 16]>,
+    /// CA certificates only: the subtrees written as a critical NameConstraints extension.
+    pub name_constraints: Option<NameConstraints>,
+    /// Where relying parties find revocation data and the issuer's certificate.
+    pub pointers: Pointers,
+}
+
+/// Revocation and issuer pointers (the CRLDistributionPoints and AuthorityInfoAccess
+/// extensions), as Vault's `config/urls` sets them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pointers {
+    pub crl_distribution_points: Vec<String>,
+    pub ocsp_servers: Vec<String>,
+    pub issuing_certificate_urls: Vec<String>,
+}
+
+impl Pointers {
+    /// `AuthorityInfoAccessSyntax`: OCSP entries first, then CA issuers, as Go writes them.
+    fn aia_der(&self) -> Option<Vec<u8>> {
+        if self.ocsp_servers.is_empty() && self.issuing_certificate_urls.is_empty() {
+            return None;
+        }
+        let mut body = Vec::new();
+        for (method, urls) in [
+            (oids::ID_AD_OCSP, &self.ocsp_servers),
+            (oids::ID_AD_CA_ISSUERS, &self.issuing_certificate_urls),
+        ] {
+            for url in urls {
+                body.extend(der::sequence(&[
+                    &der::oid(&method),
+                    &der::implicit_primitive(6, url.as_bytes()),
+                ]));
+            }
+        }
+        Some(der::tlv(der::TAG_SEQUENCE, &body))
+    }
+
+    /// `CRLDistributionPoints`: one DistributionPoint per URL, each a `fullName` of one URI.
+    fn cdp_der(&self) -> Option<Vec<u8>> {
+        if self.crl_distribution_points.is_empty() {
+            return None;
+        }
+        let mut body = Vec::new();
+        for url in &self.crl_distribution_points {
+            let full_name = der::tlv(0xa0, &der::implicit_primitive(6, url.as_bytes()));
+            body.extend(der::sequence(&[&der::tlv(0xa0, &full_name)]));
+        }
+        Some(der::tlv(der::TAG_SEQUENCE, &body))
+    }
+}
+
+/// Checks a pointer URL: an absolute ASCII URL with a scheme and a host.
+pub fn check_pointer_url(url: &str) -> std::result::Result<(), String> {
+    let ok = url.is_ascii()
+        && !url.bytes().any(|b| b.is_ascii_control() || b == b' ')
+        && url.split_once("://").is_some_and(|(scheme, rest)| {
+            !scheme.is_empty()
+                && scheme
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+                && !rest.is_empty()
+                && !rest.starts_with('/')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(format!(
+            "{url:?} is not an absolute URL such as http://pki.ml.internal/ca.crl (ASCII, scheme://host/path, percent-encoded)"
+        ))
+    }
 }
 
 impl IssueOptions {
@@ -74,6 +144,8 @@ impl IssueOptions {
             backdate_minutes: 0,
             now,
             serial: None,
+            name_constraints: None,
+            pointers: Pointers::default(),
         }
     }
 }
@@ -187,7 +259,7 @@ impl<'a> Sans<'a> {
     }
 }
 
-fn extension(oid: Oid, critical: bool, value: &[u8]) -> Vec<u8> {
+pub(super) fn extension(oid: Oid, critical: bool, value: &[u8]) -> Vec<u8> {
     if critical {
         der::sequence(&[
             &der::oid(&oid),
@@ -243,7 +315,7 @@ fn ext_key_usage_value(uses: &[AllowedUse]) -> Option<Vec<u8>> {
 
 /// Go's `generateSubjectKeyID`: SHA-1 of the PKCS#1 RSA key, of the uncompressed EC point, or of
 /// the Ed25519 key marshalled as an ASN.1 OCTET STRING.
-fn subject_key_id(spki_alg: Option<Oid>, key_bits: &[u8]) -> Vec<u8> {
+pub(super) fn subject_key_id(spki_alg: Option<Oid>, key_bits: &[u8]) -> Vec<u8> {
     if spki_alg == Some(oids::ID_ED_25519) {
         Sha1::digest(der::octet_string(key_bits)).to_vec()
     } else {
@@ -252,7 +324,7 @@ fn subject_key_id(spki_alg: Option<Oid>, key_bits: &[u8]) -> Vec<u8> {
 }
 
 /// The DER AlgorithmIdentifier of the signature a key makes (Go's choice of hash).
-fn signature_algorithm_der(alg: KeyAlgorithm) -> Vec<u8> {
+pub(super) fn signature_algorithm_der(alg: KeyAlgorithm) -> Vec<u8> {
     use super::keys::EcdsaCurve;
     match alg {
         KeyAlgorithm::Rsa { .. } => {
@@ -272,7 +344,7 @@ fn signature_algorithm_der(alg: KeyAlgorithm) -> Vec<u8> {
 }
 
 /// Signs `tbs` and wraps it with the algorithm identifier and signature BIT STRING.
-fn sign_structure(signer: &ParsedKey, tbs: &[u8]) -> Result<Vec<u8>> {
+pub(super) fn sign_structure(signer: &ParsedKey, tbs: &[u8]) -> Result<Vec<u8>> {
     let pair = signer.rcgen_key_pair()?;
     let signature = pair
         .sign(tbs)
@@ -466,12 +538,26 @@ fn issue(signer: &ParsedKey, t: &Template<'_>, opts: &IssueOptions) -> Result<Is
         let value = der::sequence(&[&der::implicit_primitive(0, aki)]);
         exts.push(extension(OID_AUTHORITY_KEY_ID, false, &value));
     }
+    if let Some(aia) = opts.pointers.aia_der() {
+        exts.push(extension(oids::ID_PE_AUTHORITY_INFO_ACCESS, false, &aia));
+    }
     if !t.sans.is_empty() {
         exts.push(extension(
             OID_SUBJECT_ALT_NAME,
             subject_empty,
             &t.sans.to_der(),
         ));
+    }
+    if let Some(nc) = opts.name_constraints.as_ref().filter(|nc| !nc.is_empty()) {
+        if !opts.is_ca {
+            return Err(PkiError::InvalidInput(
+                "name constraints are only allowed on CA certificates".into(),
+            ));
+        }
+        exts.push(extension(oids::ID_CE_NAME_CONSTRAINTS, true, &nc.to_der()));
+    }
+    if let Some(cdp) = opts.pointers.cdp_der() {
+        exts.push(extension(oids::ID_CE_CRL_DISTRIBUTION_POINTS, false, &cdp));
     }
 
     let tbs = der::sequence(&[
@@ -540,29 +626,12 @@ pub fn locally_signed(
     let (_, ca) = x509_parser::certificate::X509Certificate::from_der(&ca_der)
         .map_err(|e| PkiError::InvalidCertificate(format!("CA certificate: {e}")))?;
 
-    // The CA key must be the key of the CA certificate (Go refuses otherwise).
-    let ca_spki = ca.public_key();
-    let own_alg = key_algorithm_oid(ca_key.algorithm());
-    if !oids::is(&ca_spki.algorithm.algorithm, &own_alg)
-        || ca_spki.subject_public_key.data.as_ref() != ca_key.public_key_bits()
-    {
-        return Err(PkiError::InvalidInput(
-            "the CA private key does not match the public key of the CA certificate".into(),
-        ));
-    }
+    ensure_key_of(&ca, ca_key)?;
 
-    let mut issuer_ski = None;
-    let mut issuer_is_ca = false;
-    for ext in ca.extensions() {
-        match ext.parsed_extension() {
-            x509_parser::extensions::ParsedExtension::SubjectKeyIdentifier(id) => {
-                issuer_ski = Some(id.0.to_vec());
-            }
-            x509_parser::extensions::ParsedExtension::BasicConstraints(bc) => {
-                issuer_is_ca = bc.ca;
-            }
-            _ => {}
-        }
+    let issuer = issuer_facts(&ca)?;
+    let refusals = refusals(&csr, &issuer, options.is_ca, options.max_path_length);
+    if !refusals.is_empty() {
+        return Err(PkiError::Refused(refusals.to_string()));
     }
 
     let info = &csr.req.certification_request_info;
@@ -575,11 +644,146 @@ pub fn locally_signed(
         key_bits: csr_spki.subject_public_key.data.as_ref(),
         sans: Sans::new(&csr.dns_names, &csr.ip_addresses, &csr.uris)?,
         self_aki: false,
-        issuer_ski: issuer_ski.filter(|s| !s.is_empty()),
+        issuer_ski: issuer.ski.filter(|s| !s.is_empty()),
     };
     let mut issued = issue(ca_key, &template, options)?;
-    issued.issuer_not_ca = !issuer_is_ca;
+    issued.issuer_not_ca = !issuer.is_ca;
     Ok(issued)
+}
+
+/// The CA key must be the key of the CA certificate (Go refuses otherwise).
+pub(super) fn ensure_key_of(
+    ca: &x509_parser::certificate::X509Certificate<'_>,
+    ca_key: &ParsedKey,
+) -> Result<()> {
+    let ca_spki = ca.public_key();
+    let own_alg = key_algorithm_oid(ca_key.algorithm());
+    if !oids::is(&ca_spki.algorithm.algorithm, &own_alg)
+        || ca_spki.subject_public_key.data.as_ref() != ca_key.public_key_bits()
+    {
+        return Err(PkiError::InvalidInput(
+            "the CA private key does not match the public key of the CA certificate".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// What signing needs to know of a CA certificate.
+struct IssuerFacts {
+    ski: Option<Vec<u8>>,
+    is_ca: bool,
+    path_len: Option<u32>,
+    name_constraints: Option<NameConstraints>,
+}
+
+fn issuer_facts(ca: &x509_parser::certificate::X509Certificate<'_>) -> Result<IssuerFacts> {
+    use x509_parser::extensions::ParsedExtension;
+    let mut facts = IssuerFacts {
+        ski: None,
+        is_ca: false,
+        path_len: None,
+        name_constraints: None,
+    };
+    for ext in ca.extensions() {
+        match ext.parsed_extension() {
+            ParsedExtension::SubjectKeyIdentifier(id) => facts.ski = Some(id.0.to_vec()),
+            ParsedExtension::BasicConstraints(bc) => {
+                facts.is_ca = bc.ca;
+                facts.path_len = bc.path_len_constraint;
+            }
+            ParsedExtension::NameConstraints(nc) => {
+                facts.name_constraints = Some(NameConstraints::from_parsed(nc)?);
+            }
+            _ => {}
+        }
+    }
+    Ok(facts)
+}
+
+/// Why a CA refuses to sign a request.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Refusals {
+    /// Names of the request outside the CA's name constraints.
+    pub names: Vec<NameViolation>,
+    /// The CA's path length forbids the CA certificate asked for.
+    pub path_length: Option<String>,
+}
+
+impl Refusals {
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty() && self.path_length.is_none()
+    }
+}
+
+impl std::fmt::Display for Refusals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut parts: Vec<String> = self.names.iter().map(|n| n.to_string()).collect();
+        parts.extend(self.path_length.clone());
+        f.write_str(&parts.join("; "))
+    }
+}
+
+fn refusals(
+    csr: &super::inspect::ParsedCsr<'_>,
+    issuer: &IssuerFacts,
+    is_ca: bool,
+    max_path_length: Option<i64>,
+) -> Refusals {
+    let subject = &csr.req.certification_request_info.subject;
+    let strings = |it: &mut dyn Iterator<Item = &x509_parser::x509::AttributeTypeAndValue<'_>>| {
+        it.filter_map(|a| a.as_str().ok().map(str::to_string))
+            .collect::<Vec<_>>()
+    };
+    let names = RequestNames {
+        dns_names: csr.dns_names.clone(),
+        ip_addresses: csr.ip_addresses.clone(),
+        uris: csr.uris.clone(),
+        // Only DNS, IP and URI SANs are copied into the certificate.
+        emails: Vec::new(),
+        common_names: strings(&mut subject.iter_common_name()),
+        subject_emails: strings(&mut subject.iter_email()),
+    };
+    let path_length = match (is_ca, issuer.path_len) {
+        (true, Some(0)) => Some(
+            "the CA certificate has path length 0: it may sign only end-entity certificates, \
+             not another CA (isCaCertificate)"
+                .to_string(),
+        ),
+        (true, Some(n)) => match max_path_length {
+            Some(m) if m >= i64::from(n) => Some(format!(
+                "the CA certificate allows {n} more CA level(s) below it, so a CA it signs may \
+                 have maxPathLength at most {}, not {m}",
+                n - 1
+            )),
+            _ => None,
+        },
+        _ => None,
+    };
+    Refusals {
+        names: issuer
+            .name_constraints
+            .as_ref()
+            .map(|nc| nc.violations(&names))
+            .unwrap_or_default(),
+        path_length,
+    }
+}
+
+/// What signing `csr_pem` with `ca_cert_pem` would refuse (see [`locally_signed`]), for
+/// checking inputs before anything is signed.
+pub fn signing_refusals(
+    csr_pem: &str,
+    ca_cert_pem: &str,
+    is_ca: bool,
+    max_path_length: Option<i64>,
+) -> Result<Refusals> {
+    let csr_der =
+        framing::single_block(csr_pem, "CERTIFICATE REQUEST", &["NEW CERTIFICATE REQUEST"])?;
+    let csr = super::inspect::parse_csr(&csr_der)?;
+    let ca_der = framing::single_block(ca_cert_pem, "CERTIFICATE", &[])?;
+    let (_, ca) = x509_parser::certificate::X509Certificate::from_der(&ca_der)
+        .map_err(|e| PkiError::InvalidCertificate(format!("CA certificate: {e}")))?;
+    Ok(refusals(&csr, &issuer_facts(&ca)?, is_ca, max_path_length))
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ pub(crate) const TAG_BIT_STRING: u8 = 0x03;
 pub(crate) const TAG_OCTET_STRING: u8 = 0x04;
 pub(crate) const TAG_NULL: u8 = 0x05;
 pub(crate) const TAG_OID: u8 = 0x06;
+pub(crate) const TAG_ENUMERATED: u8 = 0x0a;
 pub(crate) const TAG_UTF8_STRING: u8 = 0x0c;
 pub(crate) const TAG_PRINTABLE_STRING: u8 = 0x13;
 pub(crate) const TAG_IA5_STRING: u8 = 0x16;
@@ -140,6 +141,26 @@ pub(crate) fn time(t: OffsetDateTime) -> Result<Vec<u8>> {
             "time {t} is outside the range a certificate can encode (years 0 to 9999)"
         )))
     }
+}
+
+pub(crate) const TAG_BMP_STRING: u8 = 0x1e;
+
+/// A BMPString (UCS-2, big-endian), as PKCS#9 `friendlyName` uses. Characters outside the Basic
+/// Multilingual Plane have no UCS-2 form and are refused, rather than written as UTF-16
+/// surrogates that readers would show as two broken characters.
+pub(crate) fn bmp_string(text: &str) -> Result<Vec<u8>> {
+    let mut body = Vec::with_capacity(text.len() * 2);
+    for c in text.chars() {
+        let unit = u16::try_from(u32::from(c)).map_err(|_| {
+            PkiError::InvalidInput(format!(
+                "character U+{:04X} is outside the Basic Multilingual Plane and cannot be \
+                 written as a BMPString",
+                u32::from(c)
+            ))
+        })?;
+        body.extend_from_slice(&unit.to_be_bytes());
+    }
+    Ok(tlv(TAG_BMP_STRING, &body))
 }
 
 #[cfg(test)]

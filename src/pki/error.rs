@@ -53,6 +53,11 @@ pub enum PkiError {
         valid: String,
     },
 
+    /// The CA may not sign the request: a name outside its name constraints, or a CA
+    /// certificate deeper than its path length allows.
+    #[error("the CA refuses to sign: {0}")]
+    Refused(String),
+
     /// Key generation failed inside the crypto backend.
     #[error("key generation failed: {0}")]
     KeyGeneration(String),

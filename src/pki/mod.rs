@@ -11,6 +11,8 @@
 //! and optional serial bytes.
 
 mod certs;
+mod constraints;
+mod crl;
 mod der;
 mod error;
 pub mod framing;
@@ -23,7 +25,15 @@ mod verify;
 
 pub use certs::{
     CertSpec, CsrOutput, IssueOptions, IssuedCert, NOT_CA_WARNING_DETAIL, NOT_CA_WARNING_SUMMARY,
-    create_csr, locally_signed, self_signed,
+    Pointers, Refusals, check_pointer_url, create_csr, locally_signed, self_signed,
+    signing_refusals,
+};
+pub use constraints::{
+    IpRange, NameConstraints, NameViolation, RequestNames, dns_matches, email_matches,
+    parse_dns_subtree, parse_email_subtree, parse_ip_subtree, parse_uri_subtree, uri_matches,
+};
+pub use crl::{
+    CrlSpec, RevocationReason, Revoked, SignedCrl, crl_issuer_problem, parse_serial, sign_crl,
 };
 pub use error::{PkiError, Result};
 pub use framing::normalize as normalize_pem;
