@@ -30,6 +30,11 @@ impl Failures {
         self.0.is_empty()
     }
 
+    /// How many failures so far: lets a check tell whether a part of the inputs added any.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
     pub fn into_vec(self) -> Vec<CheckFailure> {
         self.0
     }

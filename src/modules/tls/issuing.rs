@@ -141,6 +141,149 @@ pub struct IssueInputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(transform = replace_on_changes)]
     pub backdate_minutes: Option<Value<i64>>,
+    /// CA certificates only: the names the CA may sign for, written as a critical
+    /// nameConstraints extension. `LocallySignedCert` enforces them when this CA signs: a
+    /// request with a name outside them is refused (at preview when the request is known). Not
+    /// in pulumi-tls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = replace_on_changes)]
+    pub name_constraints: Option<Value<NameConstraints>>,
+    /// URLs where the issuer's CRL is published (the CRLDistributionPoints extension), e.g.
+    /// `http://pki.ml.internal/intermediate.crl`. Not in pulumi-tls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = replace_on_changes)]
+    pub crl_distribution_points: Option<Value<Vec<String>>>,
+    /// URLs of the issuer's OCSP responders (the OCSP entries of the AuthorityInfoAccess
+    /// extension). Not in pulumi-tls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = replace_on_changes)]
+    pub ocsp_servers: Option<Value<Vec<String>>>,
+    /// URLs where the issuer's certificate can be fetched (the caIssuers entries of the
+    /// AuthorityInfoAccess extension). Not in pulumi-tls.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(transform = replace_on_changes)]
+    pub issuing_certificate_urls: Option<Value<Vec<String>>>,
+}
+
+/// Permitted and excluded subtrees of a CA certificate's names (RFC 5280 4.2.1.10), named as
+/// Vault's root and intermediate CA parameters name them. A name must fall inside some
+/// permitted subtree of its type (when there are any of that type) and inside no excluded one.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NameConstraints {
+    /// DNS domains the CA may sign for: `ml.internal` covers it and every name below it,
+    /// `.ml.internal` only the names below it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permitted_dns_domains: Option<Vec<String>>,
+    /// DNS domains the CA may never sign for, same forms as `permittedDnsDomains`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excluded_dns_domains: Option<Vec<String>>,
+    /// IP ranges in CIDR form (`10.0.0.0/8`, `fd00::/8`) the CA may sign for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permitted_ip_ranges: Option<Vec<String>>,
+    /// IP ranges in CIDR form the CA may never sign for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excluded_ip_ranges: Option<Vec<String>>,
+    /// Email subtrees: a mailbox (`ops@ml.internal`), a host (`ml.internal`) or the hosts below
+    /// a domain (`.ml.internal`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permitted_email_addresses: Option<Vec<String>>,
+    /// Email subtrees the CA may never sign for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excluded_email_addresses: Option<Vec<String>>,
+    /// URI hosts (`cluster.local` for `spiffe://cluster.local/...`, `.ml.internal` for hosts
+    /// below it) the CA may sign for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permitted_uri_domains: Option<Vec<String>>,
+    /// URI hosts the CA may never sign for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub excluded_uri_domains: Option<Vec<String>>,
+}
+
+impl NameConstraints {
+    /// Every malformed subtree, at `nameConstraints.<list>[i]`; the parsed form if all are fine.
+    pub fn check(&self, failures: &mut Failures) -> Option<crate::pki::NameConstraints> {
+        use crate::pki::{parse_dns_subtree, parse_email_subtree, parse_uri_subtree};
+        let at = |list: &str| PropertyPath::root().key("nameConstraints").key(list);
+        let before = failures.len();
+        let mut out = crate::pki::NameConstraints::default();
+        let text_lists = [
+            (
+                "permittedDnsDomains",
+                &self.permitted_dns_domains,
+                &mut out.permitted_dns,
+                parse_dns_subtree as fn(&str) -> Result<String, String>,
+            ),
+            (
+                "excludedDnsDomains",
+                &self.excluded_dns_domains,
+                &mut out.excluded_dns,
+                parse_dns_subtree,
+            ),
+            (
+                "permittedEmailAddresses",
+                &self.permitted_email_addresses,
+                &mut out.permitted_email,
+                parse_email_subtree,
+            ),
+            (
+                "excludedEmailAddresses",
+                &self.excluded_email_addresses,
+                &mut out.excluded_email,
+                parse_email_subtree,
+            ),
+            (
+                "permittedUriDomains",
+                &self.permitted_uri_domains,
+                &mut out.permitted_uri,
+                parse_uri_subtree,
+            ),
+            (
+                "excludedUriDomains",
+                &self.excluded_uri_domains,
+                &mut out.excluded_uri,
+                parse_uri_subtree,
+            ),
+        ];
+        for (name, list, parsed, parse) in text_lists {
+            for (i, text) in list.iter().flatten().enumerate() {
+                match parse(text) {
+                    Ok(v) => parsed.push(v),
+                    Err(reason) => failures.add(at(name).index(i), reason),
+                }
+            }
+        }
+        for (name, list, parsed) in [
+            (
+                "permittedIpRanges",
+                &self.permitted_ip_ranges,
+                &mut out.permitted_ip,
+            ),
+            (
+                "excludedIpRanges",
+                &self.excluded_ip_ranges,
+                &mut out.excluded_ip,
+            ),
+        ] {
+            for (i, text) in list.iter().flatten().enumerate() {
+                match crate::pki::parse_ip_subtree(text) {
+                    Ok(v) => parsed.push(v),
+                    Err(reason) => failures.add(at(name).index(i), reason),
+                }
+            }
+        }
+        if failures.len() != before {
+            return None;
+        }
+        if out.is_empty() {
+            failures.at(
+                "nameConstraints",
+                "give at least one permitted or excluded subtree, or leave nameConstraints out",
+            );
+            return None;
+        }
+        Some(out)
+    }
 }
 
 impl IssueInputs {
@@ -154,6 +297,28 @@ impl IssueInputs {
             self.backdate_minutes.as_ref(),
             failures,
         );
+        if let Some(Value::Known(nc)) = &self.name_constraints {
+            nc.check(failures);
+            if matches!(self.is_ca_certificate, None | Some(Value::Known(false))) {
+                failures.at(
+                    "nameConstraints",
+                    "only CA certificates carry name constraints; set isCaCertificate to true",
+                );
+            }
+        }
+        for (name, list) in [
+            ("crlDistributionPoints", &self.crl_distribution_points),
+            ("ocspServers", &self.ocsp_servers),
+            ("issuingCertificateUrls", &self.issuing_certificate_urls),
+        ] {
+            if let Some(Value::Known(urls)) = list {
+                for (i, url) in urls.iter().enumerate() {
+                    if let Err(reason) = crate::pki::check_pointer_url(url) {
+                        failures.add(PropertyPath::root().key(name).index(i), reason);
+                    }
+                }
+            }
+        }
     }
 
     pub fn is_ca(&self) -> bool {
@@ -180,6 +345,15 @@ impl IssueInputs {
             backdate_minutes: known_i64(&self.backdate_minutes, default_backdate),
             now,
             serial: None,
+            name_constraints: match &self.name_constraints {
+                Some(Value::Known(nc)) => nc.check(&mut Failures::default()),
+                _ => None,
+            },
+            pointers: crate::pki::Pointers {
+                crl_distribution_points: super::common::known_list(&self.crl_distribution_points),
+                ocsp_servers: super::common::known_list(&self.ocsp_servers),
+                issuing_certificate_urls: super::common::known_list(&self.issuing_certificate_urls),
+            },
         }
     }
 

@@ -77,6 +77,7 @@ impl Resource<ProviderConfig> for LocallySignedCert {
         );
         check_private_key(&mut inputs.ca_private_key_pem, "caPrivateKeyPem", failures);
         inputs.issue.check(failures);
+        check_signing(&inputs, failures);
         inputs
     }
 
@@ -129,8 +130,14 @@ impl Resource<ProviderConfig> for LocallySignedCert {
             .options(ctx.now(), ctx.config().backdate_minutes());
         let (csr, ca_cert) = (csr.clone(), ca_cert.clone());
         let issued = super::common::off_runtime(move || {
-            pki::locally_signed(&csr, &ca_cert, &ca_key, &options)
-                .map_err(|e| ResourceError::backend("sign certificate", e))
+            pki::locally_signed(&csr, &ca_cert, &ca_key, &options).map_err(|e| match e {
+                // The request was unknown at Check: refuse it as Check would have.
+                pki::PkiError::Refused(_) => ResourceError::InvalidInput {
+                    property: crate::codec::PropertyPath::root().key("certRequestPem"),
+                    reason: e.to_string(),
+                },
+                e => ResourceError::backend("sign certificate", e),
+            })
         })
         .await?;
         if issued.issuer_not_ca {
@@ -178,8 +185,177 @@ impl Resource<ProviderConfig> for LocallySignedCert {
     }
 }
 
+/// The CA's name constraints and path length, checked as soon as the request and the CA
+/// certificate are known (otherwise Create refuses the same things).
+fn check_signing(inputs: &LocallySignedCertInputs, failures: &mut Failures) {
+    let (Value::Known(csr), Value::Known(ca)) = (&inputs.cert_request_pem, &inputs.ca_cert_pem)
+    else {
+        return;
+    };
+    let is_ca = match &inputs.issue.is_ca_certificate {
+        None => Some(false),
+        Some(Value::Known(b)) => Some(*b),
+        Some(Value::Unknown) => None,
+    };
+    let max_path_length = match &inputs.issue.max_path_length {
+        None => Some(None),
+        Some(Value::Known(n)) => Some(Some(*n)),
+        Some(Value::Unknown) => None,
+    };
+    // Unparseable PEM is reported by the PEM checks already.
+    let Ok(refusals) =
+        pki::signing_refusals(csr, ca, is_ca.unwrap_or(false), max_path_length.flatten())
+    else {
+        return;
+    };
+    for violation in &refusals.names {
+        failures.at("certRequestPem", violation.to_string());
+    }
+    if let (Some(reason), Some(true), Some(max)) = (refusals.path_length, is_ca, max_path_length) {
+        let at = if max.is_some() {
+            "maxPathLength"
+        } else {
+            "isCaCertificate"
+        };
+        failures.at(at, reason);
+    }
+}
+
 impl RenewableOutputs for LocallySignedCertOutputs {
     fn renewal_parts(&mut self) -> (&mut Option<Value<i64>>, &mut CertTimes) {
         (&mut self.inputs.issue.early_renewal_hours, &mut self.times)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::modules::tls::issuing::NameConstraints;
+    use crate::pki::{CertSpec, EcdsaCurve, IssueOptions, KeyAlgorithm, Subject};
+
+    fn key() -> (pki::ParsedKey, String) {
+        let m = pki::generate_key(KeyAlgorithm::Ecdsa(EcdsaCurve::P256)).unwrap();
+        (
+            pki::parse_private_key(&m.private_key_pem).unwrap(),
+            m.private_key_pem,
+        )
+    }
+
+    fn subject(cn: &str) -> Subject {
+        Subject {
+            common_name: Some(cn.into()),
+            ..Default::default()
+        }
+    }
+
+    /// A CA constrained by `nc` with path length `path_len`, as the resources would write it.
+    fn ca(nc: NameConstraints, path_len: i64) -> (String, String) {
+        let (k, pem) = key();
+        let mut f = Failures::default();
+        let mut options = IssueOptions::new(24, time::OffsetDateTime::now_utc());
+        options.is_ca = true;
+        options.max_path_length = Some(path_len);
+        options.name_constraints = nc.check(&mut f);
+        assert!(f.is_empty());
+        let spec = CertSpec {
+            subject: subject("CA"),
+            dns_names: vec![],
+            ip_addresses: vec![],
+            uris: vec![],
+            set_authority_key_id: false,
+            options,
+        };
+        (pki::self_signed(&k, &spec).unwrap().cert_pem, pem)
+    }
+
+    fn inputs(csr: String, ca: String, ca_key: String) -> LocallySignedCertInputs {
+        serde_json::from_value(serde_json::json!({
+            "certRequestPem": csr,
+            "caCertPem": ca,
+            "caPrivateKeyPem": ca_key,
+            "allowedUses": ["server_auth"],
+            "validityPeriodHours": 1,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn check_refuses_known_requests_outside_the_ca_with_name_and_constraint() {
+        let (ca_pem, ca_key) = ca(
+            NameConstraints {
+                permitted_dns_domains: Some(vec!["ml.internal".into()]),
+                excluded_dns_domains: Some(vec!["admin.ml.internal".into()]),
+                ..Default::default()
+            },
+            0,
+        );
+        let (k, _) = key();
+        let csr = pki::create_csr(
+            &k,
+            &subject("x"),
+            &[
+                "a.ml.internal".into(),
+                "db.admin.ml.internal".into(),
+                "evil.example".into(),
+            ],
+            &[],
+            &[],
+        )
+        .unwrap();
+        let mut i = inputs(csr.csr_pem, ca_pem, ca_key);
+        i.issue.is_ca_certificate = Some(Value::Known(true));
+        let mut f = Failures::default();
+        check_signing(&i, &mut f);
+        let got: Vec<(String, String)> = f
+            .into_vec()
+            .into_iter()
+            .map(|x| (x.property.to_string(), x.reason))
+            .collect();
+        assert_eq!(got.len(), 3, "{got:?}");
+        assert_eq!(got[0].0, "certRequestPem");
+        assert!(
+            got[0].1.contains("db.admin.ml.internal")
+                && got[0]
+                    .1
+                    .contains("excluded DNS subtree \"admin.ml.internal\""),
+            "{got:?}"
+        );
+        assert!(
+            got[1].1.contains("evil.example") && got[1].1.contains("\"ml.internal\""),
+            "{got:?}"
+        );
+        assert_eq!(got[2].0, "isCaCertificate");
+        assert!(got[2].1.contains("path length 0"), "{got:?}");
+    }
+
+    #[test]
+    fn check_reports_malformed_subtrees_at_their_paths() {
+        let nc = NameConstraints {
+            permitted_dns_domains: Some(vec!["ok.internal".into(), "*.ml.internal".into()]),
+            excluded_ip_ranges: Some(vec!["10.1.2.3/8".into(), "nonsense".into()]),
+            permitted_uri_domains: Some(vec!["spiffe://cluster.local".into()]),
+            permitted_email_addresses: Some(vec!["a@b@c".into()]),
+            ..Default::default()
+        };
+        let mut f = Failures::default();
+        assert!(nc.check(&mut f).is_none());
+        let paths: Vec<String> = f
+            .into_vec()
+            .iter()
+            .map(|x| x.property.to_string())
+            .collect();
+        assert_eq!(
+            paths,
+            vec![
+                "nameConstraints.permittedDnsDomains[1]",
+                "nameConstraints.permittedEmailAddresses[0]",
+                "nameConstraints.permittedUriDomains[0]",
+                "nameConstraints.excludedIpRanges[0]",
+                "nameConstraints.excludedIpRanges[1]",
+            ]
+        );
+        let mut f = Failures::default();
+        assert!(NameConstraints::default().check(&mut f).is_none());
+        assert_eq!(f.into_vec()[0].property.to_string(), "nameConstraints");
     }
 }

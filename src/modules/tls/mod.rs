@@ -6,12 +6,14 @@ mod functions;
 pub mod issuing;
 pub mod locally_signed_cert;
 pub mod private_key;
+pub mod revocation_list;
 mod self_signed_cert;
 
 pub use cert_request::CertRequest;
 pub use functions::{GetCertificate, GetPublicKey};
 pub use locally_signed_cert::LocallySignedCert;
 pub use private_key::PrivateKey;
+pub use revocation_list::CertificateRevocationList;
 pub use self_signed_cert::SelfSignedCert;
 
 use crate::modules::Registry;
@@ -22,6 +24,7 @@ pub fn register(registry: Registry) -> Registry {
         .resource(CertRequest)
         .resource(SelfSignedCert)
         .resource(LocallySignedCert)
+        .resource(CertificateRevocationList)
         .function(GetPublicKey)
         .function(GetCertificate)
 }
