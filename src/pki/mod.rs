@@ -20,6 +20,7 @@ mod inspect;
 mod keys;
 mod names;
 mod oids;
+mod pkcs12;
 mod uses;
 mod verify;
 
@@ -46,6 +47,10 @@ pub use keys::{
     SUPPORTED_RSA_BITS, generate_key, parse_private_key, public_outputs, validate_private_key_pem,
 };
 pub use names::Subject;
+pub use pkcs12::{
+    Pkcs12Suite, check_key_matches_cert, pkcs12, pkcs12_default_friendly_name,
+    validate_friendly_name, validate_pkcs12_password,
+};
 pub use uses::AllowedUse;
 
 use sha1::{Digest as _, Sha1};

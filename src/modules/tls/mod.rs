@@ -5,6 +5,7 @@ pub mod common;
 mod functions;
 pub mod issuing;
 pub mod locally_signed_cert;
+pub mod pkcs12_bundle;
 pub mod private_key;
 pub mod revocation_list;
 mod self_signed_cert;
@@ -24,6 +25,7 @@ pub fn register(registry: Registry) -> Registry {
         .resource(CertRequest)
         .resource(SelfSignedCert)
         .resource(LocallySignedCert)
+        .resource(pkcs12_bundle::Pkcs12Bundle)
         .resource(CertificateRevocationList)
         .function(GetPublicKey)
         .function(GetCertificate)
