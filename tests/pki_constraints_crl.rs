@@ -208,6 +208,16 @@ fn name_constraints_are_written_as_openssl_reads_them() {
     assert!(self_signed(&leaf_key, &spec).is_err());
 }
 
+/// A request's DNS names, IPs, URIs and subject, the name refused and the constraint named.
+type Violation = (
+    Vec<String>,
+    Vec<std::net::IpAddr>,
+    Vec<String>,
+    Subject,
+    &'static str,
+    &'static str,
+);
+
 #[test]
 fn names_outside_the_constraints_are_never_signed_and_openssl_agrees() {
     let dir = tempfile::tempdir().unwrap();
@@ -239,14 +249,7 @@ fn names_outside_the_constraints_are_never_signed_and_openssl_agrees() {
 
         // Each kind of violation: refused by us with the name and the constraint, and the same
         // request signed by openssl without checks fails openssl's verification.
-        let cases: Vec<(
-            Vec<String>,
-            Vec<std::net::IpAddr>,
-            Vec<String>,
-            Subject,
-            &str,
-            &str,
-        )> = vec![
+        let cases: Vec<Violation> = vec![
             (
                 vec!["x.admin.ml.internal".into()],
                 vec![],

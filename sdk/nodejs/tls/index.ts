@@ -10,6 +10,11 @@ export type CertRequest = import("./certRequest").CertRequest;
 export const CertRequest: typeof import("./certRequest").CertRequest = null as any;
 utilities.lazyLoad(exports, ["CertRequest"], () => require("./certRequest"));
 
+export { CertificateRevocationListArgs } from "./certificateRevocationList";
+export type CertificateRevocationList = import("./certificateRevocationList").CertificateRevocationList;
+export const CertificateRevocationList: typeof import("./certificateRevocationList").CertificateRevocationList = null as any;
+utilities.lazyLoad(exports, ["CertificateRevocationList"], () => require("./certificateRevocationList"));
+
 export { GetCertificateArgs, GetCertificateResult, GetCertificateOutputArgs } from "./getCertificate";
 export const getCertificate: typeof import("./getCertificate").getCertificate = null as any;
 export const getCertificateOutput: typeof import("./getCertificate").getCertificateOutput = null as any;
@@ -24,6 +29,11 @@ export { LocallySignedCertArgs } from "./locallySignedCert";
 export type LocallySignedCert = import("./locallySignedCert").LocallySignedCert;
 export const LocallySignedCert: typeof import("./locallySignedCert").LocallySignedCert = null as any;
 utilities.lazyLoad(exports, ["LocallySignedCert"], () => require("./locallySignedCert"));
+
+export { Pkcs12BundleArgs } from "./pkcs12Bundle";
+export type Pkcs12Bundle = import("./pkcs12Bundle").Pkcs12Bundle;
+export const Pkcs12Bundle: typeof import("./pkcs12Bundle").Pkcs12Bundle = null as any;
+utilities.lazyLoad(exports, ["Pkcs12Bundle"], () => require("./pkcs12Bundle"));
 
 export { PrivateKeyArgs } from "./privateKey";
 export type PrivateKey = import("./privateKey").PrivateKey;
@@ -42,8 +52,12 @@ const _module = {
         switch (type) {
             case "zerotrust:tls:CertRequest":
                 return new CertRequest(name, <any>undefined, { urn })
+            case "zerotrust:tls:CertificateRevocationList":
+                return new CertificateRevocationList(name, <any>undefined, { urn })
             case "zerotrust:tls:LocallySignedCert":
                 return new LocallySignedCert(name, <any>undefined, { urn })
+            case "zerotrust:tls:Pkcs12Bundle":
+                return new Pkcs12Bundle(name, <any>undefined, { urn })
             case "zerotrust:tls:PrivateKey":
                 return new PrivateKey(name, <any>undefined, { urn })
             case "zerotrust:tls:SelfSignedCert":

@@ -2,12 +2,18 @@
 // *** Do not edit by hand unless you're certain you know what you are doing! ***
 
 import * as pulumi from "@pulumi/pulumi";
+import * as inputs from "../types/input";
+import * as outputs from "../types/output";
 import * as utilities from "../utilities";
 
 /**
  * Creates a TLS certificate in PEM format from a Certificate Signing Request, signed by a CA whose certificate and private key are given: intermediate CAs and the server and client certificates of mTLS identities.
  *
  * As in pulumi-tls, only the subject and the DNS, IP and URI names are taken from the CSR; key usages come from `allowedUses`. The certificate carries the CA's subject key identifier as its authority key identifier when the CA certificate has one, so chains build reliably. Every input except `earlyRenewalHours` replaces the certificate, and renewal is decided on every diff, as for `SelfSignedCert`. The id is the certificate's serial number in base 10.
+ *
+ * Beyond pulumi-tls, signing enforces what the CA certificate says about what it may sign. If the CA carries name constraints (`nameConstraints` on the CA's own certificate), every DNS name, IP address and URI of the request, a host-like subject common name when there are no DNS names, and subject email addresses must fall inside the permitted subtrees and outside the excluded ones; if the CA has a path length of 0 it signs no further CA, and a CA it signs may not claim a `maxPathLength` at or above the CA's own. A refused request fails `pulumi preview` when the request is already known (a `certRequestPem` failure naming the name and the constraint), and otherwise `pulumi up` before anything is signed, so a certificate for a name outside the CA's reach is never issued. Only the constraints of the CA certificate given are enforced, not those of CAs above it; `openssl verify` applies the whole chain's.
+ *
+ * `crlDistributionPoints`, `ocspServers` and `issuingCertificateUrls` write the CRLDistributionPoints and AuthorityInfoAccess extensions (what Vault's `config/urls` sets), so relying parties know where to look for the CA's `CertificateRevocationList`.
  */
 export class LocallySignedCert extends pulumi.CustomResource {
     /**
@@ -81,6 +87,11 @@ export class LocallySignedCert extends pulumi.CustomResource {
      */
     declare public readonly certRequestPem: pulumi.Output<string>;
     /**
+     * URLs where the issuer's CRL is published (the CRLDistributionPoints extension), e.g.
+     * `http://pki.ml.internal/intermediate.crl`. Not in pulumi-tls.
+     */
+    declare public readonly crlDistributionPoints: pulumi.Output<string[] | undefined>;
+    /**
      * The resource will consider the certificate to have expired the given number of hours
      * before its actual expiry time. Unlike pulumi-tls, the next `pulumi up` inside that window
      * replaces the certificate without needing a refresh. Changing it updates in place.
@@ -92,11 +103,28 @@ export class LocallySignedCert extends pulumi.CustomResource {
      */
     declare public readonly isCaCertificate: pulumi.Output<boolean | undefined>;
     /**
+     * URLs where the issuer's certificate can be fetched (the caIssuers entries of the
+     * AuthorityInfoAccess extension). Not in pulumi-tls.
+     */
+    declare public readonly issuingCertificateUrls: pulumi.Output<string[] | undefined>;
+    /**
      * Maximum number of intermediate certificates that may follow this certificate in a valid
      * certification path. If `isCaCertificate` is `false`, this value is ignored. -1 means no
      * limit.
      */
     declare public readonly maxPathLength: pulumi.Output<number | undefined>;
+    /**
+     * CA certificates only: the names the CA may sign for, written as a critical
+     * nameConstraints extension. `LocallySignedCert` enforces them when this CA signs: a
+     * request with a name outside them is refused (at preview when the request is known). Not
+     * in pulumi-tls.
+     */
+    declare public readonly nameConstraints: pulumi.Output<outputs.tls.NameConstraints | undefined>;
+    /**
+     * URLs of the issuer's OCSP responders (the OCSP entries of the AuthorityInfoAccess
+     * extension). Not in pulumi-tls.
+     */
+    declare public readonly ocspServers: pulumi.Output<string[] | undefined>;
     /**
      * Is the certificate either expired (i.e. beyond the `validityPeriodHours`) or ready for
      * an early renewal (i.e. within the `earlyRenewalHours`)? Evaluated on every diff, so
@@ -151,9 +179,13 @@ export class LocallySignedCert extends pulumi.CustomResource {
             resourceInputs["caCertPem"] = args?.caCertPem;
             resourceInputs["caPrivateKeyPem"] = args?.caPrivateKeyPem ? pulumi.secret(args.caPrivateKeyPem) : undefined;
             resourceInputs["certRequestPem"] = args?.certRequestPem;
+            resourceInputs["crlDistributionPoints"] = args?.crlDistributionPoints;
             resourceInputs["earlyRenewalHours"] = args?.earlyRenewalHours;
             resourceInputs["isCaCertificate"] = args?.isCaCertificate;
+            resourceInputs["issuingCertificateUrls"] = args?.issuingCertificateUrls;
             resourceInputs["maxPathLength"] = args?.maxPathLength;
+            resourceInputs["nameConstraints"] = args?.nameConstraints;
+            resourceInputs["ocspServers"] = args?.ocspServers;
             resourceInputs["setSubjectKeyId"] = args?.setSubjectKeyId;
             resourceInputs["validityPeriodHours"] = args?.validityPeriodHours;
             resourceInputs["caKeyAlgorithm"] = undefined /*out*/;
@@ -169,9 +201,13 @@ export class LocallySignedCert extends pulumi.CustomResource {
             resourceInputs["caPrivateKeyPem"] = undefined /*out*/;
             resourceInputs["certPem"] = undefined /*out*/;
             resourceInputs["certRequestPem"] = undefined /*out*/;
+            resourceInputs["crlDistributionPoints"] = undefined /*out*/;
             resourceInputs["earlyRenewalHours"] = undefined /*out*/;
             resourceInputs["isCaCertificate"] = undefined /*out*/;
+            resourceInputs["issuingCertificateUrls"] = undefined /*out*/;
             resourceInputs["maxPathLength"] = undefined /*out*/;
+            resourceInputs["nameConstraints"] = undefined /*out*/;
+            resourceInputs["ocspServers"] = undefined /*out*/;
             resourceInputs["readyForRenewal"] = undefined /*out*/;
             resourceInputs["setSubjectKeyId"] = undefined /*out*/;
             resourceInputs["validityEndTime"] = undefined /*out*/;
@@ -215,6 +251,11 @@ export interface LocallySignedCertArgs {
      */
     certRequestPem: pulumi.Input<string>;
     /**
+     * URLs where the issuer's CRL is published (the CRLDistributionPoints extension), e.g.
+     * `http://pki.ml.internal/intermediate.crl`. Not in pulumi-tls.
+     */
+    crlDistributionPoints?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    /**
      * The resource will consider the certificate to have expired the given number of hours
      * before its actual expiry time. Unlike pulumi-tls, the next `pulumi up` inside that window
      * replaces the certificate without needing a refresh. Changing it updates in place.
@@ -226,11 +267,28 @@ export interface LocallySignedCertArgs {
      */
     isCaCertificate?: pulumi.Input<boolean | undefined>;
     /**
+     * URLs where the issuer's certificate can be fetched (the caIssuers entries of the
+     * AuthorityInfoAccess extension). Not in pulumi-tls.
+     */
+    issuingCertificateUrls?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    /**
      * Maximum number of intermediate certificates that may follow this certificate in a valid
      * certification path. If `isCaCertificate` is `false`, this value is ignored. -1 means no
      * limit.
      */
     maxPathLength?: pulumi.Input<number | undefined>;
+    /**
+     * CA certificates only: the names the CA may sign for, written as a critical
+     * nameConstraints extension. `LocallySignedCert` enforces them when this CA signs: a
+     * request with a name outside them is refused (at preview when the request is known). Not
+     * in pulumi-tls.
+     */
+    nameConstraints?: pulumi.Input<inputs.tls.NameConstraintsArgs | undefined>;
+    /**
+     * URLs of the issuer's OCSP responders (the OCSP entries of the AuthorityInfoAccess
+     * extension). Not in pulumi-tls.
+     */
+    ocspServers?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * Should the generated certificate include a subject key identifier (default: `false`).
      */

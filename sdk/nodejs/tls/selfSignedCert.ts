@@ -10,6 +10,8 @@ import * as utilities from "../utilities";
  * Creates a self-signed TLS certificate in PEM format: typically the root of a private CA (`isCaCertificate: true` with `allowedUses` `cert_signing` and `crl_signing`), or a standalone certificate for tests.
  *
  * Every input except `earlyRenewalHours` replaces the certificate. Renewal is decided on every diff: once the certificate's end of validity minus `earlyRenewalHours` has passed, the next `pulumi up` (or preview) shows a replacement, without the `pulumi refresh` that pulumi-tls needs. `backdateMinutes` (not in pulumi-tls) starts the validity earlier to absorb clock skew. The id is the certificate's serial number in base 10.
+ *
+ * Beyond pulumi-tls, a CA certificate (`isCaCertificate: true`) can carry `nameConstraints`: permitted and excluded DNS domains, IP ranges (CIDR), email subtrees and URI hosts, written as a critical nameConstraints extension. `LocallySignedCert` refuses to sign, with this certificate as its CA, any request with a name outside them, and verifiers refuse such chains too. Malformed subtrees (a wildcard, a URI where a host is meant, a CIDR range with host bits set) fail Check at their path, e.g. `nameConstraints.permittedDnsDomains[1]`. `crlDistributionPoints`, `ocspServers` and `issuingCertificateUrls` write the CRLDistributionPoints and AuthorityInfoAccess extensions.
  */
 export class SelfSignedCert extends pulumi.CustomResource {
     /**
@@ -65,6 +67,11 @@ export class SelfSignedCert extends pulumi.CustomResource {
      */
     declare public /*out*/ readonly certPem: pulumi.Output<string>;
     /**
+     * URLs where the issuer's CRL is published (the CRLDistributionPoints extension), e.g.
+     * `http://pki.ml.internal/intermediate.crl`. Not in pulumi-tls.
+     */
+    declare public readonly crlDistributionPoints: pulumi.Output<string[] | undefined>;
+    /**
      * List of DNS names for which a certificate is being requested.
      */
     declare public readonly dnsNames: pulumi.Output<string[] | undefined>;
@@ -84,6 +91,11 @@ export class SelfSignedCert extends pulumi.CustomResource {
      */
     declare public readonly isCaCertificate: pulumi.Output<boolean | undefined>;
     /**
+     * URLs where the issuer's certificate can be fetched (the caIssuers entries of the
+     * AuthorityInfoAccess extension). Not in pulumi-tls.
+     */
+    declare public readonly issuingCertificateUrls: pulumi.Output<string[] | undefined>;
+    /**
      * Name of the algorithm used when generating the private key provided in
      * `privateKeyPem`.
      */
@@ -94,6 +106,18 @@ export class SelfSignedCert extends pulumi.CustomResource {
      * limit.
      */
     declare public readonly maxPathLength: pulumi.Output<number | undefined>;
+    /**
+     * CA certificates only: the names the CA may sign for, written as a critical
+     * nameConstraints extension. `LocallySignedCert` enforces them when this CA signs: a
+     * request with a name outside them is refused (at preview when the request is known). Not
+     * in pulumi-tls.
+     */
+    declare public readonly nameConstraints: pulumi.Output<outputs.tls.NameConstraints | undefined>;
+    /**
+     * URLs of the issuer's OCSP responders (the OCSP entries of the AuthorityInfoAccess
+     * extension). Not in pulumi-tls.
+     */
+    declare public readonly ocspServers: pulumi.Output<string[] | undefined>;
     /**
      * Private key in PEM (RFC 1421) format, that the certificate will belong to.
      */
@@ -156,11 +180,15 @@ export class SelfSignedCert extends pulumi.CustomResource {
             }
             resourceInputs["allowedUses"] = args?.allowedUses;
             resourceInputs["backdateMinutes"] = args?.backdateMinutes;
+            resourceInputs["crlDistributionPoints"] = args?.crlDistributionPoints;
             resourceInputs["dnsNames"] = args?.dnsNames;
             resourceInputs["earlyRenewalHours"] = args?.earlyRenewalHours;
             resourceInputs["ipAddresses"] = args?.ipAddresses;
             resourceInputs["isCaCertificate"] = args?.isCaCertificate;
+            resourceInputs["issuingCertificateUrls"] = args?.issuingCertificateUrls;
             resourceInputs["maxPathLength"] = args?.maxPathLength;
+            resourceInputs["nameConstraints"] = args?.nameConstraints;
+            resourceInputs["ocspServers"] = args?.ocspServers;
             resourceInputs["privateKeyPem"] = args?.privateKeyPem ? pulumi.secret(args.privateKeyPem) : undefined;
             resourceInputs["setAuthorityKeyId"] = args?.setAuthorityKeyId;
             resourceInputs["setSubjectKeyId"] = args?.setSubjectKeyId;
@@ -176,12 +204,16 @@ export class SelfSignedCert extends pulumi.CustomResource {
             resourceInputs["allowedUses"] = undefined /*out*/;
             resourceInputs["backdateMinutes"] = undefined /*out*/;
             resourceInputs["certPem"] = undefined /*out*/;
+            resourceInputs["crlDistributionPoints"] = undefined /*out*/;
             resourceInputs["dnsNames"] = undefined /*out*/;
             resourceInputs["earlyRenewalHours"] = undefined /*out*/;
             resourceInputs["ipAddresses"] = undefined /*out*/;
             resourceInputs["isCaCertificate"] = undefined /*out*/;
+            resourceInputs["issuingCertificateUrls"] = undefined /*out*/;
             resourceInputs["keyAlgorithm"] = undefined /*out*/;
             resourceInputs["maxPathLength"] = undefined /*out*/;
+            resourceInputs["nameConstraints"] = undefined /*out*/;
+            resourceInputs["ocspServers"] = undefined /*out*/;
             resourceInputs["privateKeyPem"] = undefined /*out*/;
             resourceInputs["readyForRenewal"] = undefined /*out*/;
             resourceInputs["setAuthorityKeyId"] = undefined /*out*/;
@@ -216,6 +248,11 @@ export interface SelfSignedCertArgs {
      */
     backdateMinutes?: pulumi.Input<number | undefined>;
     /**
+     * URLs where the issuer's CRL is published (the CRLDistributionPoints extension), e.g.
+     * `http://pki.ml.internal/intermediate.crl`. Not in pulumi-tls.
+     */
+    crlDistributionPoints?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    /**
      * List of DNS names for which a certificate is being requested.
      */
     dnsNames?: pulumi.Input<pulumi.Input<string>[] | undefined>;
@@ -235,11 +272,28 @@ export interface SelfSignedCertArgs {
      */
     isCaCertificate?: pulumi.Input<boolean | undefined>;
     /**
+     * URLs where the issuer's certificate can be fetched (the caIssuers entries of the
+     * AuthorityInfoAccess extension). Not in pulumi-tls.
+     */
+    issuingCertificateUrls?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    /**
      * Maximum number of intermediate certificates that may follow this certificate in a valid
      * certification path. If `isCaCertificate` is `false`, this value is ignored. -1 means no
      * limit.
      */
     maxPathLength?: pulumi.Input<number | undefined>;
+    /**
+     * CA certificates only: the names the CA may sign for, written as a critical
+     * nameConstraints extension. `LocallySignedCert` enforces them when this CA signs: a
+     * request with a name outside them is refused (at preview when the request is known). Not
+     * in pulumi-tls.
+     */
+    nameConstraints?: pulumi.Input<inputs.tls.NameConstraintsArgs | undefined>;
+    /**
+     * URLs of the issuer's OCSP responders (the OCSP entries of the AuthorityInfoAccess
+     * extension). Not in pulumi-tls.
+     */
+    ocspServers?: pulumi.Input<pulumi.Input<string>[] | undefined>;
     /**
      * Private key in PEM (RFC 1421) format, that the certificate will belong to.
      */

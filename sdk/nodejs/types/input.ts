@@ -1061,6 +1061,71 @@ export namespace tls {
     }
 
     /**
+     * Permitted and excluded subtrees of a CA certificate's names (RFC 5280 4.2.1.10), named as
+     * Vault's root and intermediate CA parameters name them. A name must fall inside some
+     * permitted subtree of its type (when there are any of that type) and inside no excluded one.
+     */
+    export interface NameConstraintsArgs {
+        /**
+         * DNS domains the CA may never sign for, same forms as `permittedDnsDomains`.
+         */
+        excludedDnsDomains?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+        /**
+         * Email subtrees the CA may never sign for.
+         */
+        excludedEmailAddresses?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+        /**
+         * IP ranges in CIDR form the CA may never sign for.
+         */
+        excludedIpRanges?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+        /**
+         * URI hosts the CA may never sign for.
+         */
+        excludedUriDomains?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+        /**
+         * DNS domains the CA may sign for: `ml.internal` covers it and every name below it,
+         * `.ml.internal` only the names below it.
+         */
+        permittedDnsDomains?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+        /**
+         * Email subtrees: a mailbox (`ops@ml.internal`), a host (`ml.internal`) or the hosts below
+         * a domain (`.ml.internal`).
+         */
+        permittedEmailAddresses?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+        /**
+         * IP ranges in CIDR form (`10.0.0.0/8`, `fd00::/8`) the CA may sign for.
+         */
+        permittedIpRanges?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+        /**
+         * URI hosts (`cluster.local` for `spiffe://cluster.local/...`, `.ml.internal` for hosts
+         * below it) the CA may sign for.
+         */
+        permittedUriDomains?: pulumi.Input<pulumi.Input<string>[] | undefined>;
+    }
+
+    /**
+     * One revoked certificate.
+     */
+    export interface RevokedCertificateArgs {
+        /**
+         * Why it is revoked: `unspecified` (default), `keyCompromise`, `cACompromise`,
+         * `affiliationChanged`, `superseded`, `cessationOfOperation`, `certificateHold`,
+         * `removeFromCRL`, `privilegeWithdrawn` or `aACompromise`.
+         */
+        reason?: pulumi.Input<string | undefined>;
+        /**
+         * When it was revoked, RFC 3339 (default: when it first appears in this list; kept on
+         * later changes).
+         */
+        revocationTime?: pulumi.Input<string | undefined>;
+        /**
+         * The certificate's serial number: in decimal (the id of a `SelfSignedCert` or
+         * `LocallySignedCert`) or in hex as openssl prints it (`0a:1b:...`). Stored in decimal.
+         */
+        serialNumber: pulumi.Input<string>;
+    }
+
+    /**
      * The subject of a self-signed certificate.
      */
     export interface SelfSignedCertSubjectArgs {

@@ -1044,6 +1044,71 @@ export namespace tls {
     }
 
     /**
+     * Permitted and excluded subtrees of a CA certificate's names (RFC 5280 4.2.1.10), named as
+     * Vault's root and intermediate CA parameters name them. A name must fall inside some
+     * permitted subtree of its type (when there are any of that type) and inside no excluded one.
+     */
+    export interface NameConstraints {
+        /**
+         * DNS domains the CA may never sign for, same forms as `permittedDnsDomains`.
+         */
+        excludedDnsDomains?: string[];
+        /**
+         * Email subtrees the CA may never sign for.
+         */
+        excludedEmailAddresses?: string[];
+        /**
+         * IP ranges in CIDR form the CA may never sign for.
+         */
+        excludedIpRanges?: string[];
+        /**
+         * URI hosts the CA may never sign for.
+         */
+        excludedUriDomains?: string[];
+        /**
+         * DNS domains the CA may sign for: `ml.internal` covers it and every name below it,
+         * `.ml.internal` only the names below it.
+         */
+        permittedDnsDomains?: string[];
+        /**
+         * Email subtrees: a mailbox (`ops@ml.internal`), a host (`ml.internal`) or the hosts below
+         * a domain (`.ml.internal`).
+         */
+        permittedEmailAddresses?: string[];
+        /**
+         * IP ranges in CIDR form (`10.0.0.0/8`, `fd00::/8`) the CA may sign for.
+         */
+        permittedIpRanges?: string[];
+        /**
+         * URI hosts (`cluster.local` for `spiffe://cluster.local/...`, `.ml.internal` for hosts
+         * below it) the CA may sign for.
+         */
+        permittedUriDomains?: string[];
+    }
+
+    /**
+     * One revoked certificate.
+     */
+    export interface RevokedCertificate {
+        /**
+         * Why it is revoked: `unspecified` (default), `keyCompromise`, `cACompromise`,
+         * `affiliationChanged`, `superseded`, `cessationOfOperation`, `certificateHold`,
+         * `removeFromCRL`, `privilegeWithdrawn` or `aACompromise`.
+         */
+        reason?: string;
+        /**
+         * When it was revoked, RFC 3339 (default: when it first appears in this list; kept on
+         * later changes).
+         */
+        revocationTime?: string;
+        /**
+         * The certificate's serial number: in decimal (the id of a `SelfSignedCert` or
+         * `LocallySignedCert`) or in hex as openssl prints it (`0a:1b:...`). Stored in decimal.
+         */
+        serialNumber: string;
+    }
+
+    /**
      * The subject of a self-signed certificate.
      */
     export interface SelfSignedCertSubject {

@@ -137,7 +137,9 @@ _utilities.register(
   "fqn": "pulumi_zerotrust.tls",
   "classes": {
    "zerotrust:tls:CertRequest": "CertRequest",
+   "zerotrust:tls:CertificateRevocationList": "CertificateRevocationList",
    "zerotrust:tls:LocallySignedCert": "LocallySignedCert",
+   "zerotrust:tls:Pkcs12Bundle": "Pkcs12Bundle",
    "zerotrust:tls:PrivateKey": "PrivateKey",
    "zerotrust:tls:SelfSignedCert": "SelfSignedCert"
   }

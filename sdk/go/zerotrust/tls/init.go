@@ -23,8 +23,12 @@ func (m *module) Construct(ctx *pulumi.Context, name, typ, urn string) (r pulumi
 	switch typ {
 	case "zerotrust:tls:CertRequest":
 		r = &CertRequest{}
+	case "zerotrust:tls:CertificateRevocationList":
+		r = &CertificateRevocationList{}
 	case "zerotrust:tls:LocallySignedCert":
 		r = &LocallySignedCert{}
+	case "zerotrust:tls:Pkcs12Bundle":
+		r = &Pkcs12Bundle{}
 	case "zerotrust:tls:PrivateKey":
 		r = &PrivateKey{}
 	case "zerotrust:tls:SelfSignedCert":

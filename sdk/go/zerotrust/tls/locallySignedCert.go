@@ -15,6 +15,10 @@ import (
 // Creates a TLS certificate in PEM format from a Certificate Signing Request, signed by a CA whose certificate and private key are given: intermediate CAs and the server and client certificates of mTLS identities.
 //
 // As in pulumi-tls, only the subject and the DNS, IP and URI names are taken from the CSR; key usages come from `allowedUses`. The certificate carries the CA's subject key identifier as its authority key identifier when the CA certificate has one, so chains build reliably. Every input except `earlyRenewalHours` replaces the certificate, and renewal is decided on every diff, as for `SelfSignedCert`. The id is the certificate's serial number in base 10.
+//
+// Beyond pulumi-tls, signing enforces what the CA certificate says about what it may sign. If the CA carries name constraints (`nameConstraints` on the CA's own certificate), every DNS name, IP address and URI of the request, a host-like subject common name when there are no DNS names, and subject email addresses must fall inside the permitted subtrees and outside the excluded ones; if the CA has a path length of 0 it signs no further CA, and a CA it signs may not claim a `maxPathLength` at or above the CA's own. A refused request fails `pulumi preview` when the request is already known (a `certRequestPem` failure naming the name and the constraint), and otherwise `pulumi up` before anything is signed, so a certificate for a name outside the CA's reach is never issued. Only the constraints of the CA certificate given are enforced, not those of CAs above it; `openssl verify` applies the whole chain's.
+//
+// `crlDistributionPoints`, `ocspServers` and `issuingCertificateUrls` write the CRLDistributionPoints and AuthorityInfoAccess extensions (what Vault's `config/urls` sets), so relying parties know where to look for the CA's `CertificateRevocationList`.
 type LocallySignedCert struct {
 	pulumi.CustomResourceState
 
@@ -38,6 +42,9 @@ type LocallySignedCert struct {
 	CertPem pulumi.StringOutput `pulumi:"certPem"`
 	// Certificate request data in PEM (RFC 1421) format.
 	CertRequestPem pulumi.StringOutput `pulumi:"certRequestPem"`
+	// URLs where the issuer's CRL is published (the CRLDistributionPoints extension), e.g.
+	// `http://pki.ml.internal/intermediate.crl`. Not in pulumi-tls.
+	CrlDistributionPoints pulumi.StringArrayOutput `pulumi:"crlDistributionPoints"`
 	// The resource will consider the certificate to have expired the given number of hours
 	// before its actual expiry time. Unlike pulumi-tls, the next `pulumi up` inside that window
 	// replaces the certificate without needing a refresh. Changing it updates in place.
@@ -45,10 +52,21 @@ type LocallySignedCert struct {
 	EarlyRenewalHours pulumi.IntPtrOutput `pulumi:"earlyRenewalHours"`
 	// Is the generated certificate representing a Certificate Authority (CA) (default: `false`).
 	IsCaCertificate pulumi.BoolPtrOutput `pulumi:"isCaCertificate"`
+	// URLs where the issuer's certificate can be fetched (the caIssuers entries of the
+	// AuthorityInfoAccess extension). Not in pulumi-tls.
+	IssuingCertificateUrls pulumi.StringArrayOutput `pulumi:"issuingCertificateUrls"`
 	// Maximum number of intermediate certificates that may follow this certificate in a valid
 	// certification path. If `isCaCertificate` is `false`, this value is ignored. -1 means no
 	// limit.
 	MaxPathLength pulumi.IntPtrOutput `pulumi:"maxPathLength"`
+	// CA certificates only: the names the CA may sign for, written as a critical
+	// nameConstraints extension. `LocallySignedCert` enforces them when this CA signs: a
+	// request with a name outside them is refused (at preview when the request is known). Not
+	// in pulumi-tls.
+	NameConstraints NameConstraintsPtrOutput `pulumi:"nameConstraints"`
+	// URLs of the issuer's OCSP responders (the OCSP entries of the AuthorityInfoAccess
+	// extension). Not in pulumi-tls.
+	OcspServers pulumi.StringArrayOutput `pulumi:"ocspServers"`
 	// Is the certificate either expired (i.e. beyond the `validityPeriodHours`) or ready for
 	// an early renewal (i.e. within the `earlyRenewalHours`)? Evaluated on every diff, so
 	// `pulumi up` renews without a refresh.
@@ -146,6 +164,9 @@ type locallySignedCertArgs struct {
 	CaPrivateKeyPem string `pulumi:"caPrivateKeyPem"`
 	// Certificate request data in PEM (RFC 1421) format.
 	CertRequestPem string `pulumi:"certRequestPem"`
+	// URLs where the issuer's CRL is published (the CRLDistributionPoints extension), e.g.
+	// `http://pki.ml.internal/intermediate.crl`. Not in pulumi-tls.
+	CrlDistributionPoints []string `pulumi:"crlDistributionPoints"`
 	// The resource will consider the certificate to have expired the given number of hours
 	// before its actual expiry time. Unlike pulumi-tls, the next `pulumi up` inside that window
 	// replaces the certificate without needing a refresh. Changing it updates in place.
@@ -153,10 +174,21 @@ type locallySignedCertArgs struct {
 	EarlyRenewalHours *int `pulumi:"earlyRenewalHours"`
 	// Is the generated certificate representing a Certificate Authority (CA) (default: `false`).
 	IsCaCertificate *bool `pulumi:"isCaCertificate"`
+	// URLs where the issuer's certificate can be fetched (the caIssuers entries of the
+	// AuthorityInfoAccess extension). Not in pulumi-tls.
+	IssuingCertificateUrls []string `pulumi:"issuingCertificateUrls"`
 	// Maximum number of intermediate certificates that may follow this certificate in a valid
 	// certification path. If `isCaCertificate` is `false`, this value is ignored. -1 means no
 	// limit.
 	MaxPathLength *int `pulumi:"maxPathLength"`
+	// CA certificates only: the names the CA may sign for, written as a critical
+	// nameConstraints extension. `LocallySignedCert` enforces them when this CA signs: a
+	// request with a name outside them is refused (at preview when the request is known). Not
+	// in pulumi-tls.
+	NameConstraints *NameConstraints `pulumi:"nameConstraints"`
+	// URLs of the issuer's OCSP responders (the OCSP entries of the AuthorityInfoAccess
+	// extension). Not in pulumi-tls.
+	OcspServers []string `pulumi:"ocspServers"`
 	// Should the generated certificate include a subject key identifier (default: `false`).
 	SetSubjectKeyId *bool `pulumi:"setSubjectKeyId"`
 	// Number of hours, after initial issuing, that the certificate will remain valid for.
@@ -180,6 +212,9 @@ type LocallySignedCertArgs struct {
 	CaPrivateKeyPem pulumi.StringInput
 	// Certificate request data in PEM (RFC 1421) format.
 	CertRequestPem pulumi.StringInput
+	// URLs where the issuer's CRL is published (the CRLDistributionPoints extension), e.g.
+	// `http://pki.ml.internal/intermediate.crl`. Not in pulumi-tls.
+	CrlDistributionPoints pulumi.StringArrayInput
 	// The resource will consider the certificate to have expired the given number of hours
 	// before its actual expiry time. Unlike pulumi-tls, the next `pulumi up` inside that window
 	// replaces the certificate without needing a refresh. Changing it updates in place.
@@ -187,10 +222,21 @@ type LocallySignedCertArgs struct {
 	EarlyRenewalHours pulumi.IntPtrInput
 	// Is the generated certificate representing a Certificate Authority (CA) (default: `false`).
 	IsCaCertificate pulumi.BoolPtrInput
+	// URLs where the issuer's certificate can be fetched (the caIssuers entries of the
+	// AuthorityInfoAccess extension). Not in pulumi-tls.
+	IssuingCertificateUrls pulumi.StringArrayInput
 	// Maximum number of intermediate certificates that may follow this certificate in a valid
 	// certification path. If `isCaCertificate` is `false`, this value is ignored. -1 means no
 	// limit.
 	MaxPathLength pulumi.IntPtrInput
+	// CA certificates only: the names the CA may sign for, written as a critical
+	// nameConstraints extension. `LocallySignedCert` enforces them when this CA signs: a
+	// request with a name outside them is refused (at preview when the request is known). Not
+	// in pulumi-tls.
+	NameConstraints NameConstraintsPtrInput
+	// URLs of the issuer's OCSP responders (the OCSP entries of the AuthorityInfoAccess
+	// extension). Not in pulumi-tls.
+	OcspServers pulumi.StringArrayInput
 	// Should the generated certificate include a subject key identifier (default: `false`).
 	SetSubjectKeyId pulumi.BoolPtrInput
 	// Number of hours, after initial issuing, that the certificate will remain valid for.
@@ -275,6 +321,12 @@ func (o LocallySignedCertOutput) CertRequestPem() pulumi.StringOutput {
 	return o.ApplyT(func(v *LocallySignedCert) pulumi.StringOutput { return v.CertRequestPem }).(pulumi.StringOutput)
 }
 
+// URLs where the issuer's CRL is published (the CRLDistributionPoints extension), e.g.
+// `http://pki.ml.internal/intermediate.crl`. Not in pulumi-tls.
+func (o LocallySignedCertOutput) CrlDistributionPoints() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *LocallySignedCert) pulumi.StringArrayOutput { return v.CrlDistributionPoints }).(pulumi.StringArrayOutput)
+}
+
 // The resource will consider the certificate to have expired the given number of hours
 // before its actual expiry time. Unlike pulumi-tls, the next `pulumi up` inside that window
 // replaces the certificate without needing a refresh. Changing it updates in place.
@@ -288,11 +340,31 @@ func (o LocallySignedCertOutput) IsCaCertificate() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *LocallySignedCert) pulumi.BoolPtrOutput { return v.IsCaCertificate }).(pulumi.BoolPtrOutput)
 }
 
+// URLs where the issuer's certificate can be fetched (the caIssuers entries of the
+// AuthorityInfoAccess extension). Not in pulumi-tls.
+func (o LocallySignedCertOutput) IssuingCertificateUrls() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *LocallySignedCert) pulumi.StringArrayOutput { return v.IssuingCertificateUrls }).(pulumi.StringArrayOutput)
+}
+
 // Maximum number of intermediate certificates that may follow this certificate in a valid
 // certification path. If `isCaCertificate` is `false`, this value is ignored. -1 means no
 // limit.
 func (o LocallySignedCertOutput) MaxPathLength() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v *LocallySignedCert) pulumi.IntPtrOutput { return v.MaxPathLength }).(pulumi.IntPtrOutput)
+}
+
+// CA certificates only: the names the CA may sign for, written as a critical
+// nameConstraints extension. `LocallySignedCert` enforces them when this CA signs: a
+// request with a name outside them is refused (at preview when the request is known). Not
+// in pulumi-tls.
+func (o LocallySignedCertOutput) NameConstraints() NameConstraintsPtrOutput {
+	return o.ApplyT(func(v *LocallySignedCert) NameConstraintsPtrOutput { return v.NameConstraints }).(NameConstraintsPtrOutput)
+}
+
+// URLs of the issuer's OCSP responders (the OCSP entries of the AuthorityInfoAccess
+// extension). Not in pulumi-tls.
+func (o LocallySignedCertOutput) OcspServers() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *LocallySignedCert) pulumi.StringArrayOutput { return v.OcspServers }).(pulumi.StringArrayOutput)
 }
 
 // Is the certificate either expired (i.e. beyond the `validityPeriodHours`) or ready for

@@ -449,6 +449,427 @@ func (o GetCertificateCertificateArrayOutput) Index(i pulumi.IntInput) GetCertif
 	}).(GetCertificateCertificateOutput)
 }
 
+// Permitted and excluded subtrees of a CA certificate's names (RFC 5280 4.2.1.10), named as
+// Vault's root and intermediate CA parameters name them. A name must fall inside some
+// permitted subtree of its type (when there are any of that type) and inside no excluded one.
+type NameConstraints struct {
+	// DNS domains the CA may never sign for, same forms as `permittedDnsDomains`.
+	ExcludedDnsDomains []string `pulumi:"excludedDnsDomains"`
+	// Email subtrees the CA may never sign for.
+	ExcludedEmailAddresses []string `pulumi:"excludedEmailAddresses"`
+	// IP ranges in CIDR form the CA may never sign for.
+	ExcludedIpRanges []string `pulumi:"excludedIpRanges"`
+	// URI hosts the CA may never sign for.
+	ExcludedUriDomains []string `pulumi:"excludedUriDomains"`
+	// DNS domains the CA may sign for: `ml.internal` covers it and every name below it,
+	// `.ml.internal` only the names below it.
+	PermittedDnsDomains []string `pulumi:"permittedDnsDomains"`
+	// Email subtrees: a mailbox (`ops@ml.internal`), a host (`ml.internal`) or the hosts below
+	// a domain (`.ml.internal`).
+	PermittedEmailAddresses []string `pulumi:"permittedEmailAddresses"`
+	// IP ranges in CIDR form (`10.0.0.0/8`, `fd00::/8`) the CA may sign for.
+	PermittedIpRanges []string `pulumi:"permittedIpRanges"`
+	// URI hosts (`cluster.local` for `spiffe://cluster.local/...`, `.ml.internal` for hosts
+	// below it) the CA may sign for.
+	PermittedUriDomains []string `pulumi:"permittedUriDomains"`
+}
+
+// NameConstraintsInput is an input type that accepts NameConstraintsArgs and NameConstraintsOutput values.
+// You can construct a concrete instance of `NameConstraintsInput` via:
+//
+//	NameConstraintsArgs{...}
+type NameConstraintsInput interface {
+	pulumi.Input
+
+	ToNameConstraintsOutput() NameConstraintsOutput
+	ToNameConstraintsOutputWithContext(context.Context) NameConstraintsOutput
+}
+
+// Permitted and excluded subtrees of a CA certificate's names (RFC 5280 4.2.1.10), named as
+// Vault's root and intermediate CA parameters name them. A name must fall inside some
+// permitted subtree of its type (when there are any of that type) and inside no excluded one.
+type NameConstraintsArgs struct {
+	// DNS domains the CA may never sign for, same forms as `permittedDnsDomains`.
+	ExcludedDnsDomains pulumi.StringArrayInput `pulumi:"excludedDnsDomains"`
+	// Email subtrees the CA may never sign for.
+	ExcludedEmailAddresses pulumi.StringArrayInput `pulumi:"excludedEmailAddresses"`
+	// IP ranges in CIDR form the CA may never sign for.
+	ExcludedIpRanges pulumi.StringArrayInput `pulumi:"excludedIpRanges"`
+	// URI hosts the CA may never sign for.
+	ExcludedUriDomains pulumi.StringArrayInput `pulumi:"excludedUriDomains"`
+	// DNS domains the CA may sign for: `ml.internal` covers it and every name below it,
+	// `.ml.internal` only the names below it.
+	PermittedDnsDomains pulumi.StringArrayInput `pulumi:"permittedDnsDomains"`
+	// Email subtrees: a mailbox (`ops@ml.internal`), a host (`ml.internal`) or the hosts below
+	// a domain (`.ml.internal`).
+	PermittedEmailAddresses pulumi.StringArrayInput `pulumi:"permittedEmailAddresses"`
+	// IP ranges in CIDR form (`10.0.0.0/8`, `fd00::/8`) the CA may sign for.
+	PermittedIpRanges pulumi.StringArrayInput `pulumi:"permittedIpRanges"`
+	// URI hosts (`cluster.local` for `spiffe://cluster.local/...`, `.ml.internal` for hosts
+	// below it) the CA may sign for.
+	PermittedUriDomains pulumi.StringArrayInput `pulumi:"permittedUriDomains"`
+}
+
+func (NameConstraintsArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*NameConstraints)(nil)).Elem()
+}
+
+func (i NameConstraintsArgs) ToNameConstraintsOutput() NameConstraintsOutput {
+	return i.ToNameConstraintsOutputWithContext(context.Background())
+}
+
+func (i NameConstraintsArgs) ToNameConstraintsOutputWithContext(ctx context.Context) NameConstraintsOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NameConstraintsOutput)
+}
+
+func (i NameConstraintsArgs) ToNameConstraintsPtrOutput() NameConstraintsPtrOutput {
+	return i.ToNameConstraintsPtrOutputWithContext(context.Background())
+}
+
+func (i NameConstraintsArgs) ToNameConstraintsPtrOutputWithContext(ctx context.Context) NameConstraintsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NameConstraintsOutput).ToNameConstraintsPtrOutputWithContext(ctx)
+}
+
+// NameConstraintsPtrInput is an input type that accepts NameConstraintsArgs, NameConstraintsPtr and NameConstraintsPtrOutput values.
+// You can construct a concrete instance of `NameConstraintsPtrInput` via:
+//
+//	        NameConstraintsArgs{...}
+//
+//	or:
+//
+//	        nil
+type NameConstraintsPtrInput interface {
+	pulumi.Input
+
+	ToNameConstraintsPtrOutput() NameConstraintsPtrOutput
+	ToNameConstraintsPtrOutputWithContext(context.Context) NameConstraintsPtrOutput
+}
+
+type nameConstraintsPtrType NameConstraintsArgs
+
+func NameConstraintsPtr(v *NameConstraintsArgs) NameConstraintsPtrInput {
+	return (*nameConstraintsPtrType)(v)
+}
+
+func (*nameConstraintsPtrType) ElementType() reflect.Type {
+	return reflect.TypeOf((**NameConstraints)(nil)).Elem()
+}
+
+func (i *nameConstraintsPtrType) ToNameConstraintsPtrOutput() NameConstraintsPtrOutput {
+	return i.ToNameConstraintsPtrOutputWithContext(context.Background())
+}
+
+func (i *nameConstraintsPtrType) ToNameConstraintsPtrOutputWithContext(ctx context.Context) NameConstraintsPtrOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(NameConstraintsPtrOutput)
+}
+
+// Permitted and excluded subtrees of a CA certificate's names (RFC 5280 4.2.1.10), named as
+// Vault's root and intermediate CA parameters name them. A name must fall inside some
+// permitted subtree of its type (when there are any of that type) and inside no excluded one.
+type NameConstraintsOutput struct{ *pulumi.OutputState }
+
+func (NameConstraintsOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*NameConstraints)(nil)).Elem()
+}
+
+func (o NameConstraintsOutput) ToNameConstraintsOutput() NameConstraintsOutput {
+	return o
+}
+
+func (o NameConstraintsOutput) ToNameConstraintsOutputWithContext(ctx context.Context) NameConstraintsOutput {
+	return o
+}
+
+func (o NameConstraintsOutput) ToNameConstraintsPtrOutput() NameConstraintsPtrOutput {
+	return o.ToNameConstraintsPtrOutputWithContext(context.Background())
+}
+
+func (o NameConstraintsOutput) ToNameConstraintsPtrOutputWithContext(ctx context.Context) NameConstraintsPtrOutput {
+	return o.ApplyTWithContext(ctx, func(_ context.Context, v NameConstraints) *NameConstraints {
+		return &v
+	}).(NameConstraintsPtrOutput)
+}
+
+// DNS domains the CA may never sign for, same forms as `permittedDnsDomains`.
+func (o NameConstraintsOutput) ExcludedDnsDomains() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v NameConstraints) []string { return v.ExcludedDnsDomains }).(pulumi.StringArrayOutput)
+}
+
+// Email subtrees the CA may never sign for.
+func (o NameConstraintsOutput) ExcludedEmailAddresses() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v NameConstraints) []string { return v.ExcludedEmailAddresses }).(pulumi.StringArrayOutput)
+}
+
+// IP ranges in CIDR form the CA may never sign for.
+func (o NameConstraintsOutput) ExcludedIpRanges() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v NameConstraints) []string { return v.ExcludedIpRanges }).(pulumi.StringArrayOutput)
+}
+
+// URI hosts the CA may never sign for.
+func (o NameConstraintsOutput) ExcludedUriDomains() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v NameConstraints) []string { return v.ExcludedUriDomains }).(pulumi.StringArrayOutput)
+}
+
+// DNS domains the CA may sign for: `ml.internal` covers it and every name below it,
+// `.ml.internal` only the names below it.
+func (o NameConstraintsOutput) PermittedDnsDomains() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v NameConstraints) []string { return v.PermittedDnsDomains }).(pulumi.StringArrayOutput)
+}
+
+// Email subtrees: a mailbox (`ops@ml.internal`), a host (`ml.internal`) or the hosts below
+// a domain (`.ml.internal`).
+func (o NameConstraintsOutput) PermittedEmailAddresses() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v NameConstraints) []string { return v.PermittedEmailAddresses }).(pulumi.StringArrayOutput)
+}
+
+// IP ranges in CIDR form (`10.0.0.0/8`, `fd00::/8`) the CA may sign for.
+func (o NameConstraintsOutput) PermittedIpRanges() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v NameConstraints) []string { return v.PermittedIpRanges }).(pulumi.StringArrayOutput)
+}
+
+// URI hosts (`cluster.local` for `spiffe://cluster.local/...`, `.ml.internal` for hosts
+// below it) the CA may sign for.
+func (o NameConstraintsOutput) PermittedUriDomains() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v NameConstraints) []string { return v.PermittedUriDomains }).(pulumi.StringArrayOutput)
+}
+
+type NameConstraintsPtrOutput struct{ *pulumi.OutputState }
+
+func (NameConstraintsPtrOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((**NameConstraints)(nil)).Elem()
+}
+
+func (o NameConstraintsPtrOutput) ToNameConstraintsPtrOutput() NameConstraintsPtrOutput {
+	return o
+}
+
+func (o NameConstraintsPtrOutput) ToNameConstraintsPtrOutputWithContext(ctx context.Context) NameConstraintsPtrOutput {
+	return o
+}
+
+func (o NameConstraintsPtrOutput) Elem() NameConstraintsOutput {
+	return o.ApplyT(func(v *NameConstraints) NameConstraints {
+		if v != nil {
+			return *v
+		}
+		var ret NameConstraints
+		return ret
+	}).(NameConstraintsOutput)
+}
+
+// DNS domains the CA may never sign for, same forms as `permittedDnsDomains`.
+func (o NameConstraintsPtrOutput) ExcludedDnsDomains() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *NameConstraints) []string {
+		if v == nil {
+			return nil
+		}
+		return v.ExcludedDnsDomains
+	}).(pulumi.StringArrayOutput)
+}
+
+// Email subtrees the CA may never sign for.
+func (o NameConstraintsPtrOutput) ExcludedEmailAddresses() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *NameConstraints) []string {
+		if v == nil {
+			return nil
+		}
+		return v.ExcludedEmailAddresses
+	}).(pulumi.StringArrayOutput)
+}
+
+// IP ranges in CIDR form the CA may never sign for.
+func (o NameConstraintsPtrOutput) ExcludedIpRanges() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *NameConstraints) []string {
+		if v == nil {
+			return nil
+		}
+		return v.ExcludedIpRanges
+	}).(pulumi.StringArrayOutput)
+}
+
+// URI hosts the CA may never sign for.
+func (o NameConstraintsPtrOutput) ExcludedUriDomains() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *NameConstraints) []string {
+		if v == nil {
+			return nil
+		}
+		return v.ExcludedUriDomains
+	}).(pulumi.StringArrayOutput)
+}
+
+// DNS domains the CA may sign for: `ml.internal` covers it and every name below it,
+// `.ml.internal` only the names below it.
+func (o NameConstraintsPtrOutput) PermittedDnsDomains() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *NameConstraints) []string {
+		if v == nil {
+			return nil
+		}
+		return v.PermittedDnsDomains
+	}).(pulumi.StringArrayOutput)
+}
+
+// Email subtrees: a mailbox (`ops@ml.internal`), a host (`ml.internal`) or the hosts below
+// a domain (`.ml.internal`).
+func (o NameConstraintsPtrOutput) PermittedEmailAddresses() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *NameConstraints) []string {
+		if v == nil {
+			return nil
+		}
+		return v.PermittedEmailAddresses
+	}).(pulumi.StringArrayOutput)
+}
+
+// IP ranges in CIDR form (`10.0.0.0/8`, `fd00::/8`) the CA may sign for.
+func (o NameConstraintsPtrOutput) PermittedIpRanges() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *NameConstraints) []string {
+		if v == nil {
+			return nil
+		}
+		return v.PermittedIpRanges
+	}).(pulumi.StringArrayOutput)
+}
+
+// URI hosts (`cluster.local` for `spiffe://cluster.local/...`, `.ml.internal` for hosts
+// below it) the CA may sign for.
+func (o NameConstraintsPtrOutput) PermittedUriDomains() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *NameConstraints) []string {
+		if v == nil {
+			return nil
+		}
+		return v.PermittedUriDomains
+	}).(pulumi.StringArrayOutput)
+}
+
+// One revoked certificate.
+type RevokedCertificate struct {
+	// Why it is revoked: `unspecified` (default), `keyCompromise`, `cACompromise`,
+	// `affiliationChanged`, `superseded`, `cessationOfOperation`, `certificateHold`,
+	// `removeFromCRL`, `privilegeWithdrawn` or `aACompromise`.
+	Reason *string `pulumi:"reason"`
+	// When it was revoked, RFC 3339 (default: when it first appears in this list; kept on
+	// later changes).
+	RevocationTime *string `pulumi:"revocationTime"`
+	// The certificate's serial number: in decimal (the id of a `SelfSignedCert` or
+	// `LocallySignedCert`) or in hex as openssl prints it (`0a:1b:...`). Stored in decimal.
+	SerialNumber string `pulumi:"serialNumber"`
+}
+
+// RevokedCertificateInput is an input type that accepts RevokedCertificateArgs and RevokedCertificateOutput values.
+// You can construct a concrete instance of `RevokedCertificateInput` via:
+//
+//	RevokedCertificateArgs{...}
+type RevokedCertificateInput interface {
+	pulumi.Input
+
+	ToRevokedCertificateOutput() RevokedCertificateOutput
+	ToRevokedCertificateOutputWithContext(context.Context) RevokedCertificateOutput
+}
+
+// One revoked certificate.
+type RevokedCertificateArgs struct {
+	// Why it is revoked: `unspecified` (default), `keyCompromise`, `cACompromise`,
+	// `affiliationChanged`, `superseded`, `cessationOfOperation`, `certificateHold`,
+	// `removeFromCRL`, `privilegeWithdrawn` or `aACompromise`.
+	Reason pulumi.StringPtrInput `pulumi:"reason"`
+	// When it was revoked, RFC 3339 (default: when it first appears in this list; kept on
+	// later changes).
+	RevocationTime pulumi.StringPtrInput `pulumi:"revocationTime"`
+	// The certificate's serial number: in decimal (the id of a `SelfSignedCert` or
+	// `LocallySignedCert`) or in hex as openssl prints it (`0a:1b:...`). Stored in decimal.
+	SerialNumber pulumi.StringInput `pulumi:"serialNumber"`
+}
+
+func (RevokedCertificateArgs) ElementType() reflect.Type {
+	return reflect.TypeOf((*RevokedCertificate)(nil)).Elem()
+}
+
+func (i RevokedCertificateArgs) ToRevokedCertificateOutput() RevokedCertificateOutput {
+	return i.ToRevokedCertificateOutputWithContext(context.Background())
+}
+
+func (i RevokedCertificateArgs) ToRevokedCertificateOutputWithContext(ctx context.Context) RevokedCertificateOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(RevokedCertificateOutput)
+}
+
+// RevokedCertificateArrayInput is an input type that accepts RevokedCertificateArray and RevokedCertificateArrayOutput values.
+// You can construct a concrete instance of `RevokedCertificateArrayInput` via:
+//
+//	RevokedCertificateArray{ RevokedCertificateArgs{...} }
+type RevokedCertificateArrayInput interface {
+	pulumi.Input
+
+	ToRevokedCertificateArrayOutput() RevokedCertificateArrayOutput
+	ToRevokedCertificateArrayOutputWithContext(context.Context) RevokedCertificateArrayOutput
+}
+
+type RevokedCertificateArray []RevokedCertificateInput
+
+func (RevokedCertificateArray) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]RevokedCertificate)(nil)).Elem()
+}
+
+func (i RevokedCertificateArray) ToRevokedCertificateArrayOutput() RevokedCertificateArrayOutput {
+	return i.ToRevokedCertificateArrayOutputWithContext(context.Background())
+}
+
+func (i RevokedCertificateArray) ToRevokedCertificateArrayOutputWithContext(ctx context.Context) RevokedCertificateArrayOutput {
+	return pulumi.ToOutputWithContext(ctx, i).(RevokedCertificateArrayOutput)
+}
+
+// One revoked certificate.
+type RevokedCertificateOutput struct{ *pulumi.OutputState }
+
+func (RevokedCertificateOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*RevokedCertificate)(nil)).Elem()
+}
+
+func (o RevokedCertificateOutput) ToRevokedCertificateOutput() RevokedCertificateOutput {
+	return o
+}
+
+func (o RevokedCertificateOutput) ToRevokedCertificateOutputWithContext(ctx context.Context) RevokedCertificateOutput {
+	return o
+}
+
+// Why it is revoked: `unspecified` (default), `keyCompromise`, `cACompromise`,
+// `affiliationChanged`, `superseded`, `cessationOfOperation`, `certificateHold`,
+// `removeFromCRL`, `privilegeWithdrawn` or `aACompromise`.
+func (o RevokedCertificateOutput) Reason() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v RevokedCertificate) *string { return v.Reason }).(pulumi.StringPtrOutput)
+}
+
+// When it was revoked, RFC 3339 (default: when it first appears in this list; kept on
+// later changes).
+func (o RevokedCertificateOutput) RevocationTime() pulumi.StringPtrOutput {
+	return o.ApplyT(func(v RevokedCertificate) *string { return v.RevocationTime }).(pulumi.StringPtrOutput)
+}
+
+// The certificate's serial number: in decimal (the id of a `SelfSignedCert` or
+// `LocallySignedCert`) or in hex as openssl prints it (`0a:1b:...`). Stored in decimal.
+func (o RevokedCertificateOutput) SerialNumber() pulumi.StringOutput {
+	return o.ApplyT(func(v RevokedCertificate) string { return v.SerialNumber }).(pulumi.StringOutput)
+}
+
+type RevokedCertificateArrayOutput struct{ *pulumi.OutputState }
+
+func (RevokedCertificateArrayOutput) ElementType() reflect.Type {
+	return reflect.TypeOf((*[]RevokedCertificate)(nil)).Elem()
+}
+
+func (o RevokedCertificateArrayOutput) ToRevokedCertificateArrayOutput() RevokedCertificateArrayOutput {
+	return o
+}
+
+func (o RevokedCertificateArrayOutput) ToRevokedCertificateArrayOutputWithContext(ctx context.Context) RevokedCertificateArrayOutput {
+	return o
+}
+
+func (o RevokedCertificateArrayOutput) Index(i pulumi.IntInput) RevokedCertificateOutput {
+	return pulumi.All(o, i).ApplyT(func(vs []interface{}) RevokedCertificate {
+		return vs[0].([]RevokedCertificate)[vs[1].(int)]
+	}).(RevokedCertificateOutput)
+}
+
 // The subject of a self-signed certificate.
 type SelfSignedCertSubject struct {
 	// Distinguished name: `CN`.
@@ -763,12 +1184,20 @@ func (o SelfSignedCertSubjectPtrOutput) StreetAddresses() pulumi.StringArrayOutp
 func init() {
 	pulumi.RegisterInputType(reflect.TypeOf((*CertRequestSubjectInput)(nil)).Elem(), CertRequestSubjectArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*CertRequestSubjectPtrInput)(nil)).Elem(), CertRequestSubjectArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NameConstraintsInput)(nil)).Elem(), NameConstraintsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*NameConstraintsPtrInput)(nil)).Elem(), NameConstraintsArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*RevokedCertificateInput)(nil)).Elem(), RevokedCertificateArgs{})
+	pulumi.RegisterInputType(reflect.TypeOf((*RevokedCertificateArrayInput)(nil)).Elem(), RevokedCertificateArray{})
 	pulumi.RegisterInputType(reflect.TypeOf((*SelfSignedCertSubjectInput)(nil)).Elem(), SelfSignedCertSubjectArgs{})
 	pulumi.RegisterInputType(reflect.TypeOf((*SelfSignedCertSubjectPtrInput)(nil)).Elem(), SelfSignedCertSubjectArgs{})
 	pulumi.RegisterOutputType(CertRequestSubjectOutput{})
 	pulumi.RegisterOutputType(CertRequestSubjectPtrOutput{})
 	pulumi.RegisterOutputType(GetCertificateCertificateOutput{})
 	pulumi.RegisterOutputType(GetCertificateCertificateArrayOutput{})
+	pulumi.RegisterOutputType(NameConstraintsOutput{})
+	pulumi.RegisterOutputType(NameConstraintsPtrOutput{})
+	pulumi.RegisterOutputType(RevokedCertificateOutput{})
+	pulumi.RegisterOutputType(RevokedCertificateArrayOutput{})
 	pulumi.RegisterOutputType(SelfSignedCertSubjectOutput{})
 	pulumi.RegisterOutputType(SelfSignedCertSubjectPtrOutput{})
 }

@@ -15,6 +15,8 @@ import (
 // Creates a self-signed TLS certificate in PEM format: typically the root of a private CA (`isCaCertificate: true` with `allowedUses` `cert_signing` and `crl_signing`), or a standalone certificate for tests.
 //
 // Every input except `earlyRenewalHours` replaces the certificate. Renewal is decided on every diff: once the certificate's end of validity minus `earlyRenewalHours` has passed, the next `pulumi up` (or preview) shows a replacement, without the `pulumi refresh` that pulumi-tls needs. `backdateMinutes` (not in pulumi-tls) starts the validity earlier to absorb clock skew. The id is the certificate's serial number in base 10.
+//
+// Beyond pulumi-tls, a CA certificate (`isCaCertificate: true`) can carry `nameConstraints`: permitted and excluded DNS domains, IP ranges (CIDR), email subtrees and URI hosts, written as a critical nameConstraints extension. `LocallySignedCert` refuses to sign, with this certificate as its CA, any request with a name outside them, and verifiers refuse such chains too. Malformed subtrees (a wildcard, a URI where a host is meant, a CIDR range with host bits set) fail Check at their path, e.g. `nameConstraints.permittedDnsDomains[1]`. `crlDistributionPoints`, `ocspServers` and `issuingCertificateUrls` write the CRLDistributionPoints and AuthorityInfoAccess extensions.
 type SelfSignedCert struct {
 	pulumi.CustomResourceState
 
@@ -28,6 +30,9 @@ type SelfSignedCert struct {
 	BackdateMinutes pulumi.IntPtrOutput `pulumi:"backdateMinutes"`
 	// Certificate data in PEM (RFC 1421) format, ending with a newline.
 	CertPem pulumi.StringOutput `pulumi:"certPem"`
+	// URLs where the issuer's CRL is published (the CRLDistributionPoints extension), e.g.
+	// `http://pki.ml.internal/intermediate.crl`. Not in pulumi-tls.
+	CrlDistributionPoints pulumi.StringArrayOutput `pulumi:"crlDistributionPoints"`
 	// List of DNS names for which a certificate is being requested.
 	DnsNames pulumi.StringArrayOutput `pulumi:"dnsNames"`
 	// The resource will consider the certificate to have expired the given number of hours
@@ -39,6 +44,9 @@ type SelfSignedCert struct {
 	IpAddresses pulumi.StringArrayOutput `pulumi:"ipAddresses"`
 	// Is the generated certificate representing a Certificate Authority (CA) (default: `false`).
 	IsCaCertificate pulumi.BoolPtrOutput `pulumi:"isCaCertificate"`
+	// URLs where the issuer's certificate can be fetched (the caIssuers entries of the
+	// AuthorityInfoAccess extension). Not in pulumi-tls.
+	IssuingCertificateUrls pulumi.StringArrayOutput `pulumi:"issuingCertificateUrls"`
 	// Name of the algorithm used when generating the private key provided in
 	// `privateKeyPem`.
 	KeyAlgorithm pulumi.StringOutput `pulumi:"keyAlgorithm"`
@@ -46,6 +54,14 @@ type SelfSignedCert struct {
 	// certification path. If `isCaCertificate` is `false`, this value is ignored. -1 means no
 	// limit.
 	MaxPathLength pulumi.IntPtrOutput `pulumi:"maxPathLength"`
+	// CA certificates only: the names the CA may sign for, written as a critical
+	// nameConstraints extension. `LocallySignedCert` enforces them when this CA signs: a
+	// request with a name outside them is refused (at preview when the request is known). Not
+	// in pulumi-tls.
+	NameConstraints NameConstraintsPtrOutput `pulumi:"nameConstraints"`
+	// URLs of the issuer's OCSP responders (the OCSP entries of the AuthorityInfoAccess
+	// extension). Not in pulumi-tls.
+	OcspServers pulumi.StringArrayOutput `pulumi:"ocspServers"`
 	// Private key in PEM (RFC 1421) format, that the certificate will belong to.
 	PrivateKeyPem pulumi.StringOutput `pulumi:"privateKeyPem"`
 	// Is the certificate either expired (i.e. beyond the `validityPeriodHours`) or ready for
@@ -139,6 +155,9 @@ type selfSignedCertArgs struct {
 	// clock skew between machines (0 to 10080; default: the provider's
 	// `defaultBackdateMinutes`, else 0). Not in pulumi-tls.
 	BackdateMinutes *int `pulumi:"backdateMinutes"`
+	// URLs where the issuer's CRL is published (the CRLDistributionPoints extension), e.g.
+	// `http://pki.ml.internal/intermediate.crl`. Not in pulumi-tls.
+	CrlDistributionPoints []string `pulumi:"crlDistributionPoints"`
 	// List of DNS names for which a certificate is being requested.
 	DnsNames []string `pulumi:"dnsNames"`
 	// The resource will consider the certificate to have expired the given number of hours
@@ -150,10 +169,21 @@ type selfSignedCertArgs struct {
 	IpAddresses []string `pulumi:"ipAddresses"`
 	// Is the generated certificate representing a Certificate Authority (CA) (default: `false`).
 	IsCaCertificate *bool `pulumi:"isCaCertificate"`
+	// URLs where the issuer's certificate can be fetched (the caIssuers entries of the
+	// AuthorityInfoAccess extension). Not in pulumi-tls.
+	IssuingCertificateUrls []string `pulumi:"issuingCertificateUrls"`
 	// Maximum number of intermediate certificates that may follow this certificate in a valid
 	// certification path. If `isCaCertificate` is `false`, this value is ignored. -1 means no
 	// limit.
 	MaxPathLength *int `pulumi:"maxPathLength"`
+	// CA certificates only: the names the CA may sign for, written as a critical
+	// nameConstraints extension. `LocallySignedCert` enforces them when this CA signs: a
+	// request with a name outside them is refused (at preview when the request is known). Not
+	// in pulumi-tls.
+	NameConstraints *NameConstraints `pulumi:"nameConstraints"`
+	// URLs of the issuer's OCSP responders (the OCSP entries of the AuthorityInfoAccess
+	// extension). Not in pulumi-tls.
+	OcspServers []string `pulumi:"ocspServers"`
 	// Private key in PEM (RFC 1421) format, that the certificate will belong to.
 	PrivateKeyPem string `pulumi:"privateKeyPem"`
 	// Should the generated certificate include an authority key identifier: for self-signed
@@ -179,6 +209,9 @@ type SelfSignedCertArgs struct {
 	// clock skew between machines (0 to 10080; default: the provider's
 	// `defaultBackdateMinutes`, else 0). Not in pulumi-tls.
 	BackdateMinutes pulumi.IntPtrInput
+	// URLs where the issuer's CRL is published (the CRLDistributionPoints extension), e.g.
+	// `http://pki.ml.internal/intermediate.crl`. Not in pulumi-tls.
+	CrlDistributionPoints pulumi.StringArrayInput
 	// List of DNS names for which a certificate is being requested.
 	DnsNames pulumi.StringArrayInput
 	// The resource will consider the certificate to have expired the given number of hours
@@ -190,10 +223,21 @@ type SelfSignedCertArgs struct {
 	IpAddresses pulumi.StringArrayInput
 	// Is the generated certificate representing a Certificate Authority (CA) (default: `false`).
 	IsCaCertificate pulumi.BoolPtrInput
+	// URLs where the issuer's certificate can be fetched (the caIssuers entries of the
+	// AuthorityInfoAccess extension). Not in pulumi-tls.
+	IssuingCertificateUrls pulumi.StringArrayInput
 	// Maximum number of intermediate certificates that may follow this certificate in a valid
 	// certification path. If `isCaCertificate` is `false`, this value is ignored. -1 means no
 	// limit.
 	MaxPathLength pulumi.IntPtrInput
+	// CA certificates only: the names the CA may sign for, written as a critical
+	// nameConstraints extension. `LocallySignedCert` enforces them when this CA signs: a
+	// request with a name outside them is refused (at preview when the request is known). Not
+	// in pulumi-tls.
+	NameConstraints NameConstraintsPtrInput
+	// URLs of the issuer's OCSP responders (the OCSP entries of the AuthorityInfoAccess
+	// extension). Not in pulumi-tls.
+	OcspServers pulumi.StringArrayInput
 	// Private key in PEM (RFC 1421) format, that the certificate will belong to.
 	PrivateKeyPem pulumi.StringInput
 	// Should the generated certificate include an authority key identifier: for self-signed
@@ -265,6 +309,12 @@ func (o SelfSignedCertOutput) CertPem() pulumi.StringOutput {
 	return o.ApplyT(func(v *SelfSignedCert) pulumi.StringOutput { return v.CertPem }).(pulumi.StringOutput)
 }
 
+// URLs where the issuer's CRL is published (the CRLDistributionPoints extension), e.g.
+// `http://pki.ml.internal/intermediate.crl`. Not in pulumi-tls.
+func (o SelfSignedCertOutput) CrlDistributionPoints() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *SelfSignedCert) pulumi.StringArrayOutput { return v.CrlDistributionPoints }).(pulumi.StringArrayOutput)
+}
+
 // List of DNS names for which a certificate is being requested.
 func (o SelfSignedCertOutput) DnsNames() pulumi.StringArrayOutput {
 	return o.ApplyT(func(v *SelfSignedCert) pulumi.StringArrayOutput { return v.DnsNames }).(pulumi.StringArrayOutput)
@@ -288,6 +338,12 @@ func (o SelfSignedCertOutput) IsCaCertificate() pulumi.BoolPtrOutput {
 	return o.ApplyT(func(v *SelfSignedCert) pulumi.BoolPtrOutput { return v.IsCaCertificate }).(pulumi.BoolPtrOutput)
 }
 
+// URLs where the issuer's certificate can be fetched (the caIssuers entries of the
+// AuthorityInfoAccess extension). Not in pulumi-tls.
+func (o SelfSignedCertOutput) IssuingCertificateUrls() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *SelfSignedCert) pulumi.StringArrayOutput { return v.IssuingCertificateUrls }).(pulumi.StringArrayOutput)
+}
+
 // Name of the algorithm used when generating the private key provided in
 // `privateKeyPem`.
 func (o SelfSignedCertOutput) KeyAlgorithm() pulumi.StringOutput {
@@ -299,6 +355,20 @@ func (o SelfSignedCertOutput) KeyAlgorithm() pulumi.StringOutput {
 // limit.
 func (o SelfSignedCertOutput) MaxPathLength() pulumi.IntPtrOutput {
 	return o.ApplyT(func(v *SelfSignedCert) pulumi.IntPtrOutput { return v.MaxPathLength }).(pulumi.IntPtrOutput)
+}
+
+// CA certificates only: the names the CA may sign for, written as a critical
+// nameConstraints extension. `LocallySignedCert` enforces them when this CA signs: a
+// request with a name outside them is refused (at preview when the request is known). Not
+// in pulumi-tls.
+func (o SelfSignedCertOutput) NameConstraints() NameConstraintsPtrOutput {
+	return o.ApplyT(func(v *SelfSignedCert) NameConstraintsPtrOutput { return v.NameConstraints }).(NameConstraintsPtrOutput)
+}
+
+// URLs of the issuer's OCSP responders (the OCSP entries of the AuthorityInfoAccess
+// extension). Not in pulumi-tls.
+func (o SelfSignedCertOutput) OcspServers() pulumi.StringArrayOutput {
+	return o.ApplyT(func(v *SelfSignedCert) pulumi.StringArrayOutput { return v.OcspServers }).(pulumi.StringArrayOutput)
 }
 
 // Private key in PEM (RFC 1421) format, that the certificate will belong to.

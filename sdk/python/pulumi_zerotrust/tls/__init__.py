@@ -7,9 +7,11 @@ from .. import _utilities
 import typing
 # Export this package's modules as members:
 from .cert_request import *
+from .certificate_revocation_list import *
 from .get_certificate import *
 from .get_public_key import *
 from .locally_signed_cert import *
+from .pkcs12_bundle import *
 from .private_key import *
 from .self_signed_cert import *
 from ._inputs import *

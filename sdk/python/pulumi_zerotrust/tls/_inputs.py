@@ -17,6 +17,10 @@ from .. import _utilities
 __all__ = [
     'CertRequestSubjectArgs',
     'CertRequestSubjectArgsDict',
+    'NameConstraintsArgs',
+    'NameConstraintsArgsDict',
+    'RevokedCertificateArgs',
+    'RevokedCertificateArgsDict',
     'SelfSignedCertSubjectArgs',
     'SelfSignedCertSubjectArgsDict',
 ]
@@ -233,6 +237,278 @@ class CertRequestSubjectArgs:
     @street_addresses.setter
     def street_addresses(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
         pulumi.set(self, "street_addresses", value)
+
+
+class NameConstraintsArgsDict(TypedDict):
+    """
+    Permitted and excluded subtrees of a CA certificate's names (RFC 5280 4.2.1.10), named as
+    Vault's root and intermediate CA parameters name them. A name must fall inside some
+    permitted subtree of its type (when there are any of that type) and inside no excluded one.
+    """
+    excluded_dns_domains: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    DNS domains the CA may never sign for, same forms as `permittedDnsDomains`.
+    """
+    excluded_email_addresses: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    Email subtrees the CA may never sign for.
+    """
+    excluded_ip_ranges: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    IP ranges in CIDR form the CA may never sign for.
+    """
+    excluded_uri_domains: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    URI hosts the CA may never sign for.
+    """
+    permitted_dns_domains: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    DNS domains the CA may sign for: `ml.internal` covers it and every name below it,
+    `.ml.internal` only the names below it.
+    """
+    permitted_email_addresses: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    Email subtrees: a mailbox (`ops@ml.internal`), a host (`ml.internal`) or the hosts below
+    a domain (`.ml.internal`).
+    """
+    permitted_ip_ranges: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    IP ranges in CIDR form (`10.0.0.0/8`, `fd00::/8`) the CA may sign for.
+    """
+    permitted_uri_domains: NotRequired[pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]]
+    """
+    URI hosts (`cluster.local` for `spiffe://cluster.local/...`, `.ml.internal` for hosts
+    below it) the CA may sign for.
+    """
+
+@pulumi.input_type
+class NameConstraintsArgs:
+    def __init__(__self__, *,
+                 excluded_dns_domains: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 excluded_email_addresses: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 excluded_ip_ranges: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 excluded_uri_domains: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 permitted_dns_domains: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 permitted_email_addresses: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 permitted_ip_ranges: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 permitted_uri_domains: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None):
+        """
+        Permitted and excluded subtrees of a CA certificate's names (RFC 5280 4.2.1.10), named as
+        Vault's root and intermediate CA parameters name them. A name must fall inside some
+        permitted subtree of its type (when there are any of that type) and inside no excluded one.
+
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] excluded_dns_domains: DNS domains the CA may never sign for, same forms as `permittedDnsDomains`.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] excluded_email_addresses: Email subtrees the CA may never sign for.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] excluded_ip_ranges: IP ranges in CIDR form the CA may never sign for.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] excluded_uri_domains: URI hosts the CA may never sign for.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] permitted_dns_domains: DNS domains the CA may sign for: `ml.internal` covers it and every name below it,
+               `.ml.internal` only the names below it.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] permitted_email_addresses: Email subtrees: a mailbox (`ops@ml.internal`), a host (`ml.internal`) or the hosts below
+               a domain (`.ml.internal`).
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] permitted_ip_ranges: IP ranges in CIDR form (`10.0.0.0/8`, `fd00::/8`) the CA may sign for.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] permitted_uri_domains: URI hosts (`cluster.local` for `spiffe://cluster.local/...`, `.ml.internal` for hosts
+               below it) the CA may sign for.
+        """
+        if excluded_dns_domains is not None:
+            pulumi.set(__self__, "excluded_dns_domains", excluded_dns_domains)
+        if excluded_email_addresses is not None:
+            pulumi.set(__self__, "excluded_email_addresses", excluded_email_addresses)
+        if excluded_ip_ranges is not None:
+            pulumi.set(__self__, "excluded_ip_ranges", excluded_ip_ranges)
+        if excluded_uri_domains is not None:
+            pulumi.set(__self__, "excluded_uri_domains", excluded_uri_domains)
+        if permitted_dns_domains is not None:
+            pulumi.set(__self__, "permitted_dns_domains", permitted_dns_domains)
+        if permitted_email_addresses is not None:
+            pulumi.set(__self__, "permitted_email_addresses", permitted_email_addresses)
+        if permitted_ip_ranges is not None:
+            pulumi.set(__self__, "permitted_ip_ranges", permitted_ip_ranges)
+        if permitted_uri_domains is not None:
+            pulumi.set(__self__, "permitted_uri_domains", permitted_uri_domains)
+
+    @_builtins.property
+    @pulumi.getter(name="excludedDnsDomains")
+    def excluded_dns_domains(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        DNS domains the CA may never sign for, same forms as `permittedDnsDomains`.
+        """
+        return pulumi.get(self, "excluded_dns_domains")
+
+    @excluded_dns_domains.setter
+    def excluded_dns_domains(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "excluded_dns_domains", value)
+
+    @_builtins.property
+    @pulumi.getter(name="excludedEmailAddresses")
+    def excluded_email_addresses(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        Email subtrees the CA may never sign for.
+        """
+        return pulumi.get(self, "excluded_email_addresses")
+
+    @excluded_email_addresses.setter
+    def excluded_email_addresses(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "excluded_email_addresses", value)
+
+    @_builtins.property
+    @pulumi.getter(name="excludedIpRanges")
+    def excluded_ip_ranges(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        IP ranges in CIDR form the CA may never sign for.
+        """
+        return pulumi.get(self, "excluded_ip_ranges")
+
+    @excluded_ip_ranges.setter
+    def excluded_ip_ranges(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "excluded_ip_ranges", value)
+
+    @_builtins.property
+    @pulumi.getter(name="excludedUriDomains")
+    def excluded_uri_domains(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        URI hosts the CA may never sign for.
+        """
+        return pulumi.get(self, "excluded_uri_domains")
+
+    @excluded_uri_domains.setter
+    def excluded_uri_domains(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "excluded_uri_domains", value)
+
+    @_builtins.property
+    @pulumi.getter(name="permittedDnsDomains")
+    def permitted_dns_domains(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        DNS domains the CA may sign for: `ml.internal` covers it and every name below it,
+        `.ml.internal` only the names below it.
+        """
+        return pulumi.get(self, "permitted_dns_domains")
+
+    @permitted_dns_domains.setter
+    def permitted_dns_domains(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "permitted_dns_domains", value)
+
+    @_builtins.property
+    @pulumi.getter(name="permittedEmailAddresses")
+    def permitted_email_addresses(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        Email subtrees: a mailbox (`ops@ml.internal`), a host (`ml.internal`) or the hosts below
+        a domain (`.ml.internal`).
+        """
+        return pulumi.get(self, "permitted_email_addresses")
+
+    @permitted_email_addresses.setter
+    def permitted_email_addresses(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "permitted_email_addresses", value)
+
+    @_builtins.property
+    @pulumi.getter(name="permittedIpRanges")
+    def permitted_ip_ranges(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        IP ranges in CIDR form (`10.0.0.0/8`, `fd00::/8`) the CA may sign for.
+        """
+        return pulumi.get(self, "permitted_ip_ranges")
+
+    @permitted_ip_ranges.setter
+    def permitted_ip_ranges(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "permitted_ip_ranges", value)
+
+    @_builtins.property
+    @pulumi.getter(name="permittedUriDomains")
+    def permitted_uri_domains(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        URI hosts (`cluster.local` for `spiffe://cluster.local/...`, `.ml.internal` for hosts
+        below it) the CA may sign for.
+        """
+        return pulumi.get(self, "permitted_uri_domains")
+
+    @permitted_uri_domains.setter
+    def permitted_uri_domains(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "permitted_uri_domains", value)
+
+
+class RevokedCertificateArgsDict(TypedDict):
+    """
+    One revoked certificate.
+    """
+    serial_number: pulumi.Input[_builtins.str]
+    """
+    The certificate's serial number: in decimal (the id of a `SelfSignedCert` or
+    `LocallySignedCert`) or in hex as openssl prints it (`0a:1b:...`). Stored in decimal.
+    """
+    reason: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    Why it is revoked: `unspecified` (default), `keyCompromise`, `cACompromise`,
+    `affiliationChanged`, `superseded`, `cessationOfOperation`, `certificateHold`,
+    `removeFromCRL`, `privilegeWithdrawn` or `aACompromise`.
+    """
+    revocation_time: NotRequired[pulumi.Input[Optional[_builtins.str]]]
+    """
+    When it was revoked, RFC 3339 (default: when it first appears in this list; kept on
+    later changes).
+    """
+
+@pulumi.input_type
+class RevokedCertificateArgs:
+    def __init__(__self__, *,
+                 serial_number: pulumi.Input[_builtins.str],
+                 reason: pulumi.Input[Optional[_builtins.str]] = None,
+                 revocation_time: pulumi.Input[Optional[_builtins.str]] = None):
+        """
+        One revoked certificate.
+
+        :param pulumi.Input[_builtins.str] serial_number: The certificate's serial number: in decimal (the id of a `SelfSignedCert` or
+               `LocallySignedCert`) or in hex as openssl prints it (`0a:1b:...`). Stored in decimal.
+        :param pulumi.Input[_builtins.str] reason: Why it is revoked: `unspecified` (default), `keyCompromise`, `cACompromise`,
+               `affiliationChanged`, `superseded`, `cessationOfOperation`, `certificateHold`,
+               `removeFromCRL`, `privilegeWithdrawn` or `aACompromise`.
+        :param pulumi.Input[_builtins.str] revocation_time: When it was revoked, RFC 3339 (default: when it first appears in this list; kept on
+               later changes).
+        """
+        pulumi.set(__self__, "serial_number", serial_number)
+        if reason is not None:
+            pulumi.set(__self__, "reason", reason)
+        if revocation_time is not None:
+            pulumi.set(__self__, "revocation_time", revocation_time)
+
+    @_builtins.property
+    @pulumi.getter(name="serialNumber")
+    def serial_number(self) -> pulumi.Input[_builtins.str]:
+        """
+        The certificate's serial number: in decimal (the id of a `SelfSignedCert` or
+        `LocallySignedCert`) or in hex as openssl prints it (`0a:1b:...`). Stored in decimal.
+        """
+        return pulumi.get(self, "serial_number")
+
+    @serial_number.setter
+    def serial_number(self, value: pulumi.Input[_builtins.str]):
+        pulumi.set(self, "serial_number", value)
+
+    @_builtins.property
+    @pulumi.getter
+    def reason(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        Why it is revoked: `unspecified` (default), `keyCompromise`, `cACompromise`,
+        `affiliationChanged`, `superseded`, `cessationOfOperation`, `certificateHold`,
+        `removeFromCRL`, `privilegeWithdrawn` or `aACompromise`.
+        """
+        return pulumi.get(self, "reason")
+
+    @reason.setter
+    def reason(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "reason", value)
+
+    @_builtins.property
+    @pulumi.getter(name="revocationTime")
+    def revocation_time(self) -> pulumi.Input[Optional[_builtins.str]]:
+        """
+        When it was revoked, RFC 3339 (default: when it first appears in this list; kept on
+        later changes).
+        """
+        return pulumi.get(self, "revocation_time")
+
+    @revocation_time.setter
+    def revocation_time(self, value: pulumi.Input[Optional[_builtins.str]]):
+        pulumi.set(self, "revocation_time", value)
 
 
 class SelfSignedCertSubjectArgsDict(TypedDict):

@@ -13,6 +13,8 @@ if sys.version_info >= (3, 11):
 else:
     from typing_extensions import NotRequired, TypedDict, TypeAlias
 from .. import _utilities
+from . import outputs
+from ._inputs import *
 
 __all__ = ['LocallySignedCertArgs', 'LocallySignedCert']
 
@@ -25,9 +27,13 @@ class LocallySignedCertArgs:
                  cert_request_pem: pulumi.Input[_builtins.str],
                  validity_period_hours: pulumi.Input[_builtins.int],
                  backdate_minutes: pulumi.Input[Optional[_builtins.int]] = None,
+                 crl_distribution_points: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  early_renewal_hours: pulumi.Input[Optional[_builtins.int]] = None,
                  is_ca_certificate: pulumi.Input[Optional[_builtins.bool]] = None,
+                 issuing_certificate_urls: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  max_path_length: pulumi.Input[Optional[_builtins.int]] = None,
+                 name_constraints: pulumi.Input[Optional['NameConstraintsArgs']] = None,
+                 ocsp_servers: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  set_subject_key_id: pulumi.Input[Optional[_builtins.bool]] = None):
         """
         The set of arguments for constructing a LocallySignedCert resource.
@@ -43,14 +49,24 @@ class LocallySignedCertArgs:
         :param pulumi.Input[_builtins.int] backdate_minutes: Minutes by which the certificate's validity starts before its creation, to tolerate
                clock skew between machines (0 to 10080; default: the provider's
                `defaultBackdateMinutes`, else 0). Not in pulumi-tls.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] crl_distribution_points: URLs where the issuer's CRL is published (the CRLDistributionPoints extension), e.g.
+               `http://pki.ml.internal/intermediate.crl`. Not in pulumi-tls.
         :param pulumi.Input[_builtins.int] early_renewal_hours: The resource will consider the certificate to have expired the given number of hours
                before its actual expiry time. Unlike pulumi-tls, the next `pulumi up` inside that window
                replaces the certificate without needing a refresh. Changing it updates in place.
                (default: `0`)
         :param pulumi.Input[_builtins.bool] is_ca_certificate: Is the generated certificate representing a Certificate Authority (CA) (default: `false`).
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] issuing_certificate_urls: URLs where the issuer's certificate can be fetched (the caIssuers entries of the
+               AuthorityInfoAccess extension). Not in pulumi-tls.
         :param pulumi.Input[_builtins.int] max_path_length: Maximum number of intermediate certificates that may follow this certificate in a valid
                certification path. If `isCaCertificate` is `false`, this value is ignored. -1 means no
                limit.
+        :param pulumi.Input['NameConstraintsArgs'] name_constraints: CA certificates only: the names the CA may sign for, written as a critical
+               nameConstraints extension. `LocallySignedCert` enforces them when this CA signs: a
+               request with a name outside them is refused (at preview when the request is known). Not
+               in pulumi-tls.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] ocsp_servers: URLs of the issuer's OCSP responders (the OCSP entries of the AuthorityInfoAccess
+               extension). Not in pulumi-tls.
         :param pulumi.Input[_builtins.bool] set_subject_key_id: Should the generated certificate include a subject key identifier (default: `false`).
         """
         pulumi.set(__self__, "allowed_uses", allowed_uses)
@@ -60,12 +76,20 @@ class LocallySignedCertArgs:
         pulumi.set(__self__, "validity_period_hours", validity_period_hours)
         if backdate_minutes is not None:
             pulumi.set(__self__, "backdate_minutes", backdate_minutes)
+        if crl_distribution_points is not None:
+            pulumi.set(__self__, "crl_distribution_points", crl_distribution_points)
         if early_renewal_hours is not None:
             pulumi.set(__self__, "early_renewal_hours", early_renewal_hours)
         if is_ca_certificate is not None:
             pulumi.set(__self__, "is_ca_certificate", is_ca_certificate)
+        if issuing_certificate_urls is not None:
+            pulumi.set(__self__, "issuing_certificate_urls", issuing_certificate_urls)
         if max_path_length is not None:
             pulumi.set(__self__, "max_path_length", max_path_length)
+        if name_constraints is not None:
+            pulumi.set(__self__, "name_constraints", name_constraints)
+        if ocsp_servers is not None:
+            pulumi.set(__self__, "ocsp_servers", ocsp_servers)
         if set_subject_key_id is not None:
             pulumi.set(__self__, "set_subject_key_id", set_subject_key_id)
 
@@ -147,6 +171,19 @@ class LocallySignedCertArgs:
         pulumi.set(self, "backdate_minutes", value)
 
     @_builtins.property
+    @pulumi.getter(name="crlDistributionPoints")
+    def crl_distribution_points(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        URLs where the issuer's CRL is published (the CRLDistributionPoints extension), e.g.
+        `http://pki.ml.internal/intermediate.crl`. Not in pulumi-tls.
+        """
+        return pulumi.get(self, "crl_distribution_points")
+
+    @crl_distribution_points.setter
+    def crl_distribution_points(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "crl_distribution_points", value)
+
+    @_builtins.property
     @pulumi.getter(name="earlyRenewalHours")
     def early_renewal_hours(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
@@ -174,6 +211,19 @@ class LocallySignedCertArgs:
         pulumi.set(self, "is_ca_certificate", value)
 
     @_builtins.property
+    @pulumi.getter(name="issuingCertificateUrls")
+    def issuing_certificate_urls(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        URLs where the issuer's certificate can be fetched (the caIssuers entries of the
+        AuthorityInfoAccess extension). Not in pulumi-tls.
+        """
+        return pulumi.get(self, "issuing_certificate_urls")
+
+    @issuing_certificate_urls.setter
+    def issuing_certificate_urls(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "issuing_certificate_urls", value)
+
+    @_builtins.property
     @pulumi.getter(name="maxPathLength")
     def max_path_length(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
@@ -186,6 +236,34 @@ class LocallySignedCertArgs:
     @max_path_length.setter
     def max_path_length(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "max_path_length", value)
+
+    @_builtins.property
+    @pulumi.getter(name="nameConstraints")
+    def name_constraints(self) -> pulumi.Input[Optional['NameConstraintsArgs']]:
+        """
+        CA certificates only: the names the CA may sign for, written as a critical
+        nameConstraints extension. `LocallySignedCert` enforces them when this CA signs: a
+        request with a name outside them is refused (at preview when the request is known). Not
+        in pulumi-tls.
+        """
+        return pulumi.get(self, "name_constraints")
+
+    @name_constraints.setter
+    def name_constraints(self, value: pulumi.Input[Optional['NameConstraintsArgs']]):
+        pulumi.set(self, "name_constraints", value)
+
+    @_builtins.property
+    @pulumi.getter(name="ocspServers")
+    def ocsp_servers(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        URLs of the issuer's OCSP responders (the OCSP entries of the AuthorityInfoAccess
+        extension). Not in pulumi-tls.
+        """
+        return pulumi.get(self, "ocsp_servers")
+
+    @ocsp_servers.setter
+    def ocsp_servers(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "ocsp_servers", value)
 
     @_builtins.property
     @pulumi.getter(name="setSubjectKeyId")
@@ -211,9 +289,13 @@ class LocallySignedCert(pulumi.CustomResource):
                  ca_cert_pem: pulumi.Input[Optional[_builtins.str]] = None,
                  ca_private_key_pem: pulumi.Input[Optional[_builtins.str]] = None,
                  cert_request_pem: pulumi.Input[Optional[_builtins.str]] = None,
+                 crl_distribution_points: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  early_renewal_hours: pulumi.Input[Optional[_builtins.int]] = None,
                  is_ca_certificate: pulumi.Input[Optional[_builtins.bool]] = None,
+                 issuing_certificate_urls: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  max_path_length: pulumi.Input[Optional[_builtins.int]] = None,
+                 name_constraints: pulumi.Input[Optional[Union['NameConstraintsArgs', 'NameConstraintsArgsDict', 'outputs.NameConstraints']]] = None,
+                 ocsp_servers: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  set_subject_key_id: pulumi.Input[Optional[_builtins.bool]] = None,
                  validity_period_hours: pulumi.Input[Optional[_builtins.int]] = None,
                  __props__=None):
@@ -221,6 +303,10 @@ class LocallySignedCert(pulumi.CustomResource):
         Creates a TLS certificate in PEM format from a Certificate Signing Request, signed by a CA whose certificate and private key are given: intermediate CAs and the server and client certificates of mTLS identities.
 
         As in pulumi-tls, only the subject and the DNS, IP and URI names are taken from the CSR; key usages come from `allowedUses`. The certificate carries the CA's subject key identifier as its authority key identifier when the CA certificate has one, so chains build reliably. Every input except `earlyRenewalHours` replaces the certificate, and renewal is decided on every diff, as for `SelfSignedCert`. The id is the certificate's serial number in base 10.
+
+        Beyond pulumi-tls, signing enforces what the CA certificate says about what it may sign. If the CA carries name constraints (`nameConstraints` on the CA's own certificate), every DNS name, IP address and URI of the request, a host-like subject common name when there are no DNS names, and subject email addresses must fall inside the permitted subtrees and outside the excluded ones; if the CA has a path length of 0 it signs no further CA, and a CA it signs may not claim a `maxPathLength` at or above the CA's own. A refused request fails `pulumi preview` when the request is already known (a `certRequestPem` failure naming the name and the constraint), and otherwise `pulumi up` before anything is signed, so a certificate for a name outside the CA's reach is never issued. Only the constraints of the CA certificate given are enforced, not those of CAs above it; `openssl verify` applies the whole chain's.
+
+        `crlDistributionPoints`, `ocspServers` and `issuingCertificateUrls` write the CRLDistributionPoints and AuthorityInfoAccess extensions (what Vault's `config/urls` sets), so relying parties know where to look for the CA's `CertificateRevocationList`.
 
 
         :param str resource_name: The name of the resource.
@@ -235,14 +321,24 @@ class LocallySignedCert(pulumi.CustomResource):
         :param pulumi.Input[_builtins.str] ca_private_key_pem: Private key of the Certificate Authority (CA) used to sign the certificate, in PEM
                (RFC 1421) format.
         :param pulumi.Input[_builtins.str] cert_request_pem: Certificate request data in PEM (RFC 1421) format.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] crl_distribution_points: URLs where the issuer's CRL is published (the CRLDistributionPoints extension), e.g.
+               `http://pki.ml.internal/intermediate.crl`. Not in pulumi-tls.
         :param pulumi.Input[_builtins.int] early_renewal_hours: The resource will consider the certificate to have expired the given number of hours
                before its actual expiry time. Unlike pulumi-tls, the next `pulumi up` inside that window
                replaces the certificate without needing a refresh. Changing it updates in place.
                (default: `0`)
         :param pulumi.Input[_builtins.bool] is_ca_certificate: Is the generated certificate representing a Certificate Authority (CA) (default: `false`).
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] issuing_certificate_urls: URLs where the issuer's certificate can be fetched (the caIssuers entries of the
+               AuthorityInfoAccess extension). Not in pulumi-tls.
         :param pulumi.Input[_builtins.int] max_path_length: Maximum number of intermediate certificates that may follow this certificate in a valid
                certification path. If `isCaCertificate` is `false`, this value is ignored. -1 means no
                limit.
+        :param pulumi.Input[Union['NameConstraintsArgs', 'NameConstraintsArgsDict', 'outputs.NameConstraints']] name_constraints: CA certificates only: the names the CA may sign for, written as a critical
+               nameConstraints extension. `LocallySignedCert` enforces them when this CA signs: a
+               request with a name outside them is refused (at preview when the request is known). Not
+               in pulumi-tls.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] ocsp_servers: URLs of the issuer's OCSP responders (the OCSP entries of the AuthorityInfoAccess
+               extension). Not in pulumi-tls.
         :param pulumi.Input[_builtins.bool] set_subject_key_id: Should the generated certificate include a subject key identifier (default: `false`).
         :param pulumi.Input[_builtins.int] validity_period_hours: Number of hours, after initial issuing, that the certificate will remain valid for.
         """
@@ -256,6 +352,10 @@ class LocallySignedCert(pulumi.CustomResource):
         Creates a TLS certificate in PEM format from a Certificate Signing Request, signed by a CA whose certificate and private key are given: intermediate CAs and the server and client certificates of mTLS identities.
 
         As in pulumi-tls, only the subject and the DNS, IP and URI names are taken from the CSR; key usages come from `allowedUses`. The certificate carries the CA's subject key identifier as its authority key identifier when the CA certificate has one, so chains build reliably. Every input except `earlyRenewalHours` replaces the certificate, and renewal is decided on every diff, as for `SelfSignedCert`. The id is the certificate's serial number in base 10.
+
+        Beyond pulumi-tls, signing enforces what the CA certificate says about what it may sign. If the CA carries name constraints (`nameConstraints` on the CA's own certificate), every DNS name, IP address and URI of the request, a host-like subject common name when there are no DNS names, and subject email addresses must fall inside the permitted subtrees and outside the excluded ones; if the CA has a path length of 0 it signs no further CA, and a CA it signs may not claim a `maxPathLength` at or above the CA's own. A refused request fails `pulumi preview` when the request is already known (a `certRequestPem` failure naming the name and the constraint), and otherwise `pulumi up` before anything is signed, so a certificate for a name outside the CA's reach is never issued. Only the constraints of the CA certificate given are enforced, not those of CAs above it; `openssl verify` applies the whole chain's.
+
+        `crlDistributionPoints`, `ocspServers` and `issuingCertificateUrls` write the CRLDistributionPoints and AuthorityInfoAccess extensions (what Vault's `config/urls` sets), so relying parties know where to look for the CA's `CertificateRevocationList`.
 
 
         :param str resource_name: The name of the resource.
@@ -278,9 +378,13 @@ class LocallySignedCert(pulumi.CustomResource):
                  ca_cert_pem: pulumi.Input[Optional[_builtins.str]] = None,
                  ca_private_key_pem: pulumi.Input[Optional[_builtins.str]] = None,
                  cert_request_pem: pulumi.Input[Optional[_builtins.str]] = None,
+                 crl_distribution_points: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  early_renewal_hours: pulumi.Input[Optional[_builtins.int]] = None,
                  is_ca_certificate: pulumi.Input[Optional[_builtins.bool]] = None,
+                 issuing_certificate_urls: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  max_path_length: pulumi.Input[Optional[_builtins.int]] = None,
+                 name_constraints: pulumi.Input[Optional[Union['NameConstraintsArgs', 'NameConstraintsArgsDict', 'outputs.NameConstraints']]] = None,
+                 ocsp_servers: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  set_subject_key_id: pulumi.Input[Optional[_builtins.bool]] = None,
                  validity_period_hours: pulumi.Input[Optional[_builtins.int]] = None,
                  __props__=None):
@@ -305,9 +409,13 @@ class LocallySignedCert(pulumi.CustomResource):
             if cert_request_pem is None and not opts.urn:
                 raise TypeError("Missing required property 'cert_request_pem'")
             __props__.__dict__["cert_request_pem"] = cert_request_pem
+            __props__.__dict__["crl_distribution_points"] = crl_distribution_points
             __props__.__dict__["early_renewal_hours"] = early_renewal_hours
             __props__.__dict__["is_ca_certificate"] = is_ca_certificate
+            __props__.__dict__["issuing_certificate_urls"] = issuing_certificate_urls
             __props__.__dict__["max_path_length"] = max_path_length
+            __props__.__dict__["name_constraints"] = name_constraints
+            __props__.__dict__["ocsp_servers"] = ocsp_servers
             __props__.__dict__["set_subject_key_id"] = set_subject_key_id
             if validity_period_hours is None and not opts.urn:
                 raise TypeError("Missing required property 'validity_period_hours'")
@@ -348,9 +456,13 @@ class LocallySignedCert(pulumi.CustomResource):
         __props__.__dict__["ca_private_key_pem"] = None
         __props__.__dict__["cert_pem"] = None
         __props__.__dict__["cert_request_pem"] = None
+        __props__.__dict__["crl_distribution_points"] = None
         __props__.__dict__["early_renewal_hours"] = None
         __props__.__dict__["is_ca_certificate"] = None
+        __props__.__dict__["issuing_certificate_urls"] = None
         __props__.__dict__["max_path_length"] = None
+        __props__.__dict__["name_constraints"] = None
+        __props__.__dict__["ocsp_servers"] = None
         __props__.__dict__["ready_for_renewal"] = None
         __props__.__dict__["set_subject_key_id"] = None
         __props__.__dict__["validity_end_time"] = None
@@ -427,6 +539,15 @@ class LocallySignedCert(pulumi.CustomResource):
         return pulumi.get(self, "cert_request_pem")
 
     @_builtins.property
+    @pulumi.getter(name="crlDistributionPoints")
+    def crl_distribution_points(self) -> pulumi.Output[Optional[Sequence[_builtins.str]]]:
+        """
+        URLs where the issuer's CRL is published (the CRLDistributionPoints extension), e.g.
+        `http://pki.ml.internal/intermediate.crl`. Not in pulumi-tls.
+        """
+        return pulumi.get(self, "crl_distribution_points")
+
+    @_builtins.property
     @pulumi.getter(name="earlyRenewalHours")
     def early_renewal_hours(self) -> pulumi.Output[Optional[_builtins.int]]:
         """
@@ -446,6 +567,15 @@ class LocallySignedCert(pulumi.CustomResource):
         return pulumi.get(self, "is_ca_certificate")
 
     @_builtins.property
+    @pulumi.getter(name="issuingCertificateUrls")
+    def issuing_certificate_urls(self) -> pulumi.Output[Optional[Sequence[_builtins.str]]]:
+        """
+        URLs where the issuer's certificate can be fetched (the caIssuers entries of the
+        AuthorityInfoAccess extension). Not in pulumi-tls.
+        """
+        return pulumi.get(self, "issuing_certificate_urls")
+
+    @_builtins.property
     @pulumi.getter(name="maxPathLength")
     def max_path_length(self) -> pulumi.Output[Optional[_builtins.int]]:
         """
@@ -454,6 +584,26 @@ class LocallySignedCert(pulumi.CustomResource):
         limit.
         """
         return pulumi.get(self, "max_path_length")
+
+    @_builtins.property
+    @pulumi.getter(name="nameConstraints")
+    def name_constraints(self) -> pulumi.Output[Optional['outputs.NameConstraints']]:
+        """
+        CA certificates only: the names the CA may sign for, written as a critical
+        nameConstraints extension. `LocallySignedCert` enforces them when this CA signs: a
+        request with a name outside them is refused (at preview when the request is known). Not
+        in pulumi-tls.
+        """
+        return pulumi.get(self, "name_constraints")
+
+    @_builtins.property
+    @pulumi.getter(name="ocspServers")
+    def ocsp_servers(self) -> pulumi.Output[Optional[Sequence[_builtins.str]]]:
+        """
+        URLs of the issuer's OCSP responders (the OCSP entries of the AuthorityInfoAccess
+        extension). Not in pulumi-tls.
+        """
+        return pulumi.get(self, "ocsp_servers")
 
     @_builtins.property
     @pulumi.getter(name="readyForRenewal")

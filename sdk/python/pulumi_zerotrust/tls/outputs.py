@@ -17,6 +17,8 @@ from .. import _utilities
 __all__ = [
     'CertRequestSubject',
     'GetCertificateCertificate',
+    'NameConstraints',
+    'RevokedCertificate',
     'SelfSignedCertSubject',
 ]
 
@@ -323,6 +325,229 @@ class GetCertificateCertificate(dict):
         The version the certificate is in.
         """
         return pulumi.get(self, "version")
+
+
+@pulumi.output_type
+class NameConstraints(dict):
+    """
+    Permitted and excluded subtrees of a CA certificate's names (RFC 5280 4.2.1.10), named as
+    Vault's root and intermediate CA parameters name them. A name must fall inside some
+    permitted subtree of its type (when there are any of that type) and inside no excluded one.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "excludedDnsDomains":
+            suggest = "excluded_dns_domains"
+        elif key == "excludedEmailAddresses":
+            suggest = "excluded_email_addresses"
+        elif key == "excludedIpRanges":
+            suggest = "excluded_ip_ranges"
+        elif key == "excludedUriDomains":
+            suggest = "excluded_uri_domains"
+        elif key == "permittedDnsDomains":
+            suggest = "permitted_dns_domains"
+        elif key == "permittedEmailAddresses":
+            suggest = "permitted_email_addresses"
+        elif key == "permittedIpRanges":
+            suggest = "permitted_ip_ranges"
+        elif key == "permittedUriDomains":
+            suggest = "permitted_uri_domains"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in NameConstraints. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        NameConstraints.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        NameConstraints.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 excluded_dns_domains: Optional[Sequence[_builtins.str]] = None,
+                 excluded_email_addresses: Optional[Sequence[_builtins.str]] = None,
+                 excluded_ip_ranges: Optional[Sequence[_builtins.str]] = None,
+                 excluded_uri_domains: Optional[Sequence[_builtins.str]] = None,
+                 permitted_dns_domains: Optional[Sequence[_builtins.str]] = None,
+                 permitted_email_addresses: Optional[Sequence[_builtins.str]] = None,
+                 permitted_ip_ranges: Optional[Sequence[_builtins.str]] = None,
+                 permitted_uri_domains: Optional[Sequence[_builtins.str]] = None):
+        """
+        Permitted and excluded subtrees of a CA certificate's names (RFC 5280 4.2.1.10), named as
+        Vault's root and intermediate CA parameters name them. A name must fall inside some
+        permitted subtree of its type (when there are any of that type) and inside no excluded one.
+
+        :param Sequence[_builtins.str] excluded_dns_domains: DNS domains the CA may never sign for, same forms as `permittedDnsDomains`.
+        :param Sequence[_builtins.str] excluded_email_addresses: Email subtrees the CA may never sign for.
+        :param Sequence[_builtins.str] excluded_ip_ranges: IP ranges in CIDR form the CA may never sign for.
+        :param Sequence[_builtins.str] excluded_uri_domains: URI hosts the CA may never sign for.
+        :param Sequence[_builtins.str] permitted_dns_domains: DNS domains the CA may sign for: `ml.internal` covers it and every name below it,
+               `.ml.internal` only the names below it.
+        :param Sequence[_builtins.str] permitted_email_addresses: Email subtrees: a mailbox (`ops@ml.internal`), a host (`ml.internal`) or the hosts below
+               a domain (`.ml.internal`).
+        :param Sequence[_builtins.str] permitted_ip_ranges: IP ranges in CIDR form (`10.0.0.0/8`, `fd00::/8`) the CA may sign for.
+        :param Sequence[_builtins.str] permitted_uri_domains: URI hosts (`cluster.local` for `spiffe://cluster.local/...`, `.ml.internal` for hosts
+               below it) the CA may sign for.
+        """
+        if excluded_dns_domains is not None:
+            pulumi.set(__self__, "excluded_dns_domains", excluded_dns_domains)
+        if excluded_email_addresses is not None:
+            pulumi.set(__self__, "excluded_email_addresses", excluded_email_addresses)
+        if excluded_ip_ranges is not None:
+            pulumi.set(__self__, "excluded_ip_ranges", excluded_ip_ranges)
+        if excluded_uri_domains is not None:
+            pulumi.set(__self__, "excluded_uri_domains", excluded_uri_domains)
+        if permitted_dns_domains is not None:
+            pulumi.set(__self__, "permitted_dns_domains", permitted_dns_domains)
+        if permitted_email_addresses is not None:
+            pulumi.set(__self__, "permitted_email_addresses", permitted_email_addresses)
+        if permitted_ip_ranges is not None:
+            pulumi.set(__self__, "permitted_ip_ranges", permitted_ip_ranges)
+        if permitted_uri_domains is not None:
+            pulumi.set(__self__, "permitted_uri_domains", permitted_uri_domains)
+
+    @_builtins.property
+    @pulumi.getter(name="excludedDnsDomains")
+    def excluded_dns_domains(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        DNS domains the CA may never sign for, same forms as `permittedDnsDomains`.
+        """
+        return pulumi.get(self, "excluded_dns_domains")
+
+    @_builtins.property
+    @pulumi.getter(name="excludedEmailAddresses")
+    def excluded_email_addresses(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        Email subtrees the CA may never sign for.
+        """
+        return pulumi.get(self, "excluded_email_addresses")
+
+    @_builtins.property
+    @pulumi.getter(name="excludedIpRanges")
+    def excluded_ip_ranges(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        IP ranges in CIDR form the CA may never sign for.
+        """
+        return pulumi.get(self, "excluded_ip_ranges")
+
+    @_builtins.property
+    @pulumi.getter(name="excludedUriDomains")
+    def excluded_uri_domains(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        URI hosts the CA may never sign for.
+        """
+        return pulumi.get(self, "excluded_uri_domains")
+
+    @_builtins.property
+    @pulumi.getter(name="permittedDnsDomains")
+    def permitted_dns_domains(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        DNS domains the CA may sign for: `ml.internal` covers it and every name below it,
+        `.ml.internal` only the names below it.
+        """
+        return pulumi.get(self, "permitted_dns_domains")
+
+    @_builtins.property
+    @pulumi.getter(name="permittedEmailAddresses")
+    def permitted_email_addresses(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        Email subtrees: a mailbox (`ops@ml.internal`), a host (`ml.internal`) or the hosts below
+        a domain (`.ml.internal`).
+        """
+        return pulumi.get(self, "permitted_email_addresses")
+
+    @_builtins.property
+    @pulumi.getter(name="permittedIpRanges")
+    def permitted_ip_ranges(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        IP ranges in CIDR form (`10.0.0.0/8`, `fd00::/8`) the CA may sign for.
+        """
+        return pulumi.get(self, "permitted_ip_ranges")
+
+    @_builtins.property
+    @pulumi.getter(name="permittedUriDomains")
+    def permitted_uri_domains(self) -> Optional[Sequence[_builtins.str]]:
+        """
+        URI hosts (`cluster.local` for `spiffe://cluster.local/...`, `.ml.internal` for hosts
+        below it) the CA may sign for.
+        """
+        return pulumi.get(self, "permitted_uri_domains")
+
+
+@pulumi.output_type
+class RevokedCertificate(dict):
+    """
+    One revoked certificate.
+    """
+    @staticmethod
+    def __key_warning(key: str):
+        suggest = None
+        if key == "serialNumber":
+            suggest = "serial_number"
+        elif key == "revocationTime":
+            suggest = "revocation_time"
+
+        if suggest:
+            pulumi.log.warn(f"Key '{key}' not found in RevokedCertificate. Access the value via the '{suggest}' property getter instead.")
+
+    def __getitem__(self, key: str) -> Any:
+        RevokedCertificate.__key_warning(key)
+        return super().__getitem__(key)
+
+    def get(self, key: str, default = None) -> Any:
+        RevokedCertificate.__key_warning(key)
+        return super().get(key, default)
+
+    def __init__(__self__, *,
+                 serial_number: _builtins.str,
+                 reason: Optional[_builtins.str] = None,
+                 revocation_time: Optional[_builtins.str] = None):
+        """
+        One revoked certificate.
+
+        :param _builtins.str serial_number: The certificate's serial number: in decimal (the id of a `SelfSignedCert` or
+               `LocallySignedCert`) or in hex as openssl prints it (`0a:1b:...`). Stored in decimal.
+        :param _builtins.str reason: Why it is revoked: `unspecified` (default), `keyCompromise`, `cACompromise`,
+               `affiliationChanged`, `superseded`, `cessationOfOperation`, `certificateHold`,
+               `removeFromCRL`, `privilegeWithdrawn` or `aACompromise`.
+        :param _builtins.str revocation_time: When it was revoked, RFC 3339 (default: when it first appears in this list; kept on
+               later changes).
+        """
+        pulumi.set(__self__, "serial_number", serial_number)
+        if reason is not None:
+            pulumi.set(__self__, "reason", reason)
+        if revocation_time is not None:
+            pulumi.set(__self__, "revocation_time", revocation_time)
+
+    @_builtins.property
+    @pulumi.getter(name="serialNumber")
+    def serial_number(self) -> _builtins.str:
+        """
+        The certificate's serial number: in decimal (the id of a `SelfSignedCert` or
+        `LocallySignedCert`) or in hex as openssl prints it (`0a:1b:...`). Stored in decimal.
+        """
+        return pulumi.get(self, "serial_number")
+
+    @_builtins.property
+    @pulumi.getter
+    def reason(self) -> Optional[_builtins.str]:
+        """
+        Why it is revoked: `unspecified` (default), `keyCompromise`, `cACompromise`,
+        `affiliationChanged`, `superseded`, `cessationOfOperation`, `certificateHold`,
+        `removeFromCRL`, `privilegeWithdrawn` or `aACompromise`.
+        """
+        return pulumi.get(self, "reason")
+
+    @_builtins.property
+    @pulumi.getter(name="revocationTime")
+    def revocation_time(self) -> Optional[_builtins.str]:
+        """
+        When it was revoked, RFC 3339 (default: when it first appears in this list; kept on
+        later changes).
+        """
+        return pulumi.get(self, "revocation_time")
 
 
 @pulumi.output_type

@@ -25,11 +25,15 @@ class SelfSignedCertArgs:
                  private_key_pem: pulumi.Input[_builtins.str],
                  validity_period_hours: pulumi.Input[_builtins.int],
                  backdate_minutes: pulumi.Input[Optional[_builtins.int]] = None,
+                 crl_distribution_points: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  dns_names: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  early_renewal_hours: pulumi.Input[Optional[_builtins.int]] = None,
                  ip_addresses: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  is_ca_certificate: pulumi.Input[Optional[_builtins.bool]] = None,
+                 issuing_certificate_urls: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  max_path_length: pulumi.Input[Optional[_builtins.int]] = None,
+                 name_constraints: pulumi.Input[Optional['NameConstraintsArgs']] = None,
+                 ocsp_servers: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  set_authority_key_id: pulumi.Input[Optional[_builtins.bool]] = None,
                  set_subject_key_id: pulumi.Input[Optional[_builtins.bool]] = None,
                  subject: pulumi.Input[Optional['SelfSignedCertSubjectArgs']] = None,
@@ -45,6 +49,8 @@ class SelfSignedCertArgs:
         :param pulumi.Input[_builtins.int] backdate_minutes: Minutes by which the certificate's validity starts before its creation, to tolerate
                clock skew between machines (0 to 10080; default: the provider's
                `defaultBackdateMinutes`, else 0). Not in pulumi-tls.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] crl_distribution_points: URLs where the issuer's CRL is published (the CRLDistributionPoints extension), e.g.
+               `http://pki.ml.internal/intermediate.crl`. Not in pulumi-tls.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] dns_names: List of DNS names for which a certificate is being requested.
         :param pulumi.Input[_builtins.int] early_renewal_hours: The resource will consider the certificate to have expired the given number of hours
                before its actual expiry time. Unlike pulumi-tls, the next `pulumi up` inside that window
@@ -52,9 +58,17 @@ class SelfSignedCertArgs:
                (default: `0`)
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] ip_addresses: List of IP addresses for which a certificate is being requested.
         :param pulumi.Input[_builtins.bool] is_ca_certificate: Is the generated certificate representing a Certificate Authority (CA) (default: `false`).
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] issuing_certificate_urls: URLs where the issuer's certificate can be fetched (the caIssuers entries of the
+               AuthorityInfoAccess extension). Not in pulumi-tls.
         :param pulumi.Input[_builtins.int] max_path_length: Maximum number of intermediate certificates that may follow this certificate in a valid
                certification path. If `isCaCertificate` is `false`, this value is ignored. -1 means no
                limit.
+        :param pulumi.Input['NameConstraintsArgs'] name_constraints: CA certificates only: the names the CA may sign for, written as a critical
+               nameConstraints extension. `LocallySignedCert` enforces them when this CA signs: a
+               request with a name outside them is refused (at preview when the request is known). Not
+               in pulumi-tls.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] ocsp_servers: URLs of the issuer's OCSP responders (the OCSP entries of the AuthorityInfoAccess
+               extension). Not in pulumi-tls.
         :param pulumi.Input[_builtins.bool] set_authority_key_id: Should the generated certificate include an authority key identifier: for self-signed
                certificates this is the same value as the subject key identifier (default: `false`).
         :param pulumi.Input[_builtins.bool] set_subject_key_id: Should the generated certificate include a subject key identifier (default: `false`).
@@ -66,6 +80,8 @@ class SelfSignedCertArgs:
         pulumi.set(__self__, "validity_period_hours", validity_period_hours)
         if backdate_minutes is not None:
             pulumi.set(__self__, "backdate_minutes", backdate_minutes)
+        if crl_distribution_points is not None:
+            pulumi.set(__self__, "crl_distribution_points", crl_distribution_points)
         if dns_names is not None:
             pulumi.set(__self__, "dns_names", dns_names)
         if early_renewal_hours is not None:
@@ -74,8 +90,14 @@ class SelfSignedCertArgs:
             pulumi.set(__self__, "ip_addresses", ip_addresses)
         if is_ca_certificate is not None:
             pulumi.set(__self__, "is_ca_certificate", is_ca_certificate)
+        if issuing_certificate_urls is not None:
+            pulumi.set(__self__, "issuing_certificate_urls", issuing_certificate_urls)
         if max_path_length is not None:
             pulumi.set(__self__, "max_path_length", max_path_length)
+        if name_constraints is not None:
+            pulumi.set(__self__, "name_constraints", name_constraints)
+        if ocsp_servers is not None:
+            pulumi.set(__self__, "ocsp_servers", ocsp_servers)
         if set_authority_key_id is not None:
             pulumi.set(__self__, "set_authority_key_id", set_authority_key_id)
         if set_subject_key_id is not None:
@@ -138,6 +160,19 @@ class SelfSignedCertArgs:
         pulumi.set(self, "backdate_minutes", value)
 
     @_builtins.property
+    @pulumi.getter(name="crlDistributionPoints")
+    def crl_distribution_points(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        URLs where the issuer's CRL is published (the CRLDistributionPoints extension), e.g.
+        `http://pki.ml.internal/intermediate.crl`. Not in pulumi-tls.
+        """
+        return pulumi.get(self, "crl_distribution_points")
+
+    @crl_distribution_points.setter
+    def crl_distribution_points(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "crl_distribution_points", value)
+
+    @_builtins.property
     @pulumi.getter(name="dnsNames")
     def dns_names(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
@@ -189,6 +224,19 @@ class SelfSignedCertArgs:
         pulumi.set(self, "is_ca_certificate", value)
 
     @_builtins.property
+    @pulumi.getter(name="issuingCertificateUrls")
+    def issuing_certificate_urls(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        URLs where the issuer's certificate can be fetched (the caIssuers entries of the
+        AuthorityInfoAccess extension). Not in pulumi-tls.
+        """
+        return pulumi.get(self, "issuing_certificate_urls")
+
+    @issuing_certificate_urls.setter
+    def issuing_certificate_urls(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "issuing_certificate_urls", value)
+
+    @_builtins.property
     @pulumi.getter(name="maxPathLength")
     def max_path_length(self) -> pulumi.Input[Optional[_builtins.int]]:
         """
@@ -201,6 +249,34 @@ class SelfSignedCertArgs:
     @max_path_length.setter
     def max_path_length(self, value: pulumi.Input[Optional[_builtins.int]]):
         pulumi.set(self, "max_path_length", value)
+
+    @_builtins.property
+    @pulumi.getter(name="nameConstraints")
+    def name_constraints(self) -> pulumi.Input[Optional['NameConstraintsArgs']]:
+        """
+        CA certificates only: the names the CA may sign for, written as a critical
+        nameConstraints extension. `LocallySignedCert` enforces them when this CA signs: a
+        request with a name outside them is refused (at preview when the request is known). Not
+        in pulumi-tls.
+        """
+        return pulumi.get(self, "name_constraints")
+
+    @name_constraints.setter
+    def name_constraints(self, value: pulumi.Input[Optional['NameConstraintsArgs']]):
+        pulumi.set(self, "name_constraints", value)
+
+    @_builtins.property
+    @pulumi.getter(name="ocspServers")
+    def ocsp_servers(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
+        """
+        URLs of the issuer's OCSP responders (the OCSP entries of the AuthorityInfoAccess
+        extension). Not in pulumi-tls.
+        """
+        return pulumi.get(self, "ocsp_servers")
+
+    @ocsp_servers.setter
+    def ocsp_servers(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]):
+        pulumi.set(self, "ocsp_servers", value)
 
     @_builtins.property
     @pulumi.getter(name="setAuthorityKeyId")
@@ -260,11 +336,15 @@ class SelfSignedCert(pulumi.CustomResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  allowed_uses: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  backdate_minutes: pulumi.Input[Optional[_builtins.int]] = None,
+                 crl_distribution_points: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  dns_names: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  early_renewal_hours: pulumi.Input[Optional[_builtins.int]] = None,
                  ip_addresses: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  is_ca_certificate: pulumi.Input[Optional[_builtins.bool]] = None,
+                 issuing_certificate_urls: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  max_path_length: pulumi.Input[Optional[_builtins.int]] = None,
+                 name_constraints: pulumi.Input[Optional[Union['NameConstraintsArgs', 'NameConstraintsArgsDict', 'outputs.NameConstraints']]] = None,
+                 ocsp_servers: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  private_key_pem: pulumi.Input[Optional[_builtins.str]] = None,
                  set_authority_key_id: pulumi.Input[Optional[_builtins.bool]] = None,
                  set_subject_key_id: pulumi.Input[Optional[_builtins.bool]] = None,
@@ -277,6 +357,8 @@ class SelfSignedCert(pulumi.CustomResource):
 
         Every input except `earlyRenewalHours` replaces the certificate. Renewal is decided on every diff: once the certificate's end of validity minus `earlyRenewalHours` has passed, the next `pulumi up` (or preview) shows a replacement, without the `pulumi refresh` that pulumi-tls needs. `backdateMinutes` (not in pulumi-tls) starts the validity earlier to absorb clock skew. The id is the certificate's serial number in base 10.
 
+        Beyond pulumi-tls, a CA certificate (`isCaCertificate: true`) can carry `nameConstraints`: permitted and excluded DNS domains, IP ranges (CIDR), email subtrees and URI hosts, written as a critical nameConstraints extension. `LocallySignedCert` refuses to sign, with this certificate as its CA, any request with a name outside them, and verifiers refuse such chains too. Malformed subtrees (a wildcard, a URI where a host is meant, a CIDR range with host bits set) fail Check at their path, e.g. `nameConstraints.permittedDnsDomains[1]`. `crlDistributionPoints`, `ocspServers` and `issuingCertificateUrls` write the CRLDistributionPoints and AuthorityInfoAccess extensions.
+
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
@@ -286,6 +368,8 @@ class SelfSignedCert(pulumi.CustomResource):
         :param pulumi.Input[_builtins.int] backdate_minutes: Minutes by which the certificate's validity starts before its creation, to tolerate
                clock skew between machines (0 to 10080; default: the provider's
                `defaultBackdateMinutes`, else 0). Not in pulumi-tls.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] crl_distribution_points: URLs where the issuer's CRL is published (the CRLDistributionPoints extension), e.g.
+               `http://pki.ml.internal/intermediate.crl`. Not in pulumi-tls.
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] dns_names: List of DNS names for which a certificate is being requested.
         :param pulumi.Input[_builtins.int] early_renewal_hours: The resource will consider the certificate to have expired the given number of hours
                before its actual expiry time. Unlike pulumi-tls, the next `pulumi up` inside that window
@@ -293,9 +377,17 @@ class SelfSignedCert(pulumi.CustomResource):
                (default: `0`)
         :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] ip_addresses: List of IP addresses for which a certificate is being requested.
         :param pulumi.Input[_builtins.bool] is_ca_certificate: Is the generated certificate representing a Certificate Authority (CA) (default: `false`).
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] issuing_certificate_urls: URLs where the issuer's certificate can be fetched (the caIssuers entries of the
+               AuthorityInfoAccess extension). Not in pulumi-tls.
         :param pulumi.Input[_builtins.int] max_path_length: Maximum number of intermediate certificates that may follow this certificate in a valid
                certification path. If `isCaCertificate` is `false`, this value is ignored. -1 means no
                limit.
+        :param pulumi.Input[Union['NameConstraintsArgs', 'NameConstraintsArgsDict', 'outputs.NameConstraints']] name_constraints: CA certificates only: the names the CA may sign for, written as a critical
+               nameConstraints extension. `LocallySignedCert` enforces them when this CA signs: a
+               request with a name outside them is refused (at preview when the request is known). Not
+               in pulumi-tls.
+        :param pulumi.Input[Sequence[pulumi.Input[_builtins.str]]] ocsp_servers: URLs of the issuer's OCSP responders (the OCSP entries of the AuthorityInfoAccess
+               extension). Not in pulumi-tls.
         :param pulumi.Input[_builtins.str] private_key_pem: Private key in PEM (RFC 1421) format, that the certificate will belong to.
         :param pulumi.Input[_builtins.bool] set_authority_key_id: Should the generated certificate include an authority key identifier: for self-signed
                certificates this is the same value as the subject key identifier (default: `false`).
@@ -315,6 +407,8 @@ class SelfSignedCert(pulumi.CustomResource):
 
         Every input except `earlyRenewalHours` replaces the certificate. Renewal is decided on every diff: once the certificate's end of validity minus `earlyRenewalHours` has passed, the next `pulumi up` (or preview) shows a replacement, without the `pulumi refresh` that pulumi-tls needs. `backdateMinutes` (not in pulumi-tls) starts the validity earlier to absorb clock skew. The id is the certificate's serial number in base 10.
 
+        Beyond pulumi-tls, a CA certificate (`isCaCertificate: true`) can carry `nameConstraints`: permitted and excluded DNS domains, IP ranges (CIDR), email subtrees and URI hosts, written as a critical nameConstraints extension. `LocallySignedCert` refuses to sign, with this certificate as its CA, any request with a name outside them, and verifiers refuse such chains too. Malformed subtrees (a wildcard, a URI where a host is meant, a CIDR range with host bits set) fail Check at their path, e.g. `nameConstraints.permittedDnsDomains[1]`. `crlDistributionPoints`, `ocspServers` and `issuingCertificateUrls` write the CRLDistributionPoints and AuthorityInfoAccess extensions.
+
 
         :param str resource_name: The name of the resource.
         :param SelfSignedCertArgs args: The arguments to use to populate this resource's properties.
@@ -333,11 +427,15 @@ class SelfSignedCert(pulumi.CustomResource):
                  opts: Optional[pulumi.ResourceOptions] = None,
                  allowed_uses: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  backdate_minutes: pulumi.Input[Optional[_builtins.int]] = None,
+                 crl_distribution_points: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  dns_names: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  early_renewal_hours: pulumi.Input[Optional[_builtins.int]] = None,
                  ip_addresses: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  is_ca_certificate: pulumi.Input[Optional[_builtins.bool]] = None,
+                 issuing_certificate_urls: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  max_path_length: pulumi.Input[Optional[_builtins.int]] = None,
+                 name_constraints: pulumi.Input[Optional[Union['NameConstraintsArgs', 'NameConstraintsArgsDict', 'outputs.NameConstraints']]] = None,
+                 ocsp_servers: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  private_key_pem: pulumi.Input[Optional[_builtins.str]] = None,
                  set_authority_key_id: pulumi.Input[Optional[_builtins.bool]] = None,
                  set_subject_key_id: pulumi.Input[Optional[_builtins.bool]] = None,
@@ -357,11 +455,15 @@ class SelfSignedCert(pulumi.CustomResource):
                 raise TypeError("Missing required property 'allowed_uses'")
             __props__.__dict__["allowed_uses"] = allowed_uses
             __props__.__dict__["backdate_minutes"] = backdate_minutes
+            __props__.__dict__["crl_distribution_points"] = crl_distribution_points
             __props__.__dict__["dns_names"] = dns_names
             __props__.__dict__["early_renewal_hours"] = early_renewal_hours
             __props__.__dict__["ip_addresses"] = ip_addresses
             __props__.__dict__["is_ca_certificate"] = is_ca_certificate
+            __props__.__dict__["issuing_certificate_urls"] = issuing_certificate_urls
             __props__.__dict__["max_path_length"] = max_path_length
+            __props__.__dict__["name_constraints"] = name_constraints
+            __props__.__dict__["ocsp_servers"] = ocsp_servers
             if private_key_pem is None and not opts.urn:
                 raise TypeError("Missing required property 'private_key_pem'")
             __props__.__dict__["private_key_pem"] = None if private_key_pem is None else pulumi.Output.secret(private_key_pem)
@@ -404,12 +506,16 @@ class SelfSignedCert(pulumi.CustomResource):
         __props__.__dict__["allowed_uses"] = None
         __props__.__dict__["backdate_minutes"] = None
         __props__.__dict__["cert_pem"] = None
+        __props__.__dict__["crl_distribution_points"] = None
         __props__.__dict__["dns_names"] = None
         __props__.__dict__["early_renewal_hours"] = None
         __props__.__dict__["ip_addresses"] = None
         __props__.__dict__["is_ca_certificate"] = None
+        __props__.__dict__["issuing_certificate_urls"] = None
         __props__.__dict__["key_algorithm"] = None
         __props__.__dict__["max_path_length"] = None
+        __props__.__dict__["name_constraints"] = None
+        __props__.__dict__["ocsp_servers"] = None
         __props__.__dict__["private_key_pem"] = None
         __props__.__dict__["ready_for_renewal"] = None
         __props__.__dict__["set_authority_key_id"] = None
@@ -456,6 +562,15 @@ class SelfSignedCert(pulumi.CustomResource):
         return pulumi.get(self, "cert_pem")
 
     @_builtins.property
+    @pulumi.getter(name="crlDistributionPoints")
+    def crl_distribution_points(self) -> pulumi.Output[Optional[Sequence[_builtins.str]]]:
+        """
+        URLs where the issuer's CRL is published (the CRLDistributionPoints extension), e.g.
+        `http://pki.ml.internal/intermediate.crl`. Not in pulumi-tls.
+        """
+        return pulumi.get(self, "crl_distribution_points")
+
+    @_builtins.property
     @pulumi.getter(name="dnsNames")
     def dns_names(self) -> pulumi.Output[Optional[Sequence[_builtins.str]]]:
         """
@@ -491,6 +606,15 @@ class SelfSignedCert(pulumi.CustomResource):
         return pulumi.get(self, "is_ca_certificate")
 
     @_builtins.property
+    @pulumi.getter(name="issuingCertificateUrls")
+    def issuing_certificate_urls(self) -> pulumi.Output[Optional[Sequence[_builtins.str]]]:
+        """
+        URLs where the issuer's certificate can be fetched (the caIssuers entries of the
+        AuthorityInfoAccess extension). Not in pulumi-tls.
+        """
+        return pulumi.get(self, "issuing_certificate_urls")
+
+    @_builtins.property
     @pulumi.getter(name="keyAlgorithm")
     def key_algorithm(self) -> pulumi.Output[_builtins.str]:
         """
@@ -508,6 +632,26 @@ class SelfSignedCert(pulumi.CustomResource):
         limit.
         """
         return pulumi.get(self, "max_path_length")
+
+    @_builtins.property
+    @pulumi.getter(name="nameConstraints")
+    def name_constraints(self) -> pulumi.Output[Optional['outputs.NameConstraints']]:
+        """
+        CA certificates only: the names the CA may sign for, written as a critical
+        nameConstraints extension. `LocallySignedCert` enforces them when this CA signs: a
+        request with a name outside them is refused (at preview when the request is known). Not
+        in pulumi-tls.
+        """
+        return pulumi.get(self, "name_constraints")
+
+    @_builtins.property
+    @pulumi.getter(name="ocspServers")
+    def ocsp_servers(self) -> pulumi.Output[Optional[Sequence[_builtins.str]]]:
+        """
+        URLs of the issuer's OCSP responders (the OCSP entries of the AuthorityInfoAccess
+        extension). Not in pulumi-tls.
+        """
+        return pulumi.get(self, "ocsp_servers")
 
     @_builtins.property
     @pulumi.getter(name="privateKeyPem")
