@@ -14,9 +14,12 @@ followed by the intermediate (`chain`). Identity is carried the SPIFFE way,
 as a URI SAN `spiffe://<trust domain>/ns/<namespace>/sa/<service>`, while the
 DNS SANs make ordinary hostname verification work for in-cluster names.
 
-Two extra identities exist only as negative test material for verify.py: an
-already-expired trainer certificate and a "rogue" trainer certificate issued
-by an unrelated CA. A correct mTLS setup must refuse both.
+Three extra identities exist only as negative test material for verify.py: an
+already-expired trainer certificate, a "rogue" trainer certificate issued by
+an unrelated CA, and a genuine trainer certificate whose key "leaked", listed
+in the intermediate's certificate revocation list (`crl`). A correct mTLS
+setup must refuse all three. For JVM services (Kafka, Spark, Trino), the
+trainer identity is also exported as a PKCS#12 keystore (`trainer_p12`).
 """
 
 import pulumi
@@ -103,6 +106,7 @@ intermediate_ca = issue(
 )
 
 # --- Workload identities.
+identities = {}
 for svc in SERVICES:
     key = ec_key(f"{svc}-key")
     cert = issue(
@@ -119,6 +123,7 @@ for svc in SERVICES:
         backdate_minutes=5,  # tolerate small clock skew between nodes
         set_subject_key_id=True,
     )
+    identities[svc] = (key, cert)
     pulumi.export(f"{svc}_cert", cert.cert_pem)
     pulumi.export(f"{svc}_key", pulumi.Output.secret(key.private_key_pem))
 
@@ -162,6 +167,45 @@ rogue = issue(
     uris=[spiffe_id("trainer")],
 )
 
+# --- Negative case 3: a genuine trainer identity, revoked. The intermediate's
+# CRL lists it; servers that load the CRL refuse it. Every change to the list
+# signs it again with the next CRL number.
+revoked_key = ec_key("revoked-trainer-key")
+revoked = issue(
+    "revoked-trainer",
+    revoked_key,
+    intermediate_ca,
+    intermediate_key,
+    f"trainer.{namespace}.svc.{trust_domain}",
+    ["digital_signature", "client_auth"],
+    LEAF_HOURS,
+    uris=[spiffe_id("trainer")],
+    backdate_minutes=5,
+)
+crl = tls.CertificateRevocationList(
+    "intermediate-crl",
+    ca_cert_pem=intermediate_ca.cert_pem,
+    ca_private_key_pem=intermediate_key.private_key_pem,
+    revoked_certificates=[tls.RevokedCertificateArgs(serial_number=revoked.id, reason="keyCompromise")],
+)
+
+# --- The trainer identity as a PKCS#12 keystore for JVM clients: leaf, key and
+# the chain up to the root; the password is generated and kept secret.
+trainer_key, trainer_cert = identities["trainer"]
+trainer_p12 = tls.Pkcs12Bundle(
+    "trainer-p12",
+    cert_pem=trainer_cert.cert_pem,
+    ca_cert_pems=[intermediate_ca.cert_pem, root_ca.cert_pem],
+    private_key_pem=trainer_key.private_key_pem,
+    friendly_name="trainer",
+)
+
+pulumi.export("crl", crl.crl_pem)
+pulumi.export("crl_number", crl.crl_number)
+pulumi.export("revoked_cert", revoked.cert_pem)
+pulumi.export("revoked_key", pulumi.Output.secret(revoked_key.private_key_pem))
+pulumi.export("trainer_p12", trainer_p12.pkcs12_base64)
+pulumi.export("trainer_p12_password", trainer_p12.password)
 pulumi.export("root_ca_cert", root_ca.cert_pem)
 pulumi.export("intermediate_ca_cert", intermediate_ca.cert_pem)
 pulumi.export("trust_bundle", root_ca.cert_pem)  # what every peer trusts

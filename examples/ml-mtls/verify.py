@@ -16,7 +16,13 @@ certificate that chains to `trust_bundle`. Clients then connect with:
   * a valid cert but the wrong server
     name (trainer.<ns>.svc...)         -> must be refused by the client;
   * the expired trainer certificate    -> must be refused by the server;
-  * no client certificate at all       -> must be refused by the server.
+  * no client certificate at all       -> must be refused by the server;
+  * a genuine trainer certificate listed
+    in the intermediate's CRL            -> must be refused by the server, which
+                                          loads the stack's `crl` (when the
+                                          program exports one);
+  * with --java, a Java 17 client whose identity is the trainer's PKCS#12
+    keystore (`trainer_p12`)             -> must be accepted as the trainer.
 
 Everything runs once over TLS 1.3 and once over TLS 1.2. In TLS 1.3 the
 client's handshake finishes before the server has judged the client
@@ -32,6 +38,7 @@ removed afterwards; private keys are never printed.
 """
 
 import argparse
+import base64
 import json
 import os
 import queue
@@ -103,12 +110,24 @@ class Material:
             require(outputs, "rogue_key"),
             require(outputs, "rogue_ca_cert"),
         )
+        # Revocation and the PKCS#12 keystore are exported by the Python program only.
+        crl = outputs.get("crl")
+        if crl:
+            wanted["revoked"] = (require(outputs, "revoked_cert"), require(outputs, "revoked_key"), chain)
+        p12 = outputs.get("trainer_p12")
         bundle = require(outputs, "trust_bundle")
 
         self.dir = tempfile.mkdtemp(prefix="ml-mtls-verify-")  # mode 0700
         try:
             self.trust_bundle = self._write("trust_bundle.pem", bundle)
             self.identities = {name: self._identity(name, *parts) for name, parts in wanted.items()}
+            self.crl = self._write("intermediate.crl.pem", crl) if crl else None
+            self.p12 = None
+            if p12:
+                self.p12 = (
+                    self._write_bytes("trainer.p12", base64.b64decode(p12)),
+                    self._write("trainer.p12.password", require(outputs, "trainer_p12_password")),
+                )
         except BaseException:
             self.cleanup()
             raise
@@ -118,6 +137,13 @@ class Material:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text if text.endswith("\n") else text + "\n")
+        return path
+
+    def _write_bytes(self, name, data):
+        path = os.path.join(self.dir, name)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         return path
 
     def _identity(self, name, leaf, key, chain):
@@ -145,6 +171,10 @@ class MtlsServer:
         ctx.minimum_version = ctx.maximum_version = version
         ctx.verify_mode = ssl.CERT_REQUIRED
         ctx.load_verify_locations(cafile=material.trust_bundle)
+        if material.crl:
+            # The CRL of the leaves' issuer; every client leaf is checked against it.
+            ctx.load_verify_locations(cafile=material.crl)
+            ctx.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
         ctx.load_cert_chain(*material.identities[server_name])
         self.ctx = ctx
         self.sock = socket.create_server(("127.0.0.1", 0))
@@ -192,6 +222,13 @@ class MtlsServer:
                 return None
             if port == client_port:
                 return verdict, detail
+
+    def next_event(self):
+        """The next verdict, whichever client it is for, or None on timeout."""
+        try:
+            return self.events.get(timeout=TIMEOUT)
+        except queue.Empty:
+            return None
 
     def close(self):
         self.stop.set()
@@ -264,7 +301,19 @@ def connect(material, port, version, identity, server_hostname):
 # Cases
 
 
-def run_cases(material, version_label, version, report):
+def java_connect(material, port, server_hostname):
+    """Runs TlsClient.java with the trainer's PKCS#12 keystore; (ok, its output)."""
+    keystore, password_file = material.p12
+    cmd = ["java", os.path.join(HERE, "TlsClient.java"), "127.0.0.1", str(port), server_hostname,
+           keystore, password_file, material.trust_bundle]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, describe(exc)
+    return done.returncode == 0, (done.stdout + done.stderr).strip()
+
+
+def run_cases(material, version_label, version, report, java=False):
     outputs = material.outputs
     ns_suffix = _server_dns_suffix(outputs)
     server_name = "inference"
@@ -317,6 +366,26 @@ def run_cases(material, version_label, version, report):
         seen = server.event_for(r.client_port) if r.client_port else None
         ok = server_refused(r, seen)
         report(ok, f"{tag} client without certificate refused by server ({_why(r, seen)})")
+
+        # (f) a genuine trainer identity, revoked in the intermediate's CRL.
+        if material.crl:
+            r = connect(material, server.port, version, "revoked", good_host)
+            seen = server.event_for(r.client_port) if r.client_port else None
+            ok = server_refused(r, seen) and "revoked" in str(seen[1])
+            report(ok, f"{tag} revoked client cert refused by server with the CRL ({_why(r, seen)})")
+
+        # (g) a JVM client whose identity is the trainer's PKCS#12 keystore.
+        if java:
+            if not material.p12:
+                report(False, f"{tag} Java client: the stack exports no trainer_p12")
+            else:
+                ok, said = java_connect(material, server.port, good_host)
+                seen = server.next_event()  # the only connection since the last verdict
+                want = _expected_uri(outputs, "trainer")
+                ok = ok and said == f"hello {want}" and seen is not None and seen[1] == "accepted" \
+                    and want in seen[2]
+                report(ok, f"{tag} Java client with the trainer PKCS#12 keystore accepted as {want} "
+                           f"(client: {said}; server: {seen[1:] if seen else 'no verdict'})")
     finally:
         server.close()
 
@@ -355,6 +424,8 @@ def main():
     parser.add_argument("--trust-domain", default="cluster.local")
     parser.add_argument("--namespace", default="ml")
     parser.add_argument("--tls", choices=["1.2", "1.3", "both"], default="both")
+    parser.add_argument("--java", action="store_true",
+                        help="also connect a Java client with the trainer's PKCS#12 keystore (needs java 17)")
     args = parser.parse_args()
 
     outputs = load_outputs(args)
@@ -371,7 +442,7 @@ def main():
         labels = ["1.3", "1.2"] if args.tls == "both" else [args.tls]
         for label in labels:
             try:
-                run_cases(material, label, VERSIONS[label], report)
+                run_cases(material, label, VERSIONS[label], report, java=args.java)
             except (ssl.SSLError, OSError) as exc:  # server could not start
                 report(False, f"[TLS {label}] server setup failed: {describe(exc)}")
     finally:

@@ -64,7 +64,9 @@ def test_ml_mtls_lifecycle(stack_factory, tmp_path, example):
     # Private keys are secret outputs, read back as secrets, and encrypted in state.
     masked = stack.outputs()
     key_outputs = [k for k in masked if k.endswith("_key")]
-    assert len(key_outputs) == len(services) + 2, masked
+    # The Python program also exports a revoked identity, a CRL and a PKCS#12 keystore.
+    full = example == "ml-mtls"
+    assert len(key_outputs) == len(services) + (3 if full else 2), masked
     assert all(masked[k] == "[secret]" for k in key_outputs), masked
     exported = json.dumps(stack.export())
     assert not PLAINTEXT_KEY.search(exported), "a private key is stored in plaintext"
@@ -99,11 +101,19 @@ def test_ml_mtls_lifecycle(stack_factory, tmp_path, example):
     out_file = tmp_path / "outputs.json"
     out_file.write_text(json.dumps(outputs))
     verify = subprocess.run(
-        [sys.executable, str(EXAMPLES / "ml-mtls" / "verify.py"), "--outputs", str(out_file)],
-        capture_output=True, text=True, timeout=300,
+        [sys.executable, str(EXAMPLES / "ml-mtls" / "verify.py"), "--outputs", str(out_file),
+         *(["--java"] if full else [])],
+        capture_output=True, text=True, timeout=600,
     )
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert re.search(r"^\d+ passed, 0 failed$", verify.stdout, re.M), verify.stdout
+    if full:
+        assert masked["trainer_p12"] == "[secret]" and masked["trainer_p12_password"] == "[secret]"
+        assert outputs["crl_number"] == 1
+        for version in ("1.3", "1.2"):
+            for case in ("revoked client cert refused by server with the CRL",
+                         "Java client with the trainer PKCS#12 keystore accepted"):
+                assert f"PASS [TLS {version}] {case}" in verify.stdout, verify.stdout
 
     # Nothing changed, nothing to do; refresh finds no drift.
     stack.pulumi("preview", "--expect-no-changes")
@@ -122,6 +132,10 @@ def test_ml_mtls_lifecycle(stack_factory, tmp_path, example):
     assert "URI:spiffe://cluster.local/ns/ml-prod/sa/trainer" in cert_text(
         service_output(after, "trainer", "cert")
     )
+    if full:
+        # The revoked certificate was replaced too: the CRL lists the new serial, signed anew.
+        assert after["crl_number"] == 2
+        assert after["trainer_p12"] != outputs["trainer_p12"]
     stack.pulumi("preview", "--expect-no-changes")
 
     stack.pulumi("destroy", "--yes", "--skip-preview")
