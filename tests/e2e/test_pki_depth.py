@@ -91,6 +91,18 @@ def test_a_name_outside_the_constraints_is_never_issued(stack_factory):
     assert "zerotrust:tls:LocallySignedCert::trainer-cert" in types, types
     assert "zerotrust:tls:LocallySignedCert::extra-cert" not in types, types
 
+    # Signed by an unconstrained CA it exists; moving it to the constrained CA is refused at
+    # preview, by Check, since the request is known by then.
+    stack.pulumi("config", "set", "extraIssuer", "open")
+    stack.up()
+    stack.pulumi("config", "set", "extraIssuer", "constrained")
+    refused = stack.pulumi("preview", check=False)
+    text = refused.stdout + refused.stderr
+    assert refused.returncode != 0, text
+    assert "property certRequestPem" in text and "db.admin.ml.internal" in text, text
+    assert "excluded DNS subtree" in text, text
+    stack.pulumi("config", "rm", "extraIssuer")
+
     # Inside the constraints, the same program issues it.
     stack.pulumi("config", "set", "extraName", "db.ml.internal")
     stack.up()

@@ -4,6 +4,7 @@ cluster.local trust domain; one leaf inside; a CRL of that CA.
 Config:
   revokeTrainer  true: list the trainer certificate in the CRL (keyCompromise)
   extraName      a DNS name for a second leaf (to ask for one outside the constraints)
+  extraIssuer    constrained (default) or open: which CA signs that second leaf
   malformed      ca, crl or p12: add a resource of that kind whose inputs Check must refuse
 """
 
@@ -32,7 +33,18 @@ ca = tls.SelfSignedCert(
 )
 
 
-def leaf(name, dns):
+open_key = tls.PrivateKey("open-ca-key", algorithm="ECDSA")
+open_ca = tls.SelfSignedCert(
+    "open-ca",
+    private_key_pem=open_key.private_key_pem,
+    subject=tls.SelfSignedCertSubjectArgs(common_name="unconstrained CA"),
+    is_ca_certificate=True,
+    allowed_uses=USES_CA,
+    validity_period_hours=24,
+)
+
+
+def leaf(name, dns, issuer=(ca, ca_key)):
     key = tls.PrivateKey(f"{name}-key", algorithm="ECDSA")
     csr = tls.CertRequest(
         f"{name}-csr",
@@ -45,8 +57,8 @@ def leaf(name, dns):
     cert = tls.LocallySignedCert(
         f"{name}-cert",
         cert_request_pem=csr.cert_request_pem,
-        ca_cert_pem=ca.cert_pem,
-        ca_private_key_pem=ca_key.private_key_pem,
+        ca_cert_pem=issuer[0].cert_pem,
+        ca_private_key_pem=issuer[1].private_key_pem,
         allowed_uses=USES_LEAF,
         validity_period_hours=12,
         backdate_minutes=5,
@@ -73,7 +85,8 @@ crl = tls.CertificateRevocationList(
 
 extra = config.get("extraName")
 if extra:
-    leaf("extra", extra)
+    open_issuer = config.get("extraIssuer") == "open"
+    leaf("extra", extra, (open_ca, open_key) if open_issuer else (ca, ca_key))
 
 malformed = config.get("malformed")
 if malformed == "ca":
