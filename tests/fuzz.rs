@@ -332,6 +332,111 @@ fn certificate_requests() {
     );
 }
 
+/// A request every constrained CA below is asked to sign.
+fn request_pem() -> &'static str {
+    static CSR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    CSR.get_or_init(|| {
+        let k = generate_key(KeyAlgorithm::Ecdsa(EcdsaCurve::P256)).expect("key");
+        let key = parse_private_key(&k.private_key_pem).expect("own key");
+        let ips = ["10.1.2.3".parse().expect("ip")];
+        let uris = ["spiffe://cluster.local/x".to_string()];
+        create_csr(&key, &subject(), &["a.ml.internal".into()], &ips, &uris)
+            .expect("csr")
+            .csr_pem
+    })
+}
+
+/// CA certificates with name constraints and revocation pointers, as signing reads them: their
+/// constraints decide what may be signed, so damaged ones must fail cleanly.
+#[test]
+fn constrained_ca_certificates() {
+    use zerotrust::pki::{NameConstraints, Pointers, parse_ip_subtree};
+    let mut options = IssueOptions::new(24, datetime!(2026-01-02 03:04:05 UTC));
+    options.is_ca = true;
+    options.max_path_length = Some(1);
+    options.name_constraints = Some(NameConstraints {
+        permitted_dns: vec!["ml.internal".into()],
+        excluded_dns: vec!["admin.ml.internal".into()],
+        permitted_ip: vec![parse_ip_subtree("10.0.0.0/8").expect("range")],
+        excluded_ip: vec![parse_ip_subtree("fd00::/8").expect("range")],
+        permitted_email: vec![".ml.internal".into()],
+        excluded_email: vec!["root@ml.internal".into()],
+        permitted_uri: vec!["cluster.local".into()],
+        excluded_uri: vec![".evil.local".into()],
+    });
+    options.pointers = Pointers {
+        crl_distribution_points: vec!["http://pki.ml.internal/ca.crl".into()],
+        ocsp_servers: vec!["http://ocsp.ml.internal".into()],
+        issuing_certificate_urls: vec!["http://pki.ml.internal/ca.crt".into()],
+    };
+    let seeds = keys()
+        .iter()
+        .map(|k| {
+            let key = parse_private_key(&k.private_key_pem).expect("own key");
+            let spec = CertSpec {
+                subject: subject(),
+                dns_names: vec![],
+                ip_addresses: vec![],
+                uris: vec![],
+                set_authority_key_id: true,
+                options: options.clone(),
+            };
+            self_signed(&key, &spec)
+                .expect("cert")
+                .cert_pem
+                .into_bytes()
+        })
+        .collect();
+    run(
+        "constrained CA certificates",
+        |b| {
+            let pem = String::from_utf8_lossy(b);
+            zerotrust::pki::signing_refusals(request_pem(), &pem, true, Some(0))
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        },
+        echoes,
+        seeds,
+        true,
+    );
+}
+
+/// Name-constraint subtrees and revoked serial numbers are what users type, not secrets:
+/// their errors quote them on purpose, so only panics count here.
+#[test]
+fn subtrees_and_serials() {
+    use zerotrust::pki::{
+        parse_dns_subtree, parse_email_subtree, parse_ip_subtree, parse_serial, parse_uri_subtree,
+    };
+    let seeds = [
+        "ml.internal",
+        ".ml.internal",
+        "10.0.0.0/8",
+        "fd00::/8",
+        "ops@ml.internal",
+        "cluster.local",
+        "0a:1b:2c",
+        "0x00ff",
+        "123456789012345678901234567890",
+    ]
+    .map(|s| s.as_bytes().to_vec())
+    .to_vec();
+    run(
+        "subtrees and serials",
+        |b| {
+            let t = String::from_utf8_lossy(b);
+            let _ = parse_dns_subtree(&t);
+            let _ = parse_email_subtree(&t);
+            let _ = parse_uri_subtree(&t);
+            let _ = parse_serial(&t);
+            parse_ip_subtree(&t).map(|_| ())
+        },
+        |_, _| false,
+        seeds,
+        false,
+    );
+}
+
 #[test]
 fn protobuf_structs() {
     use zerotrust::codec::{PropertyValue, UnknownKind, encode_map};

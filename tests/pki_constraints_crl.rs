@@ -332,6 +332,127 @@ fn names_outside_the_constraints_are_never_signed_and_openssl_agrees() {
     }
 }
 
+/// An intermediate CA can carry constraints of its own (LocallySignedCert with
+/// isCaCertificate): they are written into it and enforced when it signs.
+#[test]
+fn a_constrained_intermediate_enforces_its_own_constraints() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let alg = KeyAlgorithm::Ecdsa(EcdsaCurve::P256);
+    let (root, root_key, _) = root_ca(alg, None);
+    let (inter_key, inter_key_pem) = new_key(alg);
+    let csr = create_csr(&inter_key, &subject("Feature Store CA"), &[], &[], &[]).unwrap();
+    let only_features = NameConstraints {
+        permitted_dns: vec![".features.ml.internal".into()],
+        permitted_uri: vec!["cluster.local".into()],
+        ..Default::default()
+    };
+    let inter = locally_signed(
+        &csr.csr_pem,
+        &root.cert_pem,
+        &root_key,
+        &ca_options(Some(only_features), Some(0)),
+    )
+    .unwrap();
+    let root_p = write(d, "root.pem", &root.cert_pem);
+    let inter_p = write(d, "inter.pem", &inter.cert_pem);
+    let text = run_ok("openssl", &["x509", "-in", s(&inter_p), "-noout", "-text"]);
+    assert!(text.contains("X509v3 Name Constraints: critical"), "{text}");
+    assert!(text.contains("DNS:.features.ml.internal"), "{text}");
+
+    let (leaf_key, _) = new_key(alg);
+    let inside = create_csr(
+        &leaf_key,
+        &subject("online"),
+        &["online.features.ml.internal".into()],
+        &[],
+        &["spiffe://cluster.local/ns/ml/sa/online".into()],
+    )
+    .unwrap();
+    let leaf = locally_signed(
+        &inside.csr_pem,
+        &inter.cert_pem,
+        &inter_key,
+        &leaf_options(),
+    )
+    .unwrap();
+    let leaf_p = write(d, "leaf.pem", &leaf.cert_pem);
+    run_ok(
+        "openssl",
+        &[
+            "verify",
+            "-CAfile",
+            s(&root_p),
+            "-untrusted",
+            s(&inter_p),
+            s(&leaf_p),
+        ],
+    );
+
+    // The bare domain is outside `.features.ml.internal`: refused by us, and by openssl when
+    // signed anyway.
+    let outside = create_csr(
+        &leaf_key,
+        &subject("x"),
+        &["features.ml.internal".into()],
+        &[],
+        &[],
+    )
+    .unwrap();
+    let err = locally_signed(
+        &outside.csr_pem,
+        &inter.cert_pem,
+        &inter_key,
+        &leaf_options(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("features.ml.internal") && err.contains("permitted DNS"),
+        "{err}"
+    );
+    let csr_p = write(d, "out.csr", &outside.csr_pem);
+    let key_p = write(d, "inter.key", &inter_key_pem);
+    let forced = d.join("forced.pem");
+    run_ok(
+        "openssl",
+        &[
+            "x509",
+            "-req",
+            "-in",
+            s(&csr_p),
+            "-CA",
+            s(&inter_p),
+            "-CAkey",
+            s(&key_p),
+            "-copy_extensions",
+            "copy",
+            "-days",
+            "1",
+            "-set_serial",
+            "11",
+            "-out",
+            s(&forced),
+        ],
+    );
+    let out = run(
+        "openssl",
+        &[
+            "verify",
+            "-CAfile",
+            s(&root_p),
+            "-untrusted",
+            s(&inter_p),
+            s(&forced),
+        ],
+    );
+    assert!(
+        !out.ok && out.text.contains("subtree violation"),
+        "{}",
+        out.text
+    );
+}
+
 #[test]
 fn path_length_zero_signs_no_further_ca() {
     let dir = tempfile::tempdir().unwrap();

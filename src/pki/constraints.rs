@@ -745,4 +745,59 @@ mod tests {
         assert!(v[2].contains("192.168.1.1") && v[2].contains("10.0.0.0/8"));
         assert!(v[3].contains("spiffe://other.domain/x"));
     }
+
+    mod properties {
+        use super::super::*;
+        use proptest::prelude::*;
+
+        fn label() -> impl Strategy<Value = String> {
+            "[a-z0-9]([a-z0-9-]{0,6}[a-z0-9])?"
+        }
+
+        fn host() -> impl Strategy<Value = String> {
+            prop::collection::vec(label(), 1..4).prop_map(|l| l.join("."))
+        }
+
+        proptest! {
+            #[test]
+            fn names_below_a_domain_match_it_and_only_it(sub in label(), base in host(), other in host()) {
+                let name = format!("{sub}.{base}");
+                let below = format!(".{base}");
+                let glued = format!("{sub}{base}");
+                let uri = format!("spiffe://{name}/a");
+                prop_assert!(dns_matches(&name, &base));
+                prop_assert!(dns_matches(&name, &below));
+                prop_assert!(dns_matches(&base.to_uppercase(), &base));
+                prop_assert!(!dns_matches(&base, &below));
+                // Gluing labels together is not being below.
+                prop_assert!(!dns_matches(&glued, &base));
+                if !other.ends_with(&base) {
+                    prop_assert!(!dns_matches(&other, &base));
+                }
+                prop_assert!(parse_dns_subtree(&base).is_ok());
+                prop_assert!(parse_uri_subtree(&below).is_ok());
+                prop_assert_eq!(uri_matches(&uri, &below), Some(true));
+            }
+
+            #[test]
+            fn cidr_ranges_hold_exactly_their_addresses(addr in any::<[u8; 4]>(), probe in any::<[u8; 4]>(), prefix in 0u8..=32) {
+                let ip = std::net::Ipv4Addr::from(addr);
+                let mask = if prefix == 0 { 0 } else { u32::MAX << (32 - prefix) };
+                let network = std::net::Ipv4Addr::from(u32::from(ip) & mask);
+                let cidr = format!("{network}/{prefix}");
+                let unmasked = format!("{ip}/{prefix}");
+                let range = parse_ip_subtree(&cidr).unwrap();
+                prop_assert!(range.contains(IpAddr::V4(ip)));
+                let probe = std::net::Ipv4Addr::from(probe);
+                prop_assert_eq!(range.contains(IpAddr::V4(probe)), u32::from(probe) & mask == u32::from(network));
+                prop_assert!(!range.contains("::1".parse().unwrap()));
+                let mut der = range.octets();
+                der.extend(range.mask());
+                prop_assert_eq!(ip_range_from_der(&der), Some(range));
+                if u32::from(ip) != u32::from(network) {
+                    prop_assert!(parse_ip_subtree(&unmasked).is_err());
+                }
+            }
+        }
+    }
 }
