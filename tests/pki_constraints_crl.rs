@@ -554,7 +554,12 @@ fn path_length_zero_signs_no_further_ca() {
     )
     .unwrap_err()
     .to_string();
-    assert!(err.contains("maxPathLength at most 1, not 2"), "{err}");
+    assert!(err.contains("maxPathLength to at most 1, not 2"), "{err}");
+    // Unlimited would let the sub-CA sign deeper than the root allows.
+    let err = locally_signed(&csr.csr_pem, &root2.cert_pem, &key, &ca_options(None, None))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("not leave it unlimited"), "{err}");
     locally_signed(
         &csr.csr_pem,
         &root2.cert_pem,
@@ -771,11 +776,18 @@ fn our_signing_decision_matches_openssl_verification() {
         prop::collection::vec(dns_name(), 0..=2),
         prop::collection::vec(ip_name(), 0..=1),
         prop::collection::vec(uri_name(), 0..=1),
+        // A host-like common name is checked as a DNS name when there are no DNS names.
+        prop::sample::select(vec![
+            "leaf",
+            "db.ml.internal",
+            "db.admin.ml.internal",
+            "db.example",
+        ]),
     );
     runner
         .run(
             &inputs,
-            |(permitted_dns, excluded_dns, permit_ip, permit_uri, dns, ips, uris)| {
+            |(permitted_dns, excluded_dns, permit_ip, permit_uri, dns, ips, uris, cn)| {
                 let nc = NameConstraints {
                     permitted_dns,
                     excluded_dns,
@@ -797,7 +809,7 @@ fn our_signing_decision_matches_openssl_verification() {
                 let (root, root_key, root_key_pem) =
                     root_ca(KeyAlgorithm::Ecdsa(EcdsaCurve::P256), Some(nc));
                 let (leaf_key, _) = new_key(KeyAlgorithm::Ecdsa(EcdsaCurve::P256));
-                let csr = create_csr(&leaf_key, &subject("leaf"), &dns, &ips, &uris).unwrap();
+                let csr = create_csr(&leaf_key, &subject(cn), &dns, &ips, &uris).unwrap();
                 let ours = locally_signed(&csr.csr_pem, &root.cert_pem, &root_key, &leaf_options());
                 let (theirs, text) =
                     openssl_accepts(dir.path(), &csr.csr_pem, &root.cert_pem, &root_key_pem);

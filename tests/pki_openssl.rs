@@ -514,7 +514,13 @@ fn path_length_is_enforced_by_openssl() {
         .unwrap();
         let sub_key = key_of(&generate_key(alg).unwrap());
         let csr = create_csr(&sub_key, &subject("Sub"), &[], &[], &[]).unwrap();
-        let sub = locally_signed(&csr.csr_pem, &inter.cert_pem, &inter_key, &ca_options(None));
+        // Under a limited intermediate the sub-CA must limit itself too; 0 fits every case.
+        let sub = locally_signed(
+            &csr.csr_pem,
+            &inter.cert_pem,
+            &inter_key,
+            &ca_options(Some(0)),
+        );
         // Under a path length of 0 we refuse to sign the sub-CA at all; openssl's verdict on
         // one signed anyway is in tests/pki_constraints_crl.rs.
         let sub = match (sub, should_pass) {

@@ -731,8 +731,7 @@ fn refusals(
 ) -> Refusals {
     let subject = &csr.req.certification_request_info.subject;
     let strings = |it: &mut dyn Iterator<Item = &x509_parser::x509::AttributeTypeAndValue<'_>>| {
-        it.filter_map(|a| a.as_str().ok().map(str::to_string))
-            .collect::<Vec<_>>()
+        it.map(attribute_text).collect::<Vec<_>>()
     };
     let names = RequestNames {
         dns_names: csr.dns_names.clone(),
@@ -740,7 +739,12 @@ fn refusals(
         uris: csr.uris.clone(),
         // Only DNS, IP and URI SANs are copied into the certificate.
         emails: Vec::new(),
-        common_names: strings(&mut subject.iter_common_name()),
+        // OpenSSL reads the common name as a host name on the end-entity certificate only.
+        common_names: if is_ca {
+            Vec::new()
+        } else {
+            strings(&mut subject.iter_common_name())
+        },
         subject_emails: strings(&mut subject.iter_email()),
     };
     let path_length = match (is_ca, issuer.path_len) {
@@ -750,12 +754,24 @@ fn refusals(
                 .to_string(),
         ),
         (true, Some(n)) => match max_path_length {
-            Some(m) if m >= i64::from(n) => Some(format!(
-                "the CA certificate allows {n} more CA level(s) below it, so a CA it signs may \
-                 have maxPathLength at most {}, not {m}",
+            Some(m) if (0..i64::from(n)).contains(&m) => None,
+            // Unlimited would let the new CA sign deeper than this one allows, and later
+            // signings only see the new CA.
+            Some(m) => Some(format!(
+                "the CA certificate allows {n} more CA level(s) below it, so a CA it signs must \
+                 set maxPathLength to at most {}, not {}",
+                n - 1,
+                if m < 0 {
+                    "unlimited".to_string()
+                } else {
+                    m.to_string()
+                }
+            )),
+            None => Some(format!(
+                "the CA certificate allows {n} more CA level(s) below it, so a CA it signs must \
+                 set maxPathLength to at most {}, not leave it unlimited",
                 n - 1
             )),
-            _ => None,
         },
         _ => None,
     };
@@ -767,6 +783,31 @@ fn refusals(
             .unwrap_or_default(),
         path_length,
     }
+}
+
+/// A subject attribute as text: the string types x509-parser decodes, plus BMPString (UTF-16)
+/// and UniversalString (UTF-32), which OpenSSL also converts before checking constraints.
+/// Undecodable values come back as a marker that matches no host name.
+fn attribute_text(a: &x509_parser::x509::AttributeTypeAndValue<'_>) -> String {
+    use x509_parser::asn1_rs::Tag;
+    if let Ok(text) = a.as_str() {
+        return text.to_string();
+    }
+    let data = a.attr_value().data;
+    let decoded = match a.attr_value().tag() {
+        Tag::BmpString if data.len() % 2 == 0 => char::decode_utf16(
+            data.chunks_exact(2)
+                .map(|c| u16::from_be_bytes([c[0], c[1]])),
+        )
+        .collect::<std::result::Result<String, _>>()
+        .ok(),
+        Tag::UniversalString if data.len() % 4 == 0 => data
+            .chunks_exact(4)
+            .map(|c| char::from_u32(u32::from_be_bytes([c[0], c[1], c[2], c[3]])))
+            .collect::<Option<String>>(),
+        _ => None,
+    };
+    decoded.unwrap_or_else(|| "<undecodable attribute>".to_string())
 }
 
 /// What signing `csr_pem` with `ca_cert_pem` would refuse (see [`locally_signed`]), for

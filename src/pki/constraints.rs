@@ -266,11 +266,12 @@ pub fn dns_matches(name: &str, base: &str) -> bool {
 
 /// OpenSSL's email rule; `None` when `email` has no `@` (a syntax error, refused).
 pub fn email_matches(email: &str, base: &str) -> Option<bool> {
-    let (local, host) = email.split_once('@')?;
+    // OpenSSL splits both at their last `@`.
+    let (local, host) = email.rsplit_once('@')?;
     if !base.contains('@') && base.starts_with('.') {
         return Some(email.len() > base.len() && ends_with_ignore_case(email, base));
     }
-    let base_host = match base.split_once('@') {
+    let base_host = match base.rsplit_once('@') {
         Some((base_local, base_host)) => {
             if !base_local.is_empty() && base_local != local {
                 return Some(false);
@@ -563,7 +564,9 @@ impl NameConstraints {
                     GeneralName::IPAddress(bytes) => {
                         let range = ip_range_from_der(bytes).ok_or_else(|| {
                             PkiError::InvalidCertificate(
-                                "the CA certificate holds an IP name constraint that is not an address and mask".into(),
+                                "the CA certificate holds an IP name constraint that is not an \
+                                 address and a contiguous mask"
+                                    .into(),
                             )
                         })?;
                         let list = if permitted {
@@ -583,6 +586,9 @@ impl NameConstraints {
 
 /// An address followed by its mask (8 or 32 bytes); the prefix counts the mask's leading ones.
 fn ip_range_from_der(bytes: &[u8]) -> Option<IpRange> {
+    if bytes.len() != 8 && bytes.len() != 32 {
+        return None;
+    }
     let half = bytes.len() / 2;
     let (addr, mask) = bytes.split_at(half);
     let addr = match half {
@@ -590,18 +596,13 @@ fn ip_range_from_der(bytes: &[u8]) -> Option<IpRange> {
         16 => IpAddr::from(<[u8; 16]>::try_from(addr).ok()?),
         _ => return None,
     };
-    // Non-contiguous masks count only their leading run of ones.
-    let mut prefix = 0u32;
-    for b in mask {
-        prefix += b.leading_ones();
-        if *b != 0xff {
-            break;
-        }
-    }
-    Some(IpRange {
+    let prefix: u32 = mask.iter().map(|b| b.count_ones()).sum();
+    let range = IpRange {
         addr,
         prefix: u8::try_from(prefix).ok()?,
-    })
+    };
+    // Only contiguous masks are ranges we can reason about; others are refused, not widened.
+    (range.mask() == mask).then_some(range)
 }
 
 #[cfg(test)]
@@ -640,6 +641,11 @@ mod tests {
             Some(false)
         );
         assert_eq!(email_matches("no-at-sign", "ml.internal"), None);
+        // The last `@` separates the host, as in OpenSSL.
+        assert_eq!(
+            email_matches("a@evil.com@ml.internal", "ml.internal"),
+            Some(true)
+        );
         let spiffe = "spiffe://cluster.local/ns/ml/sa/trainer";
         assert_eq!(uri_host(spiffe), Some("cluster.local"));
         assert_eq!(uri_host("https://h.example:8443/x"), Some("h.example"));
@@ -671,6 +677,12 @@ mod tests {
         };
         assert_eq!(der, [10, 1, 0, 0, 255, 255, 0, 0]);
         assert_eq!(ip_range_from_der(&der), Some(r));
+        assert_eq!(ip_range_from_der(&der[..7]), None);
+        assert_eq!(ip_range_from_der(&[10, 0, 0, 0, 255, 0, 255, 0]), None);
+        assert_eq!(
+            ip_range_from_der(&[10, 0, 0, 0, 255, 255, 255, 255, 0]),
+            None
+        );
     }
 
     #[test]

@@ -13,7 +13,8 @@ use super::framing;
 use super::keys::ParsedKey;
 use super::oids;
 
-/// CRLReason (RFC 5280 5.3.1), named as the ASN.1 module names them.
+/// CRLReason (RFC 5280 5.3.1), named as the ASN.1 module names them. `removeFromCRL` is left
+/// out: it belongs in delta CRLs only, and in a full CRL verifiers read it as "not revoked".
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RevocationReason {
     Unspecified,
@@ -23,13 +24,12 @@ pub enum RevocationReason {
     Superseded,
     CessationOfOperation,
     CertificateHold,
-    RemoveFromCrl,
     PrivilegeWithdrawn,
     AaCompromise,
 }
 
 impl RevocationReason {
-    pub const ALL: [RevocationReason; 10] = [
+    pub const ALL: [RevocationReason; 9] = [
         RevocationReason::Unspecified,
         RevocationReason::KeyCompromise,
         RevocationReason::CaCompromise,
@@ -37,7 +37,6 @@ impl RevocationReason {
         RevocationReason::Superseded,
         RevocationReason::CessationOfOperation,
         RevocationReason::CertificateHold,
-        RevocationReason::RemoveFromCrl,
         RevocationReason::PrivilegeWithdrawn,
         RevocationReason::AaCompromise,
     ];
@@ -51,13 +50,12 @@ impl RevocationReason {
             RevocationReason::Superseded => "superseded",
             RevocationReason::CessationOfOperation => "cessationOfOperation",
             RevocationReason::CertificateHold => "certificateHold",
-            RevocationReason::RemoveFromCrl => "removeFromCRL",
             RevocationReason::PrivilegeWithdrawn => "privilegeWithdrawn",
             RevocationReason::AaCompromise => "aACompromise",
         }
     }
 
-    /// The ENUMERATED value (7 is unused).
+    /// The ENUMERATED value (7 is unused; 8, removeFromCRL, is for delta CRLs).
     pub fn code(self) -> u8 {
         match self {
             RevocationReason::Unspecified => 0,
@@ -67,7 +65,6 @@ impl RevocationReason {
             RevocationReason::Superseded => 4,
             RevocationReason::CessationOfOperation => 5,
             RevocationReason::CertificateHold => 6,
-            RevocationReason::RemoveFromCrl => 8,
             RevocationReason::PrivilegeWithdrawn => 9,
             RevocationReason::AaCompromise => 10,
         }
@@ -103,8 +100,9 @@ pub struct CrlSpec {
     pub revoked: Vec<Revoked>,
 }
 
-/// Parses a serial number as the tls resources show it (decimal, the certificate resources'
-/// id) or as OpenSSL prints it (hex, with or without colons, optionally `0x`).
+/// Parses a serial number: digits only are decimal (the certificate resources' id); hex needs
+/// a `0x` prefix, colons between bytes, or a letter, since `openssl x509 -serial` prints hex
+/// without either and `10` must not be read two ways.
 pub fn parse_serial(text: &str) -> std::result::Result<BigUint, String> {
     let t = text.trim();
     let parsed = if !t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()) {
@@ -126,7 +124,7 @@ pub fn parse_serial(text: &str) -> std::result::Result<BigUint, String> {
     let serial = parsed.ok_or_else(|| {
         format!(
             "{text:?} is not a serial number: give it in decimal (a certificate resource's id) \
-             or in hex as openssl prints it (0a:1b:...)"
+             or in hex with a 0x prefix or colons (0x0a1b, 0a:1b)"
         )
     })?;
     if serial == BigUint::default() {

@@ -1093,7 +1093,8 @@ export namespace tls {
         /**
          * Why it is revoked: `unspecified` (default), `keyCompromise`, `cACompromise`,
          * `affiliationChanged`, `superseded`, `cessationOfOperation`, `certificateHold`,
-         * `removeFromCRL`, `privilegeWithdrawn` or `aACompromise`.
+         * `privilegeWithdrawn` or `aACompromise`. (`removeFromCRL` is for delta CRLs: to lift a
+         * revocation, remove the entry.)
          */
         reason?: string;
         /**
@@ -1103,7 +1104,8 @@ export namespace tls {
         revocationTime?: string;
         /**
          * The certificate's serial number: in decimal (the id of a `SelfSignedCert` or
-         * `LocallySignedCert`) or in hex as openssl prints it (`0a:1b:...`). Stored in decimal.
+         * `LocallySignedCert`), or in hex with a `0x` prefix or colons (`0x0a1b`, `0a:1b`; digits
+         * alone are decimal). Stored in decimal.
          */
         serialNumber: string;
     }

@@ -130,14 +130,26 @@ impl Resource<ProviderConfig> for LocallySignedCert {
             .options(ctx.now(), ctx.config().backdate_minutes());
         let (csr, ca_cert) = (csr.clone(), ca_cert.clone());
         let issued = super::common::off_runtime(move || {
-            pki::locally_signed(&csr, &ca_cert, &ca_key, &options).map_err(|e| match e {
-                // The request was unknown at Check: refuse it as Check would have.
-                pki::PkiError::Refused(_) => ResourceError::InvalidInput {
-                    property: crate::codec::PropertyPath::root().key("certRequestPem"),
-                    reason: e.to_string(),
-                },
-                e => ResourceError::backend("sign certificate", e),
-            })
+            // The request may have been unknown at Check: refuse it as Check would have, at
+            // the same property.
+            if let Ok(refusals) =
+                pki::signing_refusals(&csr, &ca_cert, options.is_ca, options.max_path_length)
+                && !refusals.is_empty()
+            {
+                let key = if !refusals.names.is_empty() {
+                    "certRequestPem"
+                } else if options.max_path_length.is_some() {
+                    "maxPathLength"
+                } else {
+                    "isCaCertificate"
+                };
+                return Err(ResourceError::InvalidInput {
+                    property: crate::codec::PropertyPath::root().key(key),
+                    reason: format!("the CA refuses to sign: {refusals}"),
+                });
+            }
+            pki::locally_signed(&csr, &ca_cert, &ca_key, &options)
+                .map_err(|e| ResourceError::backend("sign certificate", e))
         })
         .await?;
         if issued.issuer_not_ca {

@@ -32,11 +32,13 @@ const MAX_VALIDITY_HOURS: i64 = 24 * 366;
 #[serde(rename_all = "camelCase")]
 pub struct RevokedCertificate {
     /// The certificate's serial number: in decimal (the id of a `SelfSignedCert` or
-    /// `LocallySignedCert`) or in hex as openssl prints it (`0a:1b:...`). Stored in decimal.
+    /// `LocallySignedCert`), or in hex with a `0x` prefix or colons (`0x0a1b`, `0a:1b`; digits
+    /// alone are decimal). Stored in decimal.
     pub serial_number: String,
     /// Why it is revoked: `unspecified` (default), `keyCompromise`, `cACompromise`,
     /// `affiliationChanged`, `superseded`, `cessationOfOperation`, `certificateHold`,
-    /// `removeFromCRL`, `privilegeWithdrawn` or `aACompromise`.
+    /// `privilegeWithdrawn` or `aACompromise`. (`removeFromCRL` is for delta CRLs: to lift a
+    /// revocation, remove the entry.)
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     /// When it was revoked, RFC 3339 (default: when it first appears in this list; kept on
@@ -64,7 +66,7 @@ pub struct CertificateRevocationListInputs {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub renew_before_hours: Option<Value<i64>>,
     /// Pins the CRL's `thisUpdate` (RFC 3339) instead of the signing time, for reproducible
-    /// lists.
+    /// lists. A list with a pinned time is never re-signed on its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub this_update: Option<Value<String>>,
     /// Pins the CRL's `nextUpdate` (RFC 3339) instead of `validityHours` after `thisUpdate`.
@@ -162,6 +164,10 @@ impl CertificateRevocationListInputs {
             if let Some(reason) = &mut entry.reason {
                 match pki::RevocationReason::from_name(reason) {
                     Some(r) => *reason = r.name().to_string(),
+                    None if reason.eq_ignore_ascii_case("removeFromCRL") => failures.add(
+                        at(i, "reason"),
+                        "removeFromCRL is for delta CRLs, and verifiers read it as \"not revoked\" in a full list; to lift a revocation, remove the entry",
+                    ),
                     None => failures.add(
                         at(i, "reason"),
                         format!(
@@ -197,11 +203,13 @@ impl CertificateRevocationListInputs {
             MAX_VALIDITY_HOURS,
             failures,
         );
-        if let (Some(Some(validity)), Some(Some(before))) = (
+        if let (Some(_), Some(Some(before))) = (
             known_or(&self.validity_hours),
             known_or(&self.renew_before_hours),
-        ) && before >= validity
+        ) && self.next_update.is_none()
+            && before >= self.validity_hours()
         {
+            let validity = self.validity_hours();
             failures.at(
                 "renewBeforeHours",
                 format!("must be less than validityHours ({validity}), or every up would re-sign"),
@@ -230,6 +238,17 @@ impl CertificateRevocationListInputs {
                 "must be after thisUpdate: a CRL's next update cannot come before it was issued",
             );
         }
+        if let Some(this) = Self::pinned(&self.this_update)
+            && self.next_update.is_none()
+            && this
+                .checked_add(time::Duration::hours(self.validity_hours()))
+                .is_none_or(|t| t.year() > 9999)
+        {
+            failures.at(
+                "thisUpdate",
+                "with validityHours added, the next update lies beyond the year 9999",
+            );
+        }
         if self.next_update.is_some() && self.validity_hours.is_some() {
             failures.at(
                 "validityHours",
@@ -248,7 +267,12 @@ fn window(
     let this = CertificateRevocationListInputs::pinned(&inputs.this_update).unwrap_or(now);
     let next = match CertificateRevocationListInputs::pinned(&inputs.next_update) {
         Some(t) => t,
-        None => this + time::Duration::hours(inputs.validity_hours()),
+        None => this
+            .checked_add(time::Duration::hours(inputs.validity_hours()))
+            .ok_or_else(|| ResourceError::InvalidInput {
+                property: PropertyPath::root().key("thisUpdate"),
+                reason: "with validityHours added, the next update cannot be written".into(),
+            })?,
     };
     if next <= now {
         return Err(ResourceError::InvalidInput {
@@ -374,7 +398,11 @@ impl Resource<ProviderConfig> for CertificateRevocationList {
         &self,
         diff: &DiffInput<'_, CertificateRevocationListInputs, CertificateRevocationListOutputs>,
     ) -> Vec<ExtraDiff> {
-        if diff.news.next_update.is_some() || known_or(&diff.news.renew_before_hours).is_none() {
+        // Pinned times would only be signed again as they are.
+        if diff.news.next_update.is_some()
+            || diff.news.this_update.is_some()
+            || known_or(&diff.news.renew_before_hours).is_none()
+        {
             return Vec::new();
         }
         match &diff.olds.next_update_time {
@@ -453,7 +481,9 @@ impl Resource<ProviderConfig> for CertificateRevocationList {
             return Ok(unknown_outputs(news));
         }
         let number = match olds.crl_number {
-            Value::Known(n) => n + 1,
+            Value::Known(n) => n
+                .checked_add(1)
+                .ok_or_else(|| ResourceError::Internal("CRL number out of range".into()))?,
             Value::Unknown => 1,
         };
         let recorded = olds.revocation_times.known().cloned().unwrap_or_default();
@@ -550,7 +580,6 @@ mod tests {
                 "revokedCertificates[0].serialNumber",
                 "revokedCertificates[0].reason",
                 "revokedCertificates[0].revocationTime",
-                "renewBeforeHours",
                 "nextUpdate",
                 "validityHours",
             ]
@@ -558,6 +587,31 @@ mod tests {
         let list = i.revoked_certificates.unwrap().known().cloned().unwrap();
         assert_eq!(list[1].serial_number, "2571");
         assert_eq!(list[1].reason.as_deref(), Some("keyCompromise"));
+    }
+
+    #[test]
+    fn renewal_windows_and_reasons_that_would_mislead_are_refused() {
+        let mut removal = entry("12");
+        removal.reason = Some("removeFromCRL".into());
+        let mut i = inputs(vec![removal]);
+        // Not below the default validity of 168 hours.
+        i.renew_before_hours = Some(Value::Known(200));
+        i.this_update = Some(Value::Known("9999-12-31T00:00:00Z".into()));
+        let mut f = Failures::default();
+        i.check_entries(&mut f);
+        i.check_times(&mut f);
+        let failures = f.into_vec();
+        let got: Vec<String> = failures.iter().map(|x| x.property.to_string()).collect();
+        assert_eq!(
+            got,
+            vec![
+                "revokedCertificates[0].reason",
+                "renewBeforeHours",
+                "thisUpdate"
+            ]
+        );
+        assert!(failures[0].reason.contains("delta CRLs"));
+        assert!(window(&i, parse_time("2026-12-07T00:00:00Z").unwrap()).is_err());
     }
 
     #[test]
@@ -588,5 +642,8 @@ mod tests {
         let mut pinned = inputs(vec![]);
         pinned.next_update = Some(Value::Known("2026-12-02T00:00:00Z".into()));
         assert!(extra(&olds, &pinned).is_empty());
+        let mut pinned_start = inputs(vec![]);
+        pinned_start.this_update = Some(Value::Known("2026-11-25T00:00:00Z".into()));
+        assert!(extra(&olds, &pinned_start).is_empty());
     }
 }

@@ -14,11 +14,11 @@ import (
 
 // A certificate revocation list (X.509 v2 CRL, RFC 5280) signed by a CA whose certificate and private key the program holds: the local counterpart of Vault's and ACM PCA's CRLs, which pulumi-tls lacks.
 //
-// Each entry names a revoked certificate by serial number (a certificate resource's id, or hex as openssl prints it), with an optional reason (written as the entry's reasonCode extension unless `unspecified`) and revocation time (by default the time the entry first appeared; later changes keep it). The list carries the CA's key identifier and a CRL number.
+// Each entry names a revoked certificate by serial number (a certificate resource's id in decimal, or hex with a `0x` prefix or colons; digits alone are read as decimal, so prefix what `openssl x509 -serial` prints with `0x`), with an optional reason (written as the entry's reasonCode extension unless `unspecified`; `removeFromCRL` is refused, as it belongs in delta CRLs only) and revocation time (by default the time the entry first appeared; later changes keep it). The list carries the CA's key identifier and a CRL number.
 //
-// Every change updates the list in place and signs it again with the next CRL number (1, 2, 3, ...), as RFC 5280 asks: relying parties keep the highest number they have seen. The list is valid from its signing (`thisUpdateTime`) for `validityHours` (168 by default) until `nextUpdateTime`; once that is within `renewBeforeHours` (a third of the validity by default), the next `pulumi up` re-signs it without a refresh. `thisUpdate` and `nextUpdate` pin both times instead, for reproducible lists; a pinned list is not re-signed on its own.
+// Every change updates the list in place and signs it again with the next CRL number (1, 2, 3, ...), as RFC 5280 asks: relying parties keep the highest number they have seen. The list is valid from its signing (`thisUpdateTime`) for `validityHours` (168 by default) until `nextUpdateTime`; once that is within `renewBeforeHours` (a third of the validity by default), the next `pulumi up` re-signs it without a refresh. `thisUpdate` and `nextUpdate` pin the times instead, for reproducible lists; a list with either pinned is not re-signed on its own.
 //
-// Check refuses, all at once and at their paths: a duplicate serial number (in any spelling, e.g. `255` and `00:ff`), an unknown reason, a malformed time, a pinned `nextUpdate` not after `thisUpdate`, a `renewBeforeHours` not below `validityHours`, and a CA certificate that is not a CA or whose key usage lacks `crl_signing`.
+// Check refuses, all at once and at their paths: a duplicate serial number (in any spelling, e.g. `255` and `00:ff`), an unknown reason, a malformed time, a pinned `nextUpdate` not after `thisUpdate`, a `renewBeforeHours` not below the validity (given or default), and a CA certificate that is not a CA or whose key usage lacks `crl_signing`.
 //
 // Load `crlPem` into your verifier, e.g. `openssl verify -crl_check -CRLfile crl.pem`, or Python's `ssl` with `VERIFY_CRL_CHECK_LEAF`, to refuse revoked clients.
 type CertificateRevocationList struct {
@@ -49,7 +49,7 @@ type CertificateRevocationList struct {
 	// The revoked certificates; each serial number at most once.
 	RevokedCertificates RevokedCertificateArrayOutput `pulumi:"revokedCertificates"`
 	// Pins the CRL's `thisUpdate` (RFC 3339) instead of the signing time, for reproducible
-	// lists.
+	// lists. A list with a pinned time is never re-signed on its own.
 	ThisUpdate pulumi.StringPtrOutput `pulumi:"thisUpdate"`
 	// The signed list's `thisUpdate`, RFC 3339.
 	ThisUpdateTime pulumi.StringOutput `pulumi:"thisUpdateTime"`
@@ -130,7 +130,7 @@ type certificateRevocationListArgs struct {
 	// The revoked certificates; each serial number at most once.
 	RevokedCertificates []RevokedCertificate `pulumi:"revokedCertificates"`
 	// Pins the CRL's `thisUpdate` (RFC 3339) instead of the signing time, for reproducible
-	// lists.
+	// lists. A list with a pinned time is never re-signed on its own.
 	ThisUpdate *string `pulumi:"thisUpdate"`
 	// Hours from each signing to the CRL's `nextUpdate` (default: 168, at most 8784).
 	ValidityHours *int `pulumi:"validityHours"`
@@ -152,7 +152,7 @@ type CertificateRevocationListArgs struct {
 	// The revoked certificates; each serial number at most once.
 	RevokedCertificates RevokedCertificateArrayInput
 	// Pins the CRL's `thisUpdate` (RFC 3339) instead of the signing time, for reproducible
-	// lists.
+	// lists. A list with a pinned time is never re-signed on its own.
 	ThisUpdate pulumi.StringPtrInput
 	// Hours from each signing to the CRL's `nextUpdate` (default: 168, at most 8784).
 	ValidityHours pulumi.IntPtrInput
@@ -250,7 +250,7 @@ func (o CertificateRevocationListOutput) RevokedCertificates() RevokedCertificat
 }
 
 // Pins the CRL's `thisUpdate` (RFC 3339) instead of the signing time, for reproducible
-// lists.
+// lists. A list with a pinned time is never re-signed on its own.
 func (o CertificateRevocationListOutput) ThisUpdate() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v *CertificateRevocationList) pulumi.StringPtrOutput { return v.ThisUpdate }).(pulumi.StringPtrOutput)
 }

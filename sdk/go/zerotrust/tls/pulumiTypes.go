@@ -744,13 +744,15 @@ func (o NameConstraintsPtrOutput) PermittedUriDomains() pulumi.StringArrayOutput
 type RevokedCertificate struct {
 	// Why it is revoked: `unspecified` (default), `keyCompromise`, `cACompromise`,
 	// `affiliationChanged`, `superseded`, `cessationOfOperation`, `certificateHold`,
-	// `removeFromCRL`, `privilegeWithdrawn` or `aACompromise`.
+	// `privilegeWithdrawn` or `aACompromise`. (`removeFromCRL` is for delta CRLs: to lift a
+	// revocation, remove the entry.)
 	Reason *string `pulumi:"reason"`
 	// When it was revoked, RFC 3339 (default: when it first appears in this list; kept on
 	// later changes).
 	RevocationTime *string `pulumi:"revocationTime"`
 	// The certificate's serial number: in decimal (the id of a `SelfSignedCert` or
-	// `LocallySignedCert`) or in hex as openssl prints it (`0a:1b:...`). Stored in decimal.
+	// `LocallySignedCert`), or in hex with a `0x` prefix or colons (`0x0a1b`, `0a:1b`; digits
+	// alone are decimal). Stored in decimal.
 	SerialNumber string `pulumi:"serialNumber"`
 }
 
@@ -769,13 +771,15 @@ type RevokedCertificateInput interface {
 type RevokedCertificateArgs struct {
 	// Why it is revoked: `unspecified` (default), `keyCompromise`, `cACompromise`,
 	// `affiliationChanged`, `superseded`, `cessationOfOperation`, `certificateHold`,
-	// `removeFromCRL`, `privilegeWithdrawn` or `aACompromise`.
+	// `privilegeWithdrawn` or `aACompromise`. (`removeFromCRL` is for delta CRLs: to lift a
+	// revocation, remove the entry.)
 	Reason pulumi.StringPtrInput `pulumi:"reason"`
 	// When it was revoked, RFC 3339 (default: when it first appears in this list; kept on
 	// later changes).
 	RevocationTime pulumi.StringPtrInput `pulumi:"revocationTime"`
 	// The certificate's serial number: in decimal (the id of a `SelfSignedCert` or
-	// `LocallySignedCert`) or in hex as openssl prints it (`0a:1b:...`). Stored in decimal.
+	// `LocallySignedCert`), or in hex with a `0x` prefix or colons (`0x0a1b`, `0a:1b`; digits
+	// alone are decimal). Stored in decimal.
 	SerialNumber pulumi.StringInput `pulumi:"serialNumber"`
 }
 
@@ -833,7 +837,8 @@ func (o RevokedCertificateOutput) ToRevokedCertificateOutputWithContext(ctx cont
 
 // Why it is revoked: `unspecified` (default), `keyCompromise`, `cACompromise`,
 // `affiliationChanged`, `superseded`, `cessationOfOperation`, `certificateHold`,
-// `removeFromCRL`, `privilegeWithdrawn` or `aACompromise`.
+// `privilegeWithdrawn` or `aACompromise`. (`removeFromCRL` is for delta CRLs: to lift a
+// revocation, remove the entry.)
 func (o RevokedCertificateOutput) Reason() pulumi.StringPtrOutput {
 	return o.ApplyT(func(v RevokedCertificate) *string { return v.Reason }).(pulumi.StringPtrOutput)
 }
@@ -845,7 +850,8 @@ func (o RevokedCertificateOutput) RevocationTime() pulumi.StringPtrOutput {
 }
 
 // The certificate's serial number: in decimal (the id of a `SelfSignedCert` or
-// `LocallySignedCert`) or in hex as openssl prints it (`0a:1b:...`). Stored in decimal.
+// `LocallySignedCert`), or in hex with a `0x` prefix or colons (`0x0a1b`, `0a:1b`; digits
+// alone are decimal). Stored in decimal.
 func (o RevokedCertificateOutput) SerialNumber() pulumi.StringOutput {
 	return o.ApplyT(func(v RevokedCertificate) string { return v.SerialNumber }).(pulumi.StringOutput)
 }

@@ -433,13 +433,15 @@ class RevokedCertificateArgsDict(TypedDict):
     serial_number: pulumi.Input[_builtins.str]
     """
     The certificate's serial number: in decimal (the id of a `SelfSignedCert` or
-    `LocallySignedCert`) or in hex as openssl prints it (`0a:1b:...`). Stored in decimal.
+    `LocallySignedCert`), or in hex with a `0x` prefix or colons (`0x0a1b`, `0a:1b`; digits
+    alone are decimal). Stored in decimal.
     """
     reason: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
     Why it is revoked: `unspecified` (default), `keyCompromise`, `cACompromise`,
     `affiliationChanged`, `superseded`, `cessationOfOperation`, `certificateHold`,
-    `removeFromCRL`, `privilegeWithdrawn` or `aACompromise`.
+    `privilegeWithdrawn` or `aACompromise`. (`removeFromCRL` is for delta CRLs: to lift a
+    revocation, remove the entry.)
     """
     revocation_time: NotRequired[pulumi.Input[Optional[_builtins.str]]]
     """
@@ -457,10 +459,12 @@ class RevokedCertificateArgs:
         One revoked certificate.
 
         :param pulumi.Input[_builtins.str] serial_number: The certificate's serial number: in decimal (the id of a `SelfSignedCert` or
-               `LocallySignedCert`) or in hex as openssl prints it (`0a:1b:...`). Stored in decimal.
+               `LocallySignedCert`), or in hex with a `0x` prefix or colons (`0x0a1b`, `0a:1b`; digits
+               alone are decimal). Stored in decimal.
         :param pulumi.Input[_builtins.str] reason: Why it is revoked: `unspecified` (default), `keyCompromise`, `cACompromise`,
                `affiliationChanged`, `superseded`, `cessationOfOperation`, `certificateHold`,
-               `removeFromCRL`, `privilegeWithdrawn` or `aACompromise`.
+               `privilegeWithdrawn` or `aACompromise`. (`removeFromCRL` is for delta CRLs: to lift a
+               revocation, remove the entry.)
         :param pulumi.Input[_builtins.str] revocation_time: When it was revoked, RFC 3339 (default: when it first appears in this list; kept on
                later changes).
         """
@@ -475,7 +479,8 @@ class RevokedCertificateArgs:
     def serial_number(self) -> pulumi.Input[_builtins.str]:
         """
         The certificate's serial number: in decimal (the id of a `SelfSignedCert` or
-        `LocallySignedCert`) or in hex as openssl prints it (`0a:1b:...`). Stored in decimal.
+        `LocallySignedCert`), or in hex with a `0x` prefix or colons (`0x0a1b`, `0a:1b`; digits
+        alone are decimal). Stored in decimal.
         """
         return pulumi.get(self, "serial_number")
 
@@ -489,7 +494,8 @@ class RevokedCertificateArgs:
         """
         Why it is revoked: `unspecified` (default), `keyCompromise`, `cACompromise`,
         `affiliationChanged`, `superseded`, `cessationOfOperation`, `certificateHold`,
-        `removeFromCRL`, `privilegeWithdrawn` or `aACompromise`.
+        `privilegeWithdrawn` or `aACompromise`. (`removeFromCRL` is for delta CRLs: to lift a
+        revocation, remove the entry.)
         """
         return pulumi.get(self, "reason")
 

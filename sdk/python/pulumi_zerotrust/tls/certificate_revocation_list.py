@@ -40,7 +40,7 @@ class CertificateRevocationListArgs:
                this close (default: a third of `validityHours`).
         :param pulumi.Input[Sequence[pulumi.Input['RevokedCertificateArgs']]] revoked_certificates: The revoked certificates; each serial number at most once.
         :param pulumi.Input[_builtins.str] this_update: Pins the CRL's `thisUpdate` (RFC 3339) instead of the signing time, for reproducible
-               lists.
+               lists. A list with a pinned time is never re-signed on its own.
         :param pulumi.Input[_builtins.int] validity_hours: Hours from each signing to the CRL's `nextUpdate` (default: 168, at most 8784).
         """
         pulumi.set(__self__, "ca_cert_pem", ca_cert_pem)
@@ -124,7 +124,7 @@ class CertificateRevocationListArgs:
     def this_update(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Pins the CRL's `thisUpdate` (RFC 3339) instead of the signing time, for reproducible
-        lists.
+        lists. A list with a pinned time is never re-signed on its own.
         """
         return pulumi.get(self, "this_update")
 
@@ -162,11 +162,11 @@ class CertificateRevocationList(pulumi.CustomResource):
         """
         A certificate revocation list (X.509 v2 CRL, RFC 5280) signed by a CA whose certificate and private key the program holds: the local counterpart of Vault's and ACM PCA's CRLs, which pulumi-tls lacks.
 
-        Each entry names a revoked certificate by serial number (a certificate resource's id, or hex as openssl prints it), with an optional reason (written as the entry's reasonCode extension unless `unspecified`) and revocation time (by default the time the entry first appeared; later changes keep it). The list carries the CA's key identifier and a CRL number.
+        Each entry names a revoked certificate by serial number (a certificate resource's id in decimal, or hex with a `0x` prefix or colons; digits alone are read as decimal, so prefix what `openssl x509 -serial` prints with `0x`), with an optional reason (written as the entry's reasonCode extension unless `unspecified`; `removeFromCRL` is refused, as it belongs in delta CRLs only) and revocation time (by default the time the entry first appeared; later changes keep it). The list carries the CA's key identifier and a CRL number.
 
-        Every change updates the list in place and signs it again with the next CRL number (1, 2, 3, ...), as RFC 5280 asks: relying parties keep the highest number they have seen. The list is valid from its signing (`thisUpdateTime`) for `validityHours` (168 by default) until `nextUpdateTime`; once that is within `renewBeforeHours` (a third of the validity by default), the next `pulumi up` re-signs it without a refresh. `thisUpdate` and `nextUpdate` pin both times instead, for reproducible lists; a pinned list is not re-signed on its own.
+        Every change updates the list in place and signs it again with the next CRL number (1, 2, 3, ...), as RFC 5280 asks: relying parties keep the highest number they have seen. The list is valid from its signing (`thisUpdateTime`) for `validityHours` (168 by default) until `nextUpdateTime`; once that is within `renewBeforeHours` (a third of the validity by default), the next `pulumi up` re-signs it without a refresh. `thisUpdate` and `nextUpdate` pin the times instead, for reproducible lists; a list with either pinned is not re-signed on its own.
 
-        Check refuses, all at once and at their paths: a duplicate serial number (in any spelling, e.g. `255` and `00:ff`), an unknown reason, a malformed time, a pinned `nextUpdate` not after `thisUpdate`, a `renewBeforeHours` not below `validityHours`, and a CA certificate that is not a CA or whose key usage lacks `crl_signing`.
+        Check refuses, all at once and at their paths: a duplicate serial number (in any spelling, e.g. `255` and `00:ff`), an unknown reason, a malformed time, a pinned `nextUpdate` not after `thisUpdate`, a `renewBeforeHours` not below the validity (given or default), and a CA certificate that is not a CA or whose key usage lacks `crl_signing`.
 
         Load `crlPem` into your verifier, e.g. `openssl verify -crl_check -CRLfile crl.pem`, or Python's `ssl` with `VERIFY_CRL_CHECK_LEAF`, to refuse revoked clients.
 
@@ -182,7 +182,7 @@ class CertificateRevocationList(pulumi.CustomResource):
                this close (default: a third of `validityHours`).
         :param pulumi.Input[Sequence[pulumi.Input[Union['RevokedCertificateArgs', 'RevokedCertificateArgsDict', 'outputs.RevokedCertificate']]]] revoked_certificates: The revoked certificates; each serial number at most once.
         :param pulumi.Input[_builtins.str] this_update: Pins the CRL's `thisUpdate` (RFC 3339) instead of the signing time, for reproducible
-               lists.
+               lists. A list with a pinned time is never re-signed on its own.
         :param pulumi.Input[_builtins.int] validity_hours: Hours from each signing to the CRL's `nextUpdate` (default: 168, at most 8784).
         """
         ...
@@ -194,11 +194,11 @@ class CertificateRevocationList(pulumi.CustomResource):
         """
         A certificate revocation list (X.509 v2 CRL, RFC 5280) signed by a CA whose certificate and private key the program holds: the local counterpart of Vault's and ACM PCA's CRLs, which pulumi-tls lacks.
 
-        Each entry names a revoked certificate by serial number (a certificate resource's id, or hex as openssl prints it), with an optional reason (written as the entry's reasonCode extension unless `unspecified`) and revocation time (by default the time the entry first appeared; later changes keep it). The list carries the CA's key identifier and a CRL number.
+        Each entry names a revoked certificate by serial number (a certificate resource's id in decimal, or hex with a `0x` prefix or colons; digits alone are read as decimal, so prefix what `openssl x509 -serial` prints with `0x`), with an optional reason (written as the entry's reasonCode extension unless `unspecified`; `removeFromCRL` is refused, as it belongs in delta CRLs only) and revocation time (by default the time the entry first appeared; later changes keep it). The list carries the CA's key identifier and a CRL number.
 
-        Every change updates the list in place and signs it again with the next CRL number (1, 2, 3, ...), as RFC 5280 asks: relying parties keep the highest number they have seen. The list is valid from its signing (`thisUpdateTime`) for `validityHours` (168 by default) until `nextUpdateTime`; once that is within `renewBeforeHours` (a third of the validity by default), the next `pulumi up` re-signs it without a refresh. `thisUpdate` and `nextUpdate` pin both times instead, for reproducible lists; a pinned list is not re-signed on its own.
+        Every change updates the list in place and signs it again with the next CRL number (1, 2, 3, ...), as RFC 5280 asks: relying parties keep the highest number they have seen. The list is valid from its signing (`thisUpdateTime`) for `validityHours` (168 by default) until `nextUpdateTime`; once that is within `renewBeforeHours` (a third of the validity by default), the next `pulumi up` re-signs it without a refresh. `thisUpdate` and `nextUpdate` pin the times instead, for reproducible lists; a list with either pinned is not re-signed on its own.
 
-        Check refuses, all at once and at their paths: a duplicate serial number (in any spelling, e.g. `255` and `00:ff`), an unknown reason, a malformed time, a pinned `nextUpdate` not after `thisUpdate`, a `renewBeforeHours` not below `validityHours`, and a CA certificate that is not a CA or whose key usage lacks `crl_signing`.
+        Check refuses, all at once and at their paths: a duplicate serial number (in any spelling, e.g. `255` and `00:ff`), an unknown reason, a malformed time, a pinned `nextUpdate` not after `thisUpdate`, a `renewBeforeHours` not below the validity (given or default), and a CA certificate that is not a CA or whose key usage lacks `crl_signing`.
 
         Load `crlPem` into your verifier, e.g. `openssl verify -crl_check -CRLfile crl.pem`, or Python's `ssl` with `VERIFY_CRL_CHECK_LEAF`, to refuse revoked clients.
 
@@ -385,7 +385,7 @@ class CertificateRevocationList(pulumi.CustomResource):
     def this_update(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
         Pins the CRL's `thisUpdate` (RFC 3339) instead of the signing time, for reproducible
-        lists.
+        lists. A list with a pinned time is never re-signed on its own.
         """
         return pulumi.get(self, "this_update")
 

@@ -508,10 +508,12 @@ class RevokedCertificate(dict):
         One revoked certificate.
 
         :param _builtins.str serial_number: The certificate's serial number: in decimal (the id of a `SelfSignedCert` or
-               `LocallySignedCert`) or in hex as openssl prints it (`0a:1b:...`). Stored in decimal.
+               `LocallySignedCert`), or in hex with a `0x` prefix or colons (`0x0a1b`, `0a:1b`; digits
+               alone are decimal). Stored in decimal.
         :param _builtins.str reason: Why it is revoked: `unspecified` (default), `keyCompromise`, `cACompromise`,
                `affiliationChanged`, `superseded`, `cessationOfOperation`, `certificateHold`,
-               `removeFromCRL`, `privilegeWithdrawn` or `aACompromise`.
+               `privilegeWithdrawn` or `aACompromise`. (`removeFromCRL` is for delta CRLs: to lift a
+               revocation, remove the entry.)
         :param _builtins.str revocation_time: When it was revoked, RFC 3339 (default: when it first appears in this list; kept on
                later changes).
         """
@@ -526,7 +528,8 @@ class RevokedCertificate(dict):
     def serial_number(self) -> _builtins.str:
         """
         The certificate's serial number: in decimal (the id of a `SelfSignedCert` or
-        `LocallySignedCert`) or in hex as openssl prints it (`0a:1b:...`). Stored in decimal.
+        `LocallySignedCert`), or in hex with a `0x` prefix or colons (`0x0a1b`, `0a:1b`; digits
+        alone are decimal). Stored in decimal.
         """
         return pulumi.get(self, "serial_number")
 
@@ -536,7 +539,8 @@ class RevokedCertificate(dict):
         """
         Why it is revoked: `unspecified` (default), `keyCompromise`, `cACompromise`,
         `affiliationChanged`, `superseded`, `cessationOfOperation`, `certificateHold`,
-        `removeFromCRL`, `privilegeWithdrawn` or `aACompromise`.
+        `privilegeWithdrawn` or `aACompromise`. (`removeFromCRL` is for delta CRLs: to lift a
+        revocation, remove the entry.)
         """
         return pulumi.get(self, "reason")
 
