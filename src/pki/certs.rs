@@ -656,16 +656,25 @@ pub(super) fn ensure_key_of(
     ca: &x509_parser::certificate::X509Certificate<'_>,
     ca_key: &ParsedKey,
 ) -> Result<()> {
-    let ca_spki = ca.public_key();
-    let own_alg = key_algorithm_oid(ca_key.algorithm());
-    if !oids::is(&ca_spki.algorithm.algorithm, &own_alg)
-        || ca_spki.subject_public_key.data.as_ref() != ca_key.public_key_bits()
-    {
+    if !key_belongs_to(ca, ca_key) {
         return Err(PkiError::InvalidInput(
             "the CA private key does not match the public key of the CA certificate".into(),
         ));
     }
     Ok(())
+}
+
+/// Whether `key` is the private half of the certificate's public key: same algorithm, same
+/// key bits.
+pub(super) fn key_belongs_to(
+    cert: &x509_parser::certificate::X509Certificate<'_>,
+    key: &ParsedKey,
+) -> bool {
+    let spki = cert.public_key();
+    oids::is(
+        &spki.algorithm.algorithm,
+        &key_algorithm_oid(key.algorithm()),
+    ) && spki.subject_public_key.data.as_ref() == key.public_key_bits()
 }
 
 /// What signing needs to know of a CA certificate.

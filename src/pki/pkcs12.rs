@@ -331,12 +331,7 @@ fn parse_cert(der_bytes: &[u8]) -> Result<x509_parser::certificate::X509Certific
 /// Whether the certificate's public key is `key`'s: same algorithm and same key bits (compared
 /// apart from the SPKI's outer encoding, which other tools may spell differently).
 fn key_matches(cert_der: &[u8], key: &ParsedKey) -> Result<()> {
-    let cert = parse_cert(cert_der)?;
-    let spki = cert.public_key();
-    let (_, key_spki) = x509_parser::x509::SubjectPublicKeyInfo::from_der(key.public_key_der())
-        .map_err(|e| PkiError::Encoding(format!("cannot read the key's public key: {e}")))?;
-    let same_algorithm = spki.algorithm.algorithm == key_spki.algorithm.algorithm;
-    if same_algorithm && spki.subject_public_key.data.as_ref() == key.public_key_bits() {
+    if super::certs::key_belongs_to(&parse_cert(cert_der)?, key) {
         Ok(())
     } else {
         Err(PkiError::InvalidInput(
